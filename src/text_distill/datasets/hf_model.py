@@ -1,0 +1,64 @@
+"""A versioned Kedro dataset for a Hugging Face-style model directory.
+
+kedro-datasets has no dataset for a local ``save_pretrained`` directory; any class with
+``save_pretrained(dir)`` and ``from_pretrained(dir)`` fits here.
+"""
+
+import shutil
+from copy import deepcopy
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from kedro.io import AbstractVersionedDataset, Version
+from kedro.utils import load_obj
+
+
+class HFModelDirectoryDataset(AbstractVersionedDataset[Any, Any]):
+    """Saves with ``data.save_pretrained(dir)``, loads with ``<model_class>.from_pretrained(dir)``.
+
+    Example::
+
+        teacher:
+          type: text_distill.datasets.hf_model.HFModelDirectoryDataset
+          filepath: data/06_models/teacher
+          model_class: text_distill.distill.teacher.TeacherClassifier
+          versioned: true
+    """
+
+    def __init__(
+        self,
+        filepath: str,
+        model_class: str,
+        version: Version | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(filepath=PurePosixPath(filepath), version=version, exists_function=self._exists_dir)
+        self._model_class = model_class
+        self.metadata = metadata
+
+    @staticmethod
+    def _exists_dir(path: str) -> bool:
+        return Path(path).is_dir()
+
+    def load(self) -> Any:
+        return load_obj(self._model_class).from_pretrained(str(self._get_load_path()))
+
+    def save(self, data: Any) -> None:
+        path = Path(str(self._get_save_path()))
+        if path.exists():  # an unversioned directory is replaced whole, never merged
+            shutil.rmtree(path)
+        path.mkdir(parents=True)
+        data.save_pretrained(path)
+
+    def _exists(self) -> bool:
+        try:
+            return self._exists_dir(str(self._get_load_path()))
+        except Exception:
+            return False
+
+    def _describe(self) -> dict[str, Any]:
+        return {
+            "filepath": str(self._filepath),
+            "model_class": self._model_class,
+            "version": deepcopy(self._version),
+        }

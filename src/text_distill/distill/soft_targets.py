@@ -1,0 +1,55 @@
+"""Cached teacher logits: one row per example, tied to the teacher that produced them."""
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+COLUMNS = ["example_id", "split", "text_hash", "logits", "teacher_fingerprint"]
+
+
+class SoftTargetMismatchError(ValueError):
+    """The cached logits do not belong to this teacher or this data."""
+
+
+def soft_target_table(examples: pd.DataFrame, logits: np.ndarray, fingerprint: str) -> pd.DataFrame:
+    """The cache table for ``examples`` (same order as ``logits``)."""
+    return pd.DataFrame(
+        {
+            "example_id": examples["example_id"].to_numpy(),
+            "split": examples["split"].to_numpy(),
+            "text_hash": examples["text_hash"].to_numpy(),
+            "logits": list(logits.astype(np.float32)),
+            "teacher_fingerprint": fingerprint,
+        }
+    )[COLUMNS]
+
+
+def check_soft_targets(soft_targets: pd.DataFrame, examples: pd.DataFrame, fingerprint: str) -> None:
+    """Refuse a cache from another teacher, or one whose examples differ from ``examples``."""
+    found = set(soft_targets["teacher_fingerprint"].unique())
+    if found != {fingerprint}:
+        raise SoftTargetMismatchError(
+            f"the soft-target cache was made by teacher {sorted(f[:12] for f in found)}, but the "
+            f"current teacher is {fingerprint[:12]}; rerun `kedro run --pipeline soft_targets`"
+        )
+    cached = soft_targets.set_index("example_id")["text_hash"]
+    wanted = examples.set_index("example_id")["text_hash"]
+    missing = wanted.index.difference(cached.index)
+    if len(missing):
+        raise SoftTargetMismatchError(
+            f"{len(missing)} examples have no cached logits (e.g. ids {missing[:5].tolist()}); the data "
+            "changed since the cache was made: rerun `kedro run --pipeline soft_targets`"
+        )
+    changed = (cached.loc[wanted.index] != wanted).sum()
+    if changed:
+        raise SoftTargetMismatchError(
+            f"{changed} cached examples have a different text than the current data: rerun "
+            "`kedro run --pipeline soft_targets`"
+        )
+
+
+def logits_for(soft_targets: pd.DataFrame, example_ids: Sequence[int]) -> np.ndarray:
+    """Cached logits stacked in the order of ``example_ids``."""
+    by_id = soft_targets.set_index("example_id")["logits"]
+    return np.stack(by_id.loc[list(example_ids)].to_numpy()).astype(np.float32)

@@ -1,0 +1,58 @@
+"""A student bundled with what it needs to read raw text: unit (word or char), vocabulary, labels."""
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import nn
+
+from text_distill.distill.text import SEGMENTERS, normalise_text
+from text_distill.distill.vocab import UNK
+
+
+class StudentClassifier(nn.Module):
+    """Raw text -> normalise -> segment -> token ids -> ``model`` -> logits."""
+
+    def __init__(
+        self,
+        model: nn.Module,
+        vocabulary: Sequence[str],
+        unit: str,
+        label_names: Sequence[str],
+        max_tokens: int,
+    ) -> None:
+        super().__init__()
+        if unit not in SEGMENTERS:
+            raise ValueError(f"unit must be one of {sorted(SEGMENTERS)}, got {unit!r}")
+        self.model = model
+        self.token_ids = {token: i for i, token in enumerate(vocabulary)}
+        self.unit = unit
+        self.label_names = list(label_names)
+        self.max_tokens = int(max_tokens)
+
+    def ids(self, tokens: Sequence[str]) -> list[int]:
+        unknown = self.token_ids[UNK]
+        return [self.token_ids.get(token, unknown) for token in tokens[: self.max_tokens]]
+
+    def batch(self, id_lists: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Right-padded ids and the true lengths (an empty text becomes one ``<unk>``)."""
+        id_lists = [ids or [self.token_ids[UNK]] for ids in id_lists]
+        lengths = torch.tensor([len(ids) for ids in id_lists])
+        padded = torch.zeros(len(id_lists), int(lengths.max()), dtype=torch.long)
+        for row, ids in enumerate(id_lists):
+            padded[row, : len(ids)] = torch.tensor(ids)
+        return padded, lengths
+
+    def forward(self, token_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        return self.model(token_ids, lengths)
+
+    @torch.inference_mode()
+    def predict_logits(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
+        """Logits for raw texts: segmentation included, as in serving."""
+        self.eval()
+        segment = SEGMENTERS[self.unit]
+        outputs = []
+        for start in range(0, len(texts), batch_size):
+            ids = [self.ids(segment(normalise_text(text))) for text in texts[start : start + batch_size]]
+            outputs.append(self(*self.batch(ids)).numpy())
+        return np.concatenate(outputs) if outputs else np.zeros((0, len(self.label_names)), np.float32)

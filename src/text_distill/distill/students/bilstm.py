@@ -1,0 +1,45 @@
+"""A 1-layer BiLSTM text classifier over token ids (Tang et al. 2019's student)."""
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+
+class BiLSTMClassifier(nn.Module):
+    """Embedding -> BiLSTM -> max-pool over time -> ReLU MLP -> logits."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        num_labels: int,
+        embedding_dim: int = 100,
+        hidden_size: int = 128,
+        dropout: float = 0.2,
+        embeddings: np.ndarray | None = None,
+        freeze_embeddings: bool = False,
+    ) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+        if embeddings is not None:
+            if embeddings.shape != (vocab_size, embedding_dim):
+                raise ValueError(f"embeddings are {embeddings.shape}, expected {(vocab_size, embedding_dim)}")
+            self.embedding.weight.data.copy_(torch.from_numpy(embeddings))
+        self.embedding.weight.requires_grad_(not freeze_embeddings)
+        self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True, bidirectional=True)
+        self.dropout = nn.Dropout(dropout)
+        self.classifier = nn.Sequential(
+            nn.Linear(2 * hidden_size, hidden_size),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden_size, num_labels),
+        )
+
+    def forward(self, token_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        embedded = self.dropout(self.embedding(token_ids))
+        packed = pack_padded_sequence(
+            embedded, lengths.clamp(min=1).cpu(), batch_first=True, enforce_sorted=False
+        )
+        states, _ = pad_packed_sequence(self.lstm(packed)[0], batch_first=True, padding_value=float("-inf"))
+        pooled = states.max(dim=1).values
+        return self.classifier(self.dropout(pooled))

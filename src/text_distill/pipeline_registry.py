@@ -1,0 +1,19 @@
+"""Project pipelines."""
+
+from kedro.pipeline import Pipeline
+
+from text_distill.pipelines import evaluate, ingest, segment, soft_targets, student, teacher
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    """The stages, each runnable alone, and ``distill`` = all of them chained."""
+    stages = {
+        "ingest": ingest.create_pipeline(),
+        "segment": segment.create_pipeline(),
+        "teacher": teacher.create_pipeline(),
+        "soft_targets": soft_targets.create_pipeline(),
+        "student": student.create_pipeline(),
+        "evaluate": evaluate.create_pipeline(),
+    }
+    distill = sum(stages.values(), Pipeline([]))
+    return {**stages, "distill": distill, "__default__": distill}

@@ -1,0 +1,51 @@
+"""Segment: jieba words and characters per example, a train-only vocabulary, its word vectors."""
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from gensim.models import KeyedVectors
+from tqdm.auto import tqdm
+
+from text_distill.distill.text import segment_chars, segment_words
+from text_distill.distill.vocab import build_vocabulary, vector_matrix
+
+logger = logging.getLogger(__name__)
+
+
+def segment_examples(examples: pd.DataFrame) -> pd.DataFrame:
+    """One row per example with its jieba ``words`` and its ``chars``."""
+    texts = examples["text"].tolist()
+    words = [segment_words(text) for text in tqdm(texts, desc="jieba", mininterval=5)]
+    return pd.DataFrame(
+        {
+            "example_id": examples["example_id"],
+            "split": examples["split"],
+            "words": words,
+            "chars": [segment_chars(text) for text in texts],
+        }
+    )
+
+
+def build_word_vocabulary(segmented: pd.DataFrame, params: dict[str, Any]) -> list[str]:
+    """Vocabulary of the train split only, so dev/test words never leak into the student."""
+    train = segmented.loc[segmented["split"] == "train", "words"]
+    vocabulary = build_vocabulary(train, int(params["min_freq"]), params.get("max_size"))
+    logger.info("Word vocabulary: %d entries (min_freq=%s)", len(vocabulary), params["min_freq"])
+    return vocabulary
+
+
+def build_word_embeddings(
+    vocabulary: list[str], word_vectors: KeyedVectors, params: dict[str, Any]
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """The pretrained-vector matrix for the vocabulary, and its coverage."""
+    matrix, found = vector_matrix(vocabulary, word_vectors, word_vectors.vector_size, int(params["seed"]))
+    coverage = {
+        "vocabulary_size": len(vocabulary) - 2,
+        "with_vector": found,
+        "coverage": round(found / max(1, len(vocabulary) - 2), 4),
+        "dim": int(word_vectors.vector_size),
+    }
+    logger.info("Word-vector coverage: %s", coverage)
+    return matrix, coverage

@@ -1,0 +1,18 @@
+"""Soft-target pipeline wiring."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import compute_soft_targets
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                compute_soft_targets,
+                ["teacher", "examples", "params:soft_targets"],
+                "soft_targets",
+                name="compute_soft_targets",
+            )
+        ]
+    )

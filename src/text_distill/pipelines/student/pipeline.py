@@ -1,0 +1,27 @@
+"""Student pipeline wiring."""
+
+from kedro.pipeline import Node, Pipeline
+
+from .nodes import train_distilled_student, train_student_alone
+
+SHARED = ["segmented_examples", "examples"]
+VECTORS = ["word_vocabulary", "word_embeddings", "label_names", "params:student"]
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                train_distilled_student,
+                [*SHARED, "soft_targets", "teacher_fingerprint", *VECTORS],
+                ["student", "student_training_log"],
+                name="train_distilled_student",
+            ),
+            Node(
+                train_student_alone,
+                [*SHARED, *VECTORS],
+                ["student_alone", "student_alone_training_log"],
+                name="train_student_alone",
+            ),
+        ]
+    )

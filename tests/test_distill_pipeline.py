@@ -1,0 +1,84 @@
+"""The whole ``distill`` pipeline on a tiny slice of the real corpus with a tiny random-init BERT,
+run through a Kedro session in a copy of the project, tracked in its own MLflow store."""
+
+import json
+import shutil
+
+import mlflow
+import pytest
+import yaml
+from kedro.framework.session import KedroSession
+from kedro.framework.startup import bootstrap_project
+
+from tests.conftest import PROJECT_ROOT
+
+MODELS = ("teacher", "student", "student_alone")
+
+
+@pytest.fixture(scope="module")
+def distill_run(tmp_path_factory, tiny_encoder_dir):
+    project = tmp_path_factory.mktemp("project")
+    shutil.copytree(PROJECT_ROOT / "conf" / "base", project / "conf" / "base")
+    (project / "conf" / "local").mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
+    (project / "src").mkdir()  # the package itself is installed; Kedro only checks the folder
+    overrides = {
+        "ingest": {"max_rows": 600, "dev_size": 100, "test_size": 150},
+        "teacher": {
+            "base_model": str(tiny_encoder_dir),
+            "text_prefix": "",
+            "max_length": 32,
+            "epochs": 1,
+            "batch_size": 16,
+            "learning_rate": 1e-3,
+            "threads": 1,
+            "progress": False,
+        },
+        "soft_targets": {"threads": 1},
+        "student": {"epochs": 2, "threads": 1, "progress": False},
+        "evaluate": {"threads": 1, "speed_texts": 50, "speed_rounds": 1, "speed_min_seconds": 0.1},
+    }
+    (project / "conf" / "tiny").mkdir()
+    (project / "conf" / "tiny" / "parameters.yml").write_text(yaml.safe_dump(overrides, allow_unicode=True))
+    cwd = pytest.MonkeyPatch()
+    cwd.chdir(project)  # the sqlite tracking URI is relative to the project
+    bootstrap_project(project)
+    with KedroSession.create(project_path=project, env="tiny") as session:
+        session.run(pipeline_name="distill")
+    cwd.undo()
+    return project
+
+
+def test_summary_has_every_model_metric_and_the_row_accounting(distill_run):
+    summary = json.loads((distill_run / "data/08_reporting/distill_summary.json").read_text())
+    for name in MODELS:
+        assert set(summary[name]) == {"accuracy", "macro_f1", "texts_per_second", "params"}
+        assert 0.0 <= summary[name]["accuracy"] <= 1.0 and summary[name]["texts_per_second"] > 0
+    rows = summary["rows"]
+    assert rows["rows_in"] == 100_000
+    assert rows["rows_in"] == rows["kept"] + rows["quarantined"] + rows["duplicates_collapsed"]
+    assert len(summary["teacher_fingerprint"]) == 64
+    report = (distill_run / "data/08_reporting/distill_report.md").read_text()
+    assert "| student_alone |" in report and "Per class: teacher" in report
+
+
+def test_every_artifact_is_versioned(distill_run):
+    for name in ("raw_corpus.parquet", "examples.parquet", "soft_targets.parquet", "student.pkl", "teacher"):
+        matches = list((distill_run / "data").glob(f"*/{name}/*/{name}"))
+        assert len(matches) == 1, name
+
+
+def test_mlflow_run_has_params_metrics_reports_and_models(distill_run):
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("text_distill")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.data.params["student.kd_loss"] == "mse"
+    for name in MODELS:
+        assert f"{name}_accuracy" in run.data.metrics and f"{name}_texts_per_second" in run.data.metrics
+    logged = {
+        item.path
+        for folder in ("models", "reports")
+        for item in client.list_artifacts(run.info.run_id, folder)
+    }
+    assert {"models/teacher", "models/student.pkl", "models/student_alone.pkl"} <= logged
+    assert {"reports/distill_summary.json", "reports/distill_report.md"} <= logged
