@@ -9,8 +9,12 @@ import pytest
 import yaml
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from kedro.io import Version
+from kedro_datasets.json import JSONDataset
 
 from tests.conftest import PROJECT_ROOT
+from text_distill.distill.soft_targets import SoftTargetMismatchError
+from text_distill.pipeline_registry import register_pipelines
 
 MODELS = ("teacher", "student", "student_alone")
 
@@ -40,13 +44,16 @@ def distill_run(tmp_path_factory, tiny_encoder_dir):
     }
     (project / "conf" / "tiny").mkdir()
     (project / "conf" / "tiny" / "parameters.yml").write_text(yaml.safe_dump(overrides, allow_unicode=True))
-    cwd = pytest.MonkeyPatch()
-    cwd.chdir(project)  # the sqlite tracking URI is relative to the project
-    bootstrap_project(project)
-    with KedroSession.create(project_path=project, env="tiny") as session:
-        session.run(pipeline_name="distill")
-    cwd.undo()
+    run_pipeline(project, "distill")
     return project
+
+
+def run_pipeline(project, name: str) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)  # the sqlite tracking URI is relative to the project
+        bootstrap_project(project)
+        with KedroSession.create(project_path=project, env="tiny") as session:
+            session.run(pipeline_name=name)
 
 
 def test_summary_has_every_model_metric_and_the_row_accounting(distill_run):
@@ -82,3 +89,18 @@ def test_mlflow_run_has_params_metrics_reports_and_models(distill_run):
     }
     assert {"models/teacher", "models/student.pkl", "models/student_alone.pkl"} <= logged
     assert {"reports/distill_summary.json", "reports/distill_report.md"} <= logged
+
+
+def test_student_stage_reads_the_cache_and_refuses_another_teachers(distill_run):
+    assert "teacher" not in register_pipelines()["student"].inputs()  # no teacher, so no forward pass
+    run_pipeline(distill_run, "student")
+    versions = lambda path: len(list((distill_run / "data" / path).iterdir()))  # noqa: E731
+    assert versions("07_model_output/soft_targets.parquet") == 1
+    assert versions("06_models/student.pkl") == 2
+
+    fingerprint = JSONDataset(
+        filepath=str(distill_run / "data/06_models/teacher_fingerprint.json"), version=Version(None, None)
+    )
+    fingerprint.save({**fingerprint.load(), "fingerprint": "0" * 64})  # a re-trained teacher, say
+    with pytest.raises(SoftTargetMismatchError, match="rerun `kedro run --pipeline soft_targets`"):
+        run_pipeline(distill_run, "student")

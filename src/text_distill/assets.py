@@ -7,8 +7,10 @@ metadata, never through a hard-coded ``site-packages`` path, so any virtual envi
 from importlib import metadata
 from pathlib import Path
 
+from text_distill.errors import TextDistillError
 
-class MissingAssetError(FileNotFoundError):
+
+class MissingAssetError(TextDistillError, FileNotFoundError):
     """A packaged asset is not installed."""
 
 

@@ -1,42 +1,152 @@
-"""Distillation losses: ``alpha * CE(hard labels) + (1 - alpha) * KD(student, teacher)``."""
+"""Distillation losses.
+
+The logit losses take a temperature that is a float or one value per example (the adaptive
+schedules in ``schedules.py``). ``distillation_loss`` is the student stage's objective:
+``hard_weight * CE(hard labels) + kd_weight * KD(student, teacher)``, by default with
+``hard_weight = alpha`` and ``kd_weight = 1 - alpha``.
+"""
+
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 
-KD_LOSSES = ("mse", "kl")
+KD_LOSSES = ("mse", "mse_t", "kl", "soft_ce")
 
 
-def kd_mse(student_logits: torch.Tensor, teacher_logits: torch.Tensor) -> torch.Tensor:
-    """Mean squared error between raw logits (Tang et al. 2019)."""
-    return F.mse_loss(student_logits, teacher_logits)
+def _per_example(temperature: float | torch.Tensor, logits: torch.Tensor) -> float | torch.Tensor:
+    if isinstance(temperature, torch.Tensor):
+        return temperature.to(logits.dtype).reshape(-1, *([1] * (logits.dim() - 1)))
+    return temperature
 
 
-def kd_kl(student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float) -> torch.Tensor:
-    """KL(teacher_T || student_T) on temperature-softened distributions, times T^2 (Hinton et al.)
-    so its gradients keep their scale as T changes."""
-    log_student = F.log_softmax(student_logits / temperature, dim=-1)
-    log_teacher = F.log_softmax(teacher_logits / temperature, dim=-1)
+def _t_squared(temperature: float | torch.Tensor) -> float | torch.Tensor:
+    return temperature.mean() ** 2 if isinstance(temperature, torch.Tensor) else temperature**2
+
+
+def kd_mse(
+    student_logits: torch.Tensor, teacher_logits: torch.Tensor, temperature: float = 1.0
+) -> torch.Tensor:
+    """Mean squared error between logits / T; T = 1 is raw logits (Tang et al. 2019)."""
+    t = _per_example(temperature, student_logits)
+    return F.mse_loss(student_logits / t, teacher_logits / t)
+
+
+def kd_kl(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    temperature: float | torch.Tensor,
+    scale_t_squared: bool = True,
+) -> torch.Tensor:
+    """KL(teacher_T || student_T) on temperature-softened distributions, by default times T^2
+    (Hinton et al.) so its gradients keep their scale as T changes."""
+    t = _per_example(temperature, student_logits)
+    log_student = F.log_softmax(student_logits / t, dim=-1)
+    log_teacher = F.log_softmax(teacher_logits / t, dim=-1)
     kl = F.kl_div(log_student, log_teacher, reduction="batchmean", log_target=True)
-    return kl * temperature**2
+    return kl * _t_squared(temperature) if scale_t_squared else kl
+
+
+def soft_cross_entropy(
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    temperature: float | torch.Tensor,
+    scale_t_squared: bool = False,
+) -> torch.Tensor:
+    """Cross-entropy of the student against the teacher's softened distribution (TextBrewer's
+    ``kd_ce_loss``); differs from ``kd_kl`` by the teacher's entropy, a constant for the student."""
+    t = _per_example(temperature, student_logits)
+    loss = -(F.softmax(teacher_logits / t, dim=-1) * F.log_softmax(student_logits / t, dim=-1)).sum(-1).mean()
+    return loss * _t_squared(temperature) if scale_t_squared else loss
+
+
+def logit_kd_loss(
+    kind: str,
+    student_logits: torch.Tensor,
+    teacher_logits: torch.Tensor,
+    temperature: float | torch.Tensor = 1.0,
+    scale_t_squared: bool = True,
+) -> torch.Tensor:
+    """One of ``KD_LOSSES``: ``mse`` (raw logits), ``mse_t`` (logits / T), ``kl``, ``soft_ce``."""
+    if kind == "mse":
+        return kd_mse(student_logits, teacher_logits)
+    if kind == "mse_t":
+        return kd_mse(student_logits, teacher_logits, temperature)
+    if kind == "kl":
+        return kd_kl(student_logits, teacher_logits, temperature, scale_t_squared)
+    if kind == "soft_ce":
+        return soft_cross_entropy(student_logits, teacher_logits, temperature, scale_t_squared)
+    raise ValueError(f"kd_loss must be one of {KD_LOSSES}, got {kind!r}")
+
+
+def _masked_mean(values: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    if mask is None:
+        return values.mean()
+    mask = mask.to(values.dtype)
+    while mask.dim() < values.dim():
+        mask = mask.unsqueeze(-1)
+    mask = mask.expand_as(values)
+    return (values * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def hidden_mse(
+    student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """MSE between hidden states ``(batch, seq, width)`` over the tokens where ``mask`` is 1.
+    Project the student first (a learned ``nn.Linear``) when the widths differ."""
+    return _masked_mean((student - teacher) ** 2, mask)
+
+
+def attention_mse(
+    student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """MSE between attention maps ``(batch, heads, seq, seq)``; ``mask`` ``(batch, seq)`` drops
+    rows and columns of padding."""
+    if mask is None:
+        return F.mse_loss(student, teacher)
+    pair = (mask.unsqueeze(-1) * mask.unsqueeze(-2)).unsqueeze(1).to(student.dtype)
+    pair = pair.expand_as(student)
+    return (((student - teacher) ** 2) * pair).sum() / pair.sum().clamp(min=1.0)
+
+
+def cosine_loss(
+    student: torch.Tensor, teacher: torch.Tensor, mask: torch.Tensor | None = None
+) -> torch.Tensor:
+    """``1 - cos`` between hidden states, averaged over the tokens where ``mask`` is 1."""
+    return _masked_mean(1.0 - F.cosine_similarity(student, teacher, dim=-1), mask)
+
+
+def combine_teacher_logits(
+    logits: Sequence[torch.Tensor], weights: Sequence[float] | None = None
+) -> torch.Tensor:
+    """Several teachers' logits as one target: their mean, or a weighted mean (weights normalised)."""
+    stacked = torch.stack(list(logits))
+    if weights is None:
+        return stacked.mean(dim=0)
+    w = torch.as_tensor(weights, dtype=stacked.dtype)
+    if w.numel() != stacked.shape[0] or (w < 0).any() or w.sum() <= 0:
+        raise ValueError(
+            f"need {stacked.shape[0]} non-negative weights with a positive sum, got {list(weights)}"
+        )
+    return (stacked * (w / w.sum()).reshape(-1, *([1] * (stacked.dim() - 1)))).sum(dim=0)
 
 
 def distillation_loss(
     student_logits: torch.Tensor,
     labels: torch.Tensor,
     teacher_logits: torch.Tensor | None,
-    alpha: float,
+    hard_weight: float,
+    kd_weight: float,
     kd_loss: str = "mse",
-    temperature: float = 1.0,
+    temperature: float | torch.Tensor = 1.0,
 ) -> tuple[torch.Tensor, dict[str, float]]:
-    """The weighted loss and its parts; ``alpha = 1`` (or no teacher logits) is hard labels alone."""
+    """``hard_weight * CE(hard labels) + kd_weight * KD(student, teacher)`` and its parts.
+
+    Without teacher logits, or with ``kd_weight = 0``, it is hard labels alone.
+    """
     hard = F.cross_entropy(student_logits, labels)
-    if teacher_logits is None or alpha >= 1.0:
-        return hard, {"hard": hard.item()}
-    if kd_loss == "mse":
-        soft = kd_mse(student_logits, teacher_logits)
-    elif kd_loss == "kl":
-        soft = kd_kl(student_logits, teacher_logits, temperature)
-    else:
-        raise ValueError(f"kd_loss must be one of {KD_LOSSES}, got {kd_loss!r}")
-    total = alpha * hard + (1.0 - alpha) * soft
+    if teacher_logits is None or kd_weight <= 0.0:
+        return hard_weight * hard if teacher_logits is not None else hard, {"hard": hard.item()}
+    soft = logit_kd_loss(kd_loss, student_logits, teacher_logits, temperature)
+    total = hard_weight * hard + kd_weight * soft
     return total, {"hard": hard.item(), "kd": soft.item()}

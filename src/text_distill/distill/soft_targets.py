@@ -5,10 +5,12 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from text_distill.errors import TextDistillError
+
 COLUMNS = ["example_id", "split", "text_hash", "logits", "teacher_fingerprint"]
 
 
-class SoftTargetMismatchError(ValueError):
+class SoftTargetMismatchError(TextDistillError, ValueError):
     """The cached logits do not belong to this teacher or this data."""
 
 

@@ -11,6 +11,7 @@ from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
 
 from text_distill.distill.losses import distillation_loss
+from text_distill.distill.schedules import scheduled_weight, temperature_schedule
 from text_distill.distill.student import StudentClassifier
 
 logger = logging.getLogger(__name__)
@@ -23,9 +24,15 @@ class TrainingConfig:
     learning_rate: float = 1e-3
     weight_decay: float = 0.0
     grad_clip: float = 5.0
-    alpha: float = 0.5
+    alpha: float = 0.5  # hard-label weight; the KD weight is 1 - alpha
+    hard_weight_schedule: str = "constant"
+    kd_weight_schedule: str = "constant"
     kd_loss: str = "mse"
     temperature: float = 1.0
+    temperature_schedule: str = "constant"
+    final_temperature: float = 1.0  # linear_decay's last T
+    temperature_beta: float = 1.0  # flsw / cwsm spread
+    temperature_gamma: float = 2.0  # flsw exponent
     seed: int = 42
     progress: bool = True
 
@@ -65,9 +72,17 @@ def train_student(
         lr=config.learning_rate,
         weight_decay=config.weight_decay,
     )
-    labels = torch.as_tensor(train_labels, dtype=torch.long)
+    labels = torch.tensor(np.asarray(train_labels), dtype=torch.long)
     targets = None if teacher_logits is None else torch.as_tensor(teacher_logits, dtype=torch.float32)
     best_state, best_f1, history = None, -1.0, []
+    temperature = temperature_schedule(
+        config.temperature_schedule,
+        config.temperature,
+        config.final_temperature,
+        config.temperature_beta,
+        config.temperature_gamma,
+    )
+    step, total_steps = 0, config.epochs * -(-len(train_ids) // config.batch_size)
     for epoch in range(1, config.epochs + 1):
         student.train()
         order = rng.permutation(len(train_ids))
@@ -76,14 +91,17 @@ def train_student(
         for start in tqdm(batches, desc=f"student epoch {epoch}", disable=not config.progress, mininterval=5):
             index = order[start : start + config.batch_size]
             logits = student(*student.batch([train_ids[i] for i in index]))
+            teacher = None if targets is None else targets[index]
             loss, parts = distillation_loss(
                 logits,
                 labels[index],
-                None if targets is None else targets[index],
-                config.alpha,
+                teacher,
+                scheduled_weight(config.alpha, config.hard_weight_schedule, step, total_steps),
+                scheduled_weight(1.0 - config.alpha, config.kd_weight_schedule, step, total_steps),
                 config.kd_loss,
-                config.temperature,
+                1.0 if teacher is None else temperature(logits.detach(), teacher, step, total_steps),
             )
+            step += 1
             optimiser.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(student.parameters(), config.grad_clip)

@@ -6,6 +6,19 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 
+def embedding_layer(
+    vocab_size: int, embedding_dim: int, embeddings: np.ndarray | None, freeze: bool
+) -> nn.Embedding:
+    """An embedding table (row 0 is padding), initialised from pretrained rows when given."""
+    layer = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
+    if embeddings is not None:
+        if embeddings.shape != (vocab_size, embedding_dim):
+            raise ValueError(f"embeddings are {embeddings.shape}, expected {(vocab_size, embedding_dim)}")
+        layer.weight.data.copy_(torch.from_numpy(embeddings))
+    layer.weight.requires_grad_(not freeze)
+    return layer
+
+
 class BiLSTMClassifier(nn.Module):
     """Embedding -> BiLSTM -> max-pool over time -> ReLU MLP -> logits."""
 
@@ -20,12 +33,7 @@ class BiLSTMClassifier(nn.Module):
         freeze_embeddings: bool = False,
     ) -> None:
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, embedding_dim, padding_idx=0)
-        if embeddings is not None:
-            if embeddings.shape != (vocab_size, embedding_dim):
-                raise ValueError(f"embeddings are {embeddings.shape}, expected {(vocab_size, embedding_dim)}")
-            self.embedding.weight.data.copy_(torch.from_numpy(embeddings))
-        self.embedding.weight.requires_grad_(not freeze_embeddings)
+        self.embedding = embedding_layer(vocab_size, embedding_dim, embeddings, freeze_embeddings)
         self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Sequential(

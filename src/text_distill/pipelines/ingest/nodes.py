@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.model_selection import train_test_split
 
 from text_distill.distill.text import normalise_text, text_hash
+from text_distill.errors import TextDistillError
 
 logger = logging.getLogger(__name__)
 
@@ -21,7 +22,7 @@ RAW_COLUMNS = ["source_line", "raw_label", "raw_text", "problem"]
 QUARANTINE_COLUMNS = ["source_line", "raw_label", "raw_text", "reason", "detail"]
 
 
-class CorpusError(ValueError):
+class CorpusError(TextDistillError, ValueError):
     """The corpus cannot be ingested at all (the message says why and what to change)."""
 
 

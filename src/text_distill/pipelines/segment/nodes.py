@@ -28,24 +28,34 @@ def segment_examples(examples: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def build_word_vocabulary(segmented: pd.DataFrame, params: dict[str, Any]) -> list[str]:
-    """Vocabulary of the train split only, so dev/test words never leak into the student."""
-    train = segmented.loc[segmented["split"] == "train", "words"]
+def _train_vocabulary(segmented: pd.DataFrame, column: str, params: dict[str, Any]) -> list[str]:
+    # The train split only, so dev/test tokens never leak into the student.
+    train = segmented.loc[segmented["split"] == "train", column]
     vocabulary = build_vocabulary(train, int(params["min_freq"]), params.get("max_size"))
-    logger.info("Word vocabulary: %d entries (min_freq=%s)", len(vocabulary), params["min_freq"])
+    logger.info("%s vocabulary: %d entries (%s)", column, len(vocabulary), params)
     return vocabulary
 
 
-def build_word_embeddings(
-    vocabulary: list[str], word_vectors: KeyedVectors, params: dict[str, Any]
+def build_word_vocabulary(segmented: pd.DataFrame, params: dict[str, Any]) -> list[str]:
+    """jieba words of the train split seen at least ``min_freq`` times."""
+    return _train_vocabulary(segmented, "words", params)
+
+
+def build_char_vocabulary(segmented: pd.DataFrame, params: dict[str, Any]) -> list[str]:
+    """The ``max_size`` most frequent characters of the train split."""
+    return _train_vocabulary(segmented, "chars", params)
+
+
+def build_embeddings(
+    vocabulary: list[str], vectors: KeyedVectors, params: dict[str, Any]
 ) -> tuple[np.ndarray, dict[str, Any]]:
-    """The pretrained-vector matrix for the vocabulary, and its coverage."""
-    matrix, found = vector_matrix(vocabulary, word_vectors, word_vectors.vector_size, int(params["seed"]))
+    """The pretrained-vector matrix for a vocabulary, and its coverage."""
+    matrix, found = vector_matrix(vocabulary, vectors, vectors.vector_size, int(params["seed"]))
     coverage = {
         "vocabulary_size": len(vocabulary) - 2,
         "with_vector": found,
         "coverage": round(found / max(1, len(vocabulary) - 2), 4),
-        "dim": int(word_vectors.vector_size),
+        "dim": int(vectors.vector_size),
     }
-    logger.info("Word-vector coverage: %s", coverage)
+    logger.info("Vector coverage: %s", coverage)
     return matrix, coverage

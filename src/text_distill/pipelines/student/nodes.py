@@ -1,7 +1,11 @@
-"""Student: a BiLSTM over jieba words, distilled from cached teacher logits, and the same student
-trained on hard labels alone as the baseline. Teacher logits are only ever read from the cache."""
+"""Student: distilled from cached teacher logits, and the same student trained on hard labels alone
+as the baseline. Teacher logits are only ever read from the cache.
+
+``student.architecture`` (bilstm, textcnn) and ``student.unit`` (word: jieba; char) choose the model
+and what it reads; the default is Tang et al.'s BiLSTM over jieba words with word2vec vectors."""
 
 import logging
+from dataclasses import fields, replace
 from typing import Any
 
 import numpy as np
@@ -10,7 +14,7 @@ import torch
 
 from text_distill.distill.soft_targets import check_soft_targets, logits_for
 from text_distill.distill.student import StudentClassifier
-from text_distill.distill.students.bilstm import BiLSTMClassifier
+from text_distill.distill.students import build_student_model
 from text_distill.distill.train import TrainingConfig, train_student
 
 logger = logging.getLogger(__name__)
@@ -18,17 +22,10 @@ logger = logging.getLogger(__name__)
 UNIT_COLUMNS = {"word": "words", "char": "chars"}
 
 
-def _build(vocabulary: list[str], embeddings: np.ndarray, label_names: list[str], params: dict[str, Any]):
-    model = BiLSTMClassifier(
-        vocab_size=len(vocabulary),
-        num_labels=len(label_names),
-        embedding_dim=embeddings.shape[1],
-        hidden_size=int(params["hidden_size"]),
-        dropout=float(params["dropout"]),
-        embeddings=embeddings,
-        freeze_embeddings=bool(params["freeze_embeddings"]),
-    )
-    return StudentClassifier(model, vocabulary, params["unit"], label_names, params["max_tokens"])
+def _inputs(vocabularies: dict[str, list[str]], embeddings: dict[str, np.ndarray], unit: str):
+    if unit not in UNIT_COLUMNS:
+        raise ValueError(f"student.unit must be one of {sorted(UNIT_COLUMNS)}, got {unit!r}")
+    return vocabularies[unit], embeddings[unit]
 
 
 def _fit(
@@ -42,23 +39,25 @@ def _fit(
 ) -> tuple[StudentClassifier, dict[str, Any]]:
     torch.set_num_threads(int(params["threads"]))
     torch.manual_seed(int(params["seed"]))
-    student = _build(vocabulary, embeddings, label_names, params)
+    architecture = params["architecture"]
+    model = build_student_model(
+        architecture,
+        len(vocabulary),
+        len(label_names),
+        embeddings,
+        bool(params["freeze_embeddings"]),
+        params.get(architecture) or {},
+    )
+    student = StudentClassifier(model, vocabulary, params["unit"], label_names, params["max_tokens"])
+    column = UNIT_COLUMNS[params["unit"]]
     rows = examples[["example_id", "split", "label_id"]].merge(
-        segmented[["example_id", UNIT_COLUMNS[params["unit"]]]], on="example_id", validate="one_to_one"
+        segmented[["example_id", column]], on="example_id", validate="one_to_one"
     )
     train, dev = rows[rows["split"] == "train"], rows[rows["split"] == "dev"]
-    column = UNIT_COLUMNS[params["unit"]]
     teacher_logits = None if soft_targets is None else logits_for(soft_targets, train["example_id"])
-    config = TrainingConfig(
-        **{
-            key: params[key]
-            for key in ("epochs", "batch_size", "learning_rate", "weight_decay", "grad_clip", "seed")
-        },
-        alpha=1.0 if soft_targets is None else float(params["alpha"]),
-        kd_loss=params["kd_loss"],
-        temperature=float(params["temperature"]),
-        progress=bool(params.get("progress", True)),
-    )
+    config = TrainingConfig(**{f.name: params[f.name] for f in fields(TrainingConfig) if f.name in params})
+    if soft_targets is None:
+        config = replace(config, alpha=1.0)
     history = train_student(
         student,
         [student.ids(tokens) for tokens in train[column]],
@@ -78,23 +77,37 @@ def train_distilled_student(
     examples: pd.DataFrame,
     soft_targets: pd.DataFrame,
     teacher_fingerprint: dict[str, Any],
-    vocabulary: list[str],
-    embeddings: np.ndarray,
+    word_vocabulary: list[str],
+    word_embeddings: np.ndarray,
+    char_vocabulary: list[str],
+    char_embeddings: np.ndarray,
     label_names: list[str],
     params: dict[str, Any],
 ) -> tuple[StudentClassifier, dict[str, Any]]:
     """``alpha * CE(hard) + (1 - alpha) * KD`` against the cached logits of the current teacher."""
     check_soft_targets(soft_targets, examples, teacher_fingerprint["fingerprint"])
+    vocabulary, embeddings = _inputs(
+        {"word": word_vocabulary, "char": char_vocabulary},
+        {"word": word_embeddings, "char": char_embeddings},
+        params["unit"],
+    )
     return _fit(segmented, examples, vocabulary, embeddings, label_names, soft_targets, params)
 
 
 def train_student_alone(
     segmented: pd.DataFrame,
     examples: pd.DataFrame,
-    vocabulary: list[str],
-    embeddings: np.ndarray,
+    word_vocabulary: list[str],
+    word_embeddings: np.ndarray,
+    char_vocabulary: list[str],
+    char_embeddings: np.ndarray,
     label_names: list[str],
     params: dict[str, Any],
 ) -> tuple[StudentClassifier, dict[str, Any]]:
     """The same student, same data and schedule, on hard labels alone: the baseline."""
+    vocabulary, embeddings = _inputs(
+        {"word": word_vocabulary, "char": char_vocabulary},
+        {"word": word_embeddings, "char": char_embeddings},
+        params["unit"],
+    )
     return _fit(segmented, examples, vocabulary, embeddings, label_names, None, params)

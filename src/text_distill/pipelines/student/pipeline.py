@@ -5,7 +5,14 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import train_distilled_student, train_student_alone
 
 SHARED = ["segmented_examples", "examples"]
-VECTORS = ["word_vocabulary", "word_embeddings", "label_names", "params:student"]
+VECTORS = [
+    "word_vocabulary",
+    "word_embeddings",
+    "char_vocabulary",
+    "char_embeddings",
+    "label_names",
+    "params:student",
+]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
