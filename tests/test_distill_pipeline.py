@@ -2,7 +2,10 @@
 run through a Kedro session in a copy of the project, tracked in its own MLflow store."""
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 
 import mlflow
 import pytest
@@ -48,12 +51,12 @@ def distill_run(tmp_path_factory, tiny_encoder_dir):
     return project
 
 
-def run_pipeline(project, name: str) -> None:
+def run_pipeline(project, *names: str) -> None:
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(project)  # the sqlite tracking URI is relative to the project
         bootstrap_project(project)
         with KedroSession.create(project_path=project, env="tiny") as session:
-            session.run(pipeline_name=name)
+            session.run(pipeline_names=list(names))
 
 
 def test_summary_has_every_model_metric_and_the_row_accounting(distill_run):
@@ -93,14 +96,40 @@ def test_mlflow_run_has_params_metrics_reports_and_models(distill_run):
 
 def test_student_stage_reads_the_cache_and_refuses_another_teachers(distill_run):
     assert "teacher" not in register_pipelines()["student"].inputs()  # no teacher, so no forward pass
-    run_pipeline(distill_run, "student")
     versions = lambda path: len(list((distill_run / "data" / path).iterdir()))  # noqa: E731
+    students = versions("06_models/student.pkl")
+    run_pipeline(distill_run, "student")
     assert versions("07_model_output/soft_targets.parquet") == 1
-    assert versions("06_models/student.pkl") == 2
+    assert versions("06_models/student.pkl") == students + 1
 
     fingerprint = JSONDataset(
         filepath=str(distill_run / "data/06_models/teacher_fingerprint.json"), version=Version(None, None)
     )
-    fingerprint.save({**fingerprint.load(), "fingerprint": "0" * 64})  # a re-trained teacher, say
-    with pytest.raises(SoftTargetMismatchError, match="rerun `kedro run --pipeline soft_targets`"):
-        run_pipeline(distill_run, "student")
+    real = fingerprint.load()
+    fingerprint.save({**real, "fingerprint": "0" * 64})  # a re-trained teacher, say
+    try:
+        with pytest.raises(SoftTargetMismatchError, match="rerun `kedro run --pipeline soft_targets`"):
+            run_pipeline(distill_run, "student")
+    finally:
+        fingerprint.save(real)
+
+
+@pytest.mark.parametrize("preset", ["hinton", "tang2019", "char_bilstm"])
+def test_recipe_presets_run_end_to_end(distill_run, preset):
+    """Each preset's keys on top of the tiny environment, through the real CLI (as `--params`)."""
+    overrides = yaml.safe_load((PROJECT_ROOT / "conf" / preset / "parameters.yml").read_text())["student"]
+    params = ",".join(f"student.{key}={value}" for key, value in overrides.items())
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "kedro", "run", "--env", "tiny", "--pipelines", "student,evaluate"]
+    result = subprocess.run(
+        [*command, "--params", params], cwd=distill_run, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    summary = json.loads((distill_run / "data/08_reporting/distill_summary.json").read_text())
+    assert 0.0 <= summary["student"]["accuracy"] <= 1.0
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("text_distill")
+    (run,) = client.search_runs([experiment.experiment_id], max_results=1, order_by=["start_time DESC"])
+    assert run.info.status == "FINISHED"
+    for key, value in overrides.items():
+        assert run.data.params[f"student.{key}"] == str(value)

@@ -2,14 +2,16 @@
 
 import copy
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
 
+from text_distill.distill.adversarial import adversarial_backward
 from text_distill.distill.losses import distillation_loss
 from text_distill.distill.schedules import scheduled_weight, temperature_schedule
 from text_distill.distill.student import StudentClassifier
@@ -33,6 +35,12 @@ class TrainingConfig:
     final_temperature: float = 1.0  # linear_decay's last T
     temperature_beta: float = 1.0  # flsw / cwsm spread
     temperature_gamma: float = 2.0  # flsw exponent
+    accumulation_steps: int = 1  # batches per optimiser step
+    early_stopping_patience: int | None = None  # epochs without a better dev macro-F1 before stopping
+    adversarial: str | None = None  # fgm | pgd on the embedding table
+    adversarial_epsilon: float = 1.0
+    pgd_steps: int = 3
+    pgd_step_size: float = 0.3
     seed: int = 42
     progress: bool = True
 
@@ -50,6 +58,25 @@ def _evaluate(
         "accuracy": float(accuracy_score(labels, predicted)),
         "macro_f1": float(f1_score(labels, predicted, average="macro")),
     }
+
+
+def _batch_loss(
+    student: StudentClassifier,
+    token_ids: torch.Tensor,
+    lengths: torch.Tensor,
+    labels: torch.Tensor,
+    teacher: torch.Tensor | None,
+    weights: tuple[float, float],
+    config: TrainingConfig,
+    temperature: Callable,
+    step: int,
+    total_steps: int,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The batch's loss, divided by the accumulation steps, and its parts."""
+    logits = student(token_ids, lengths)
+    t = 1.0 if teacher is None else temperature(logits.detach(), teacher, step, total_steps)
+    loss, parts = distillation_loss(logits, labels, teacher, *weights, config.kd_loss, t)
+    return loss / config.accumulation_steps, parts
 
 
 def train_student(
@@ -74,7 +101,7 @@ def train_student(
     )
     labels = torch.tensor(np.asarray(train_labels), dtype=torch.long)
     targets = None if teacher_logits is None else torch.as_tensor(teacher_logits, dtype=torch.float32)
-    best_state, best_f1, history = None, -1.0, []
+    best_state, best_f1, best_epoch, history = None, -1.0, 0, []
     temperature = temperature_schedule(
         config.temperature_schedule,
         config.temperature,
@@ -82,7 +109,8 @@ def train_student(
         config.temperature_beta,
         config.temperature_gamma,
     )
-    step, total_steps = 0, config.epochs * -(-len(train_ids) // config.batch_size)
+    step, total_steps = 0, config.epochs * -(-len(train_ids) // config.batch_size)  # batches
+    optimiser.zero_grad()
     for epoch in range(1, config.epochs + 1):
         student.train()
         order = rng.permutation(len(train_ids))
@@ -90,30 +118,61 @@ def train_student(
         batches = range(0, len(order), config.batch_size)
         for start in tqdm(batches, desc=f"student epoch {epoch}", disable=not config.progress, mininterval=5):
             index = order[start : start + config.batch_size]
-            logits = student(*student.batch([train_ids[i] for i in index]))
-            teacher = None if targets is None else targets[index]
-            loss, parts = distillation_loss(
-                logits,
-                labels[index],
-                teacher,
+            token_ids, lengths = student.batch([train_ids[i] for i in index])
+            weights = (
                 scheduled_weight(config.alpha, config.hard_weight_schedule, step, total_steps),
                 scheduled_weight(1.0 - config.alpha, config.kd_weight_schedule, step, total_steps),
-                config.kd_loss,
-                1.0 if teacher is None else temperature(logits.detach(), teacher, step, total_steps),
             )
-            step += 1
-            optimiser.zero_grad()
+            teacher = None if targets is None else targets[index]
+            compute = partial(
+                _batch_loss,
+                student,
+                token_ids,
+                lengths,
+                labels[index],
+                teacher,
+                weights,
+                config,
+                temperature,
+                step,
+                total_steps,
+            )
+            loss, parts = compute()
             loss.backward()
-            torch.nn.utils.clip_grad_norm_(student.parameters(), config.grad_clip)
-            optimiser.step()
-            for name, value in {"loss": loss.item(), **parts}.items():
+            if config.adversarial:
+                parts["adversarial"] = adversarial_backward(
+                    student.parameters(),
+                    student.model.embedding,
+                    lambda compute=compute: compute()[0],
+                    config.adversarial,
+                    config.adversarial_epsilon,
+                    config.pgd_steps,
+                    config.pgd_step_size,
+                )
+            step += 1
+            if step % config.accumulation_steps == 0 or start + config.batch_size >= len(order):
+                torch.nn.utils.clip_grad_norm_(student.parameters(), config.grad_clip)
+                optimiser.step()
+                optimiser.zero_grad()
+            parts["loss"] = loss.item() * config.accumulation_steps
+            for name, value in parts.items():
                 sums[name] = sums.get(name, 0.0) + value * len(index)
         record = {"epoch": epoch, **{f"train_{k}": v / len(order) for k, v in sums.items()}}
         record.update({f"dev_{k}": v for k, v in _evaluate(student, dev_ids, dev_labels).items()})
         history.append(record)
         logger.info("Student epoch %d: %s", epoch, {k: round(v, 4) for k, v in record.items()})
         if record["dev_macro_f1"] > best_f1:
-            best_f1, best_state = record["dev_macro_f1"], copy.deepcopy(student.state_dict())
+            best_f1, best_state, best_epoch = (
+                record["dev_macro_f1"],
+                copy.deepcopy(student.state_dict()),
+                epoch,
+            )
+        elif (
+            config.early_stopping_patience is not None
+            and epoch - best_epoch >= config.early_stopping_patience
+        ):
+            logger.info("Early stop: dev macro-F1 has not improved for %d epochs", epoch - best_epoch)
+            break
     student.load_state_dict(best_state)
     student.eval()
     return history

@@ -22,10 +22,13 @@ logger = logging.getLogger(__name__)
 UNIT_COLUMNS = {"word": "words", "char": "chars"}
 
 
-def _inputs(vocabularies: dict[str, list[str]], embeddings: dict[str, np.ndarray], unit: str):
+def _for_unit(
+    unit: str, word: tuple[list[str], np.ndarray], char: tuple[list[str], np.ndarray]
+) -> tuple[list[str], np.ndarray]:
+    """The vocabulary and vectors of the unit the student reads."""
     if unit not in UNIT_COLUMNS:
         raise ValueError(f"student.unit must be one of {sorted(UNIT_COLUMNS)}, got {unit!r}")
-    return vocabularies[unit], embeddings[unit]
+    return word if unit == "word" else char
 
 
 def _fit(
@@ -86,10 +89,8 @@ def train_distilled_student(
 ) -> tuple[StudentClassifier, dict[str, Any]]:
     """``alpha * CE(hard) + (1 - alpha) * KD`` against the cached logits of the current teacher."""
     check_soft_targets(soft_targets, examples, teacher_fingerprint["fingerprint"])
-    vocabulary, embeddings = _inputs(
-        {"word": word_vocabulary, "char": char_vocabulary},
-        {"word": word_embeddings, "char": char_embeddings},
-        params["unit"],
+    vocabulary, embeddings = _for_unit(
+        params["unit"], (word_vocabulary, word_embeddings), (char_vocabulary, char_embeddings)
     )
     return _fit(segmented, examples, vocabulary, embeddings, label_names, soft_targets, params)
 
@@ -105,9 +106,7 @@ def train_student_alone(
     params: dict[str, Any],
 ) -> tuple[StudentClassifier, dict[str, Any]]:
     """The same student, same data and schedule, on hard labels alone: the baseline."""
-    vocabulary, embeddings = _inputs(
-        {"word": word_vocabulary, "char": char_vocabulary},
-        {"word": word_embeddings, "char": char_embeddings},
-        params["unit"],
+    vocabulary, embeddings = _for_unit(
+        params["unit"], (word_vocabulary, word_embeddings), (char_vocabulary, char_embeddings)
     )
     return _fit(segmented, examples, vocabulary, embeddings, label_names, None, params)

@@ -1,0 +1,89 @@
+"""The student training loop's options: accumulation, early stopping, adversarial training."""
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from text_distill.distill.adversarial import adversarial_backward
+from text_distill.distill.student import StudentClassifier
+from text_distill.distill.students.bilstm import BiLSTMClassifier
+from text_distill.distill.train import TrainingConfig, train_student
+from text_distill.distill.vocab import PAD, UNK
+
+VOCABULARY = [PAD, UNK, "a", "b", "c", "d"]
+TRAIN_IDS = [[2, 3], [4], [5, 2, 3], [3, 3], [2], [4, 5], [5], [2, 4]]
+TRAIN_LABELS = np.array([0, 1, 1, 0, 0, 1, 1, 0])
+
+
+def student() -> StudentClassifier:
+    torch.manual_seed(0)
+    model = BiLSTMClassifier(len(VOCABULARY), 2, embedding_dim=4, hidden_size=4, dropout=0.0)
+    return StudentClassifier(model, VOCABULARY, "word", ["x", "y"], 8)
+
+
+def fit(model: StudentClassifier, **options) -> list[dict]:
+    config = TrainingConfig(
+        **{"epochs": 2, "batch_size": 4, "learning_rate": 0.05, "progress": False, **options}
+    )
+    return train_student(model, TRAIN_IDS, TRAIN_LABELS, None, TRAIN_IDS[:4], TRAIN_LABELS[:4], config)
+
+
+def test_accumulating_two_half_batches_equals_one_full_batch():
+    whole, halves = student(), student()
+    fit(whole, batch_size=4)
+    fit(halves, batch_size=2, accumulation_steps=2)
+    for (name, a), (_, b) in zip(whole.state_dict().items(), halves.state_dict().items(), strict=True):
+        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-4, msg=name)
+
+
+def test_early_stopping_ends_after_patience_epochs_without_gain():
+    history = fit(student(), epochs=6, learning_rate=0.0, early_stopping_patience=2)
+    assert [record["epoch"] for record in history] == [1, 2, 3]
+
+
+def test_adversarial_training_logs_its_loss():
+    history = fit(student(), adversarial="fgm", adversarial_epsilon=0.5)
+    assert all(record["train_adversarial"] > 0 for record in history)
+
+
+def squared(embedding: nn.Embedding, ids: torch.Tensor):
+    return lambda: (embedding(ids) ** 2).sum()
+
+
+def test_fgm_adds_the_gradient_at_the_perturbed_point_and_restores_weights():
+    torch.manual_seed(0)
+    embedding = nn.Embedding(3, 2)
+    ids = torch.tensor([1, 2])
+    weights = embedding.weight.detach().clone()
+    squared(embedding, ids)().backward()
+    clean = embedding.weight.grad.clone()
+    delta = 0.5 * clean / clean.norm()
+    loss = adversarial_backward(embedding.parameters(), embedding, squared(embedding, ids), "fgm", 0.5)
+    perturbed = weights + delta
+    torch.testing.assert_close(embedding.weight.detach(), weights)
+    torch.testing.assert_close(embedding.weight.grad, clean + 2 * perturbed * (clean != 0))
+    assert loss == pytest.approx(float((perturbed[ids] ** 2).sum()))
+
+
+def test_pgd_stays_inside_the_epsilon_ball():
+    torch.manual_seed(0)
+    embedding = nn.Embedding(3, 2)
+    ids = torch.tensor([1, 2])
+    weights = embedding.weight.detach().clone()
+    squared(embedding, ids)().backward()
+    clean = embedding.weight.grad.clone()
+    adversarial_backward(
+        embedding.parameters(), embedding, squared(embedding, ids), "pgd", 0.5, steps=3, step_size=10.0
+    )
+    torch.testing.assert_close(embedding.weight.detach(), weights)
+    offset = (embedding.weight.grad - clean)[ids] / 2 - weights[
+        ids
+    ]  # the last point's gradient is 2 * (W + offset)
+    assert offset.norm().item() == pytest.approx(0.5, rel=1e-4)
+
+
+def test_unknown_adversarial_method_is_refused():
+    embedding = nn.Embedding(3, 2)
+    with pytest.raises(ValueError, match="adversarial must be one of"):
+        adversarial_backward(embedding.parameters(), embedding, lambda: torch.tensor(0.0), "free", 1.0)
