@@ -110,7 +110,10 @@ def _report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
         f"{rows['quarantined_by_reason'] or 'none'}.",
     ]
     for name in MODELS:
-        per_class = pd.DataFrame(scores[name]["per_class"]).T
+        rows = {
+            key: value for key, value in scores[name]["per_class"].items() if key != "accuracy"
+        }  # a scalar
+        per_class = pd.DataFrame(rows).T
         lines += ["", f"## Per class: {name}", "", per_class.round(4).to_markdown()]
     return "\n".join(lines) + "\n"
 
@@ -147,5 +150,8 @@ def summarise(
     }
     metrics["student_speedup"] = {"value": float(summary["student_speedup"]), "step": 0}
     for key in ("rows_in", "kept", "quarantined", "duplicates_collapsed"):
-        metrics[f"rows_{key}"] = {"value": float(row_accounting[key]), "step": 0}
+        metrics[key if key.startswith("rows_") else f"rows_{key}"] = {
+            "value": float(row_accounting[key]),
+            "step": 0,
+        }
     return summary, _report(summary, scores), metrics
