@@ -51,13 +51,18 @@ def squared(embedding: nn.Embedding, ids: torch.Tensor):
     return lambda: (embedding(ids) ** 2).sum()
 
 
-def test_fgm_adds_the_gradient_at_the_perturbed_point_and_restores_weights():
+def after_clean_backward() -> tuple[nn.Embedding, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """An embedding after the clean backward pass of ``squared``: (embedding, ids, weights, gradient)."""
     torch.manual_seed(0)
     embedding = nn.Embedding(3, 2)
     ids = torch.tensor([1, 2])
     weights = embedding.weight.detach().clone()
     squared(embedding, ids)().backward()
-    clean = embedding.weight.grad.clone()
+    return embedding, ids, weights, embedding.weight.grad.clone()
+
+
+def test_fgm_adds_the_gradient_at_the_perturbed_point_and_restores_weights():
+    embedding, ids, weights, clean = after_clean_backward()
     delta = 0.5 * clean / clean.norm()
     loss = adversarial_backward(embedding.parameters(), embedding, squared(embedding, ids), "fgm", 0.5)
     perturbed = weights + delta
@@ -67,12 +72,7 @@ def test_fgm_adds_the_gradient_at_the_perturbed_point_and_restores_weights():
 
 
 def test_pgd_stays_inside_the_epsilon_ball():
-    torch.manual_seed(0)
-    embedding = nn.Embedding(3, 2)
-    ids = torch.tensor([1, 2])
-    weights = embedding.weight.detach().clone()
-    squared(embedding, ids)().backward()
-    clean = embedding.weight.grad.clone()
+    embedding, ids, weights, clean = after_clean_backward()
     adversarial_backward(
         embedding.parameters(), embedding, squared(embedding, ids), "pgd", 0.5, steps=3, step_size=10.0
     )
