@@ -91,3 +91,14 @@ def test_soft_targets_cover_every_example_in_order(trained):
     np.testing.assert_allclose(
         np.stack(cache["logits"]), teacher.predict_logits(examples["text"].tolist()), atol=1e-5
     )
+
+
+def test_model_directory_dataset_reports_existence(tmp_path, trained):
+    dataset = HFModelDirectoryDataset(
+        filepath=str(tmp_path / "model"),
+        model_class="text_distill.distill.teacher.TeacherClassifier",
+        version=Version(None, None),
+    )
+    assert not dataset.exists()
+    dataset.save(trained[0])
+    assert dataset.exists()

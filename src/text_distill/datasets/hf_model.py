@@ -9,7 +9,7 @@ from copy import deepcopy
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from kedro.io import AbstractVersionedDataset, Version
+from kedro.io import AbstractVersionedDataset, DatasetError, Version
 from kedro.utils import load_obj
 
 
@@ -53,7 +53,7 @@ class HFModelDirectoryDataset(AbstractVersionedDataset[Any, Any]):
     def _exists(self) -> bool:
         try:
             return self._exists_dir(str(self._get_load_path()))
-        except Exception:
+        except DatasetError:  # no version saved yet
             return False
 
     def _describe(self) -> dict[str, Any]:
