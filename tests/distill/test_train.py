@@ -87,3 +87,16 @@ def test_unknown_adversarial_method_is_refused():
     embedding = nn.Embedding(3, 2)
     with pytest.raises(ValueError, match="adversarial must be one of"):
         adversarial_backward(embedding.parameters(), embedding, lambda: torch.tensor(0.0), "free", 1.0)
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_result(tmp_path):
+    straight = student()
+    straight_history = fit(straight, epochs=3)
+    checkpoint = str(tmp_path / "student.pt")
+    resumed = student()
+    fit(resumed, epochs=1, checkpoint=checkpoint)  # "interrupted" after epoch 1
+    again = student()  # a fresh process: new model object, same checkpoint
+    history = fit(again, epochs=3, checkpoint=checkpoint)
+    assert history == straight_history
+    for (name, a), (_, b) in zip(straight.state_dict().items(), again.state_dict().items(), strict=True):
+        torch.testing.assert_close(a, b, msg=name)

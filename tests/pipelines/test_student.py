@@ -96,3 +96,11 @@ def test_unknown_architecture_or_unit_is_refused(inputs):
         train_student_alone(segmented, examples, *vectors, labels, {**PARAMS, "unit": "byte"})
     with pytest.raises(ValueError, match="student.architecture must be one of"):
         train_student_alone(segmented, examples, *vectors, labels, {**PARAMS, "architecture": "gru"})
+
+
+def test_checkpoints_are_written_per_student_when_asked(inputs, tmp_path):
+    segmented, examples, cache, vectors, labels = inputs
+    params = {**PARAMS, "checkpoint_dir": str(tmp_path / "checkpoints")}
+    train_distilled_student(segmented, examples, cache, {"fingerprint": "f" * 64}, *vectors, labels, params)
+    train_student_alone(segmented, examples, *vectors, labels, params)
+    assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["student.pt", "student_alone.pt"]

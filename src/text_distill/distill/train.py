@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -41,6 +42,7 @@ class TrainingConfig:
     adversarial_epsilon: float = 1.0
     pgd_steps: int = 3
     pgd_step_size: float = 0.3
+    checkpoint: str | None = None  # file saved after every epoch; training resumes from it if present
     seed: int = 42
     progress: bool = True
 
@@ -58,6 +60,15 @@ def _evaluate(
         "accuracy": float(accuracy_score(labels, predicted)),
         "macro_f1": float(f1_score(labels, predicted, average="macro")),
     }
+
+
+def _save_checkpoint(path: str, **state: object) -> None:
+    """Write atomically, so an interruption mid-write never leaves a broken checkpoint."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial_file = target.with_suffix(target.suffix + ".partial")
+    torch.save(state, partial_file)
+    partial_file.replace(target)
 
 
 def _batch_loss(
@@ -110,8 +121,23 @@ def train_student(
         config.temperature_gamma,
     )
     step, total_steps = 0, config.epochs * -(-len(train_ids) // config.batch_size)  # batches
+    first_epoch = 1
+    if config.checkpoint and Path(config.checkpoint).exists():
+        state = torch.load(config.checkpoint, weights_only=False)
+        student.load_state_dict(state["student"])
+        optimiser.load_state_dict(state["optimiser"])
+        rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        best_state, best_f1, best_epoch, history = (
+            state["best"],
+            state["best_f1"],
+            state["best_epoch"],
+            state["history"],
+        )
+        step, first_epoch = state["step"], state["epoch"] + 1
+        logger.info("Resuming student training from %s after epoch %d", config.checkpoint, state["epoch"])
     optimiser.zero_grad()
-    for epoch in range(1, config.epochs + 1):
+    for epoch in range(first_epoch, config.epochs + 1):
         student.train()
         order = rng.permutation(len(train_ids))
         sums: dict[str, float] = {}
@@ -167,7 +193,21 @@ def train_student(
                 copy.deepcopy(student.state_dict()),
                 epoch,
             )
-        elif (
+        if config.checkpoint:
+            _save_checkpoint(
+                config.checkpoint,
+                student=student.state_dict(),
+                optimiser=optimiser.state_dict(),
+                numpy_rng=rng.bit_generator.state,
+                torch_rng=torch.get_rng_state(),
+                best=best_state,
+                best_f1=best_f1,
+                best_epoch=best_epoch,
+                history=history,
+                step=step,
+                epoch=epoch,
+            )
+        if (
             config.early_stopping_patience is not None
             and epoch - best_epoch >= config.early_stopping_patience
         ):

@@ -59,6 +59,9 @@ def _fit(
     train, dev = rows[rows["split"] == "train"], rows[rows["split"] == "dev"]
     teacher_logits = None if soft_targets is None else logits_for(soft_targets, train["example_id"])
     config = TrainingConfig(**{f.name: params[f.name] for f in fields(TrainingConfig) if f.name in params})
+    name = "student" if soft_targets is not None else "student_alone"
+    if params.get("checkpoint_dir"):
+        config = replace(config, checkpoint=f"{params['checkpoint_dir']}/{name}.pt")
     if soft_targets is None:
         config = replace(config, alpha=1.0)
     history = train_student(
