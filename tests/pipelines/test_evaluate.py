@@ -30,7 +30,7 @@ def test_teacher_scores_come_from_its_cached_test_logits(examples_frame):
 def test_throughput_counts_texts_over_time():
     calls = []
     rate = texts_per_second(calls.append, ["a"] * 10, min_seconds=0.05)
-    assert rate == pytest.approx(len(calls) * 10 / 0.05, rel=0.9) and len(calls) >= 1
+    assert len(calls) >= 1 and 0 < rate <= len(calls) * 10 / 0.05  # it ran at least min_seconds
     speeds = interleaved_throughput(
         {"x": lambda t: None, "y": lambda t: sum(range(20000))}, ["a"] * 4, 2, 0.01
     )

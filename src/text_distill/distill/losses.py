@@ -145,8 +145,10 @@ def distillation_loss(
     Without teacher logits, or with ``kd_weight = 0``, it is hard labels alone.
     """
     hard = F.cross_entropy(student_logits, labels)
-    if teacher_logits is None or kd_weight <= 0.0:
-        return hard_weight * hard if teacher_logits is not None else hard, {"hard": hard.item()}
+    if teacher_logits is None:  # the student-alone baseline: plain CE, whatever the weight schedules
+        return hard, {"hard": hard.item()}
+    if kd_weight <= 0.0:
+        return hard_weight * hard, {"hard": hard.item()}
     soft = logit_kd_loss(kd_loss, student_logits, teacher_logits, temperature)
     total = hard_weight * hard + kd_weight * soft
     return total, {"hard": hard.item(), "kd": soft.item()}

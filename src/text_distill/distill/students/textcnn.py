@@ -31,10 +31,9 @@ class TextCNNClassifier(nn.Module):
         self.classifier = nn.Linear(filters * len(self.kernel_sizes), num_labels)
 
     def forward(self, token_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        # pad texts shorter than the widest kernel up to it
         width = max(token_ids.shape[1], max(self.kernel_sizes))
-        token_ids = nn.functional.pad(
-            token_ids, (0, width - token_ids.shape[1])
-        )  # texts shorter than a kernel
+        token_ids = nn.functional.pad(token_ids, (0, width - token_ids.shape[1]))
         embedded = self.dropout(self.embedding(token_ids)).transpose(1, 2)  # (batch, dim, time)
         pooled = []
         for kernel, convolution in zip(self.kernel_sizes, self.convolutions, strict=True):

