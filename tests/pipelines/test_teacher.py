@@ -6,9 +6,16 @@ import pandas as pd
 import pytest
 from kedro.io import Version
 
-from text_distill.datasets.hf_model import HFModelDirectoryDataset
+from text_distill.datasets.hf_model import HFModelCollectionDataset, HFModelDirectoryDataset
+from text_distill.distill.soft_targets import logits_for
+from text_distill.pipelines.evaluate.nodes import score_teacher
 from text_distill.pipelines.soft_targets.nodes import compute_soft_targets
-from text_distill.pipelines.teacher.nodes import fine_tune_teacher, fingerprint_teacher, prepare_teacher_base
+from text_distill.pipelines.teacher.nodes import (
+    fine_tune_teacher,
+    fine_tune_teacher_ensemble,
+    fingerprint_teacher,
+    prepare_teacher_base,
+)
 
 PARAMS = {
     "base_model": None,
@@ -50,6 +57,19 @@ def trained(tiny_encoder_dir):
     return teacher, log, examples
 
 
+@pytest.fixture(scope="module")
+def ensemble(trained, tiny_encoder_dir):
+    base = prepare_teacher_base(None, {**PARAMS, "base_model": str(tiny_encoder_dir)})
+    members, logs = fine_tune_teacher_ensemble(
+        base, trained[2], ["sports", "finance"], {**PARAMS, "ensemble_seeds": [1]}
+    )
+    return members, logs
+
+
+def single(teacher):
+    return fingerprint_teacher(teacher, {}, PARAMS)
+
+
 def test_fine_tune_selects_on_dev_and_logs_history(trained):
     teacher, log, _ = trained
     assert log["train_rows"] == 6 and log["dev_rows"] == 2
@@ -76,15 +96,17 @@ def test_teacher_directory_round_trip_keeps_logits_and_fingerprint(trained, tmp_
     loaded = dataset.load()
     texts = examples["text"].tolist()
     np.testing.assert_allclose(loaded.predict_logits(texts), teacher.predict_logits(texts), atol=1e-5)
-    assert fingerprint_teacher(loaded) == fingerprint_teacher(teacher)
+    assert single(loaded) == single(teacher)
     assert loaded.label_names == ["sports", "finance"]
 
 
 def test_soft_targets_cover_every_example_in_order(trained):
     teacher, _, examples = trained
-    cache = compute_soft_targets(teacher, examples, {"batch_size": 3, "threads": 1})
+    fingerprint = single(teacher)["fingerprint"]
+    assert fingerprint == teacher.fingerprint()  # a lone teacher is its own identity
+    cache = compute_soft_targets(teacher, {}, single(teacher), examples, {"batch_size": 3, "threads": 1})
     assert cache["example_id"].tolist() == examples["example_id"].tolist()
-    fingerprint = fingerprint_teacher(teacher)["fingerprint"]
+    assert "member_logits" not in cache.columns
     assert set(cache["teacher_fingerprint"]) == {fingerprint}
     teacher.predict_logits(["再来一次"], batch_size=1)  # tokenizer call-time settings are not identity
     assert teacher.fingerprint() == fingerprint
@@ -102,3 +124,60 @@ def test_model_directory_dataset_reports_existence(tmp_path, trained):
     assert not dataset.exists()
     dataset.save(trained[0])
     assert dataset.exists()
+
+
+def test_ensemble_member_differs_by_seed_only_and_survives_a_round_trip(trained, ensemble, tmp_path):
+    teacher, log, examples = trained
+    members, logs = ensemble
+    assert list(members) == ["seed_1"] and logs["seed_1"]["train_rows"] == log["train_rows"]
+    assert members["seed_1"].fingerprint() != teacher.fingerprint()
+    dataset = HFModelCollectionDataset(
+        filepath=str(tmp_path / "ensemble"),
+        model_class="text_distill.distill.teacher.TeacherClassifier",
+        version=Version(None, None),
+    )
+    dataset.save(members)
+    loaded = dataset.load()
+    assert list(loaded) == ["seed_1"] and loaded["seed_1"].fingerprint() == members["seed_1"].fingerprint()
+    empty = HFModelCollectionDataset(
+        filepath=str(tmp_path / "none"), model_class="text_distill.distill.teacher.TeacherClassifier"
+    )
+    empty.save({})
+    assert empty.load() == {}
+
+
+def test_ensemble_seeds_must_differ_from_the_main_seed(trained):
+    with pytest.raises(ValueError, match="must be distinct and differ from teacher.seed"):
+        fine_tune_teacher_ensemble(None, trained[2], ["sports", "finance"], {**PARAMS, "ensemble_seeds": [0]})
+    assert fine_tune_teacher_ensemble(None, trained[2], ["sports", "finance"], PARAMS) == ({}, {})
+
+
+def test_ensemble_fingerprint_depends_on_members_and_weights(trained, ensemble):
+    teacher, members = trained[0], ensemble[0]
+    mean = fingerprint_teacher(teacher, members, PARAMS)
+    weighted = fingerprint_teacher(teacher, members, {**PARAMS, "ensemble_weights": [3, 1]})
+    assert list(mean["members"]) == ["seed_0", "seed_1"]
+    assert len({mean["fingerprint"], weighted["fingerprint"], teacher.fingerprint()}) == 3
+    with pytest.raises(ValueError, match="2 teachers"):
+        fingerprint_teacher(teacher, members, {**PARAMS, "ensemble_weights": [1, 1, 1]})
+
+
+def test_ensemble_soft_targets_combine_members_and_teacher_scores_report_each(trained, ensemble):
+    teacher, _, examples = trained
+    members = ensemble[0]
+    fingerprint = fingerprint_teacher(teacher, members, {**PARAMS, "ensemble_weights": [3, 1]})
+    cache = compute_soft_targets(teacher, members, fingerprint, examples, {"batch_size": 3, "threads": 1})
+    texts = examples["text"].tolist()
+    own = np.stack([teacher.predict_logits(texts), members["seed_1"].predict_logits(texts)], axis=1)
+    np.testing.assert_allclose(
+        logits_for(cache, examples["example_id"], "member_logits").reshape(own.shape), own, atol=1e-5
+    )
+    np.testing.assert_allclose(np.stack(cache["logits"]), 0.75 * own[:, 0] + 0.25 * own[:, 1], atol=1e-5)
+    test = examples.assign(split="test")
+    scores = score_teacher(cache.assign(split="test"), test, fingerprint, ["sports", "finance"])
+    labels = test["label_id"].to_numpy()
+    assert scores["members"]["seed_1"]["accuracy"] == pytest.approx(
+        float((own[:, 1].argmax(1) == labels).mean())
+    )
+    with pytest.raises(ValueError, match="rerun `kedro run --pipeline teacher`"):
+        compute_soft_targets(teacher, {}, fingerprint, examples, {"batch_size": 3, "threads": 1})

@@ -4,6 +4,7 @@ kedro-datasets has no dataset for a local ``save_pretrained`` directory; any cla
 ``save_pretrained(dir)`` and ``from_pretrained(dir)`` fits here.
 """
 
+import json
 import shutil
 from copy import deepcopy
 from pathlib import Path, PurePosixPath
@@ -62,3 +63,36 @@ class HFModelDirectoryDataset(AbstractVersionedDataset[Any, Any]):
             "model_class": self._model_class,
             "version": deepcopy(self._version),
         }
+
+
+class HFModelCollectionDataset(HFModelDirectoryDataset):
+    """A named collection of models (a dict), one ``save_pretrained`` subdirectory per name, their
+    order kept in ``members.json``; an empty dict is a valid, empty collection.
+
+    Example::
+
+        teacher_ensemble:
+          type: text_distill.datasets.hf_model.HFModelCollectionDataset
+          filepath: data/06_models/teacher_ensemble
+          model_class: text_distill.distill.teacher.TeacherClassifier
+          versioned: true
+    """
+
+    MEMBERS_FILE = "members.json"
+
+    def load(self) -> dict[str, Any]:
+        directory = Path(str(self._get_load_path()))
+        names = json.loads((directory / self.MEMBERS_FILE).read_text())
+        model_class = load_obj(self._model_class)
+        return {name: model_class.from_pretrained(str(directory / name)) for name in names}
+
+    def save(self, data: dict[str, Any]) -> None:
+        directory = Path(str(self._get_save_path()))
+        if directory.exists():
+            shutil.rmtree(directory)
+        directory.mkdir(parents=True)
+        for name, model in data.items():
+            if not name or "/" in name or name.startswith("."):
+                raise DatasetError(f"collection member name {name!r} is not a plain directory name")
+            model.save_pretrained(directory / name)
+        (directory / self.MEMBERS_FILE).write_text(json.dumps(list(data)))

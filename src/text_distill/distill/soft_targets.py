@@ -14,9 +14,15 @@ class SoftTargetMismatchError(TextDistillError, ValueError):
     """The cached logits do not belong to this teacher or this data."""
 
 
-def soft_target_table(examples: pd.DataFrame, logits: np.ndarray, fingerprint: str) -> pd.DataFrame:
-    """The cache table for ``examples`` (same order as ``logits``)."""
-    return pd.DataFrame(
+def soft_target_table(
+    examples: pd.DataFrame, logits: np.ndarray, fingerprint: str, member_logits: np.ndarray | None = None
+) -> pd.DataFrame:
+    """The cache table for ``examples`` (same order as ``logits``).
+
+    With several teachers, ``logits`` is their combination (the target) and ``member_logits``
+    ``(examples, teachers, labels)`` keeps each teacher's own, stored flat per row.
+    """
+    table = pd.DataFrame(
         {
             "example_id": examples["example_id"].to_numpy(),
             "split": examples["split"].to_numpy(),
@@ -25,6 +31,9 @@ def soft_target_table(examples: pd.DataFrame, logits: np.ndarray, fingerprint: s
             "teacher_fingerprint": fingerprint,
         }
     )[COLUMNS]
+    if member_logits is not None:
+        table["member_logits"] = list(member_logits.reshape(len(table), -1).astype(np.float32))
+    return table
 
 
 def check_soft_targets(soft_targets: pd.DataFrame, examples: pd.DataFrame, fingerprint: str) -> None:
@@ -51,7 +60,8 @@ def check_soft_targets(soft_targets: pd.DataFrame, examples: pd.DataFrame, finge
         )
 
 
-def logits_for(soft_targets: pd.DataFrame, example_ids: Sequence[int]) -> np.ndarray:
-    """Cached logits stacked in the order of ``example_ids``."""
-    by_id = soft_targets.set_index("example_id")["logits"]
+def logits_for(soft_targets: pd.DataFrame, example_ids: Sequence[int], column: str = "logits") -> np.ndarray:
+    """Cached logits stacked in the order of ``example_ids`` (``column="member_logits"``: each
+    teacher's own, flat per row)."""
+    by_id = soft_targets.set_index("example_id")[column]
     return np.stack(by_id.loc[list(example_ids)].to_numpy()).astype(np.float32)

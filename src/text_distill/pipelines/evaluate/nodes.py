@@ -36,11 +36,28 @@ def score_teacher(
     teacher_fingerprint: dict[str, Any],
     label_names: list[str],
 ) -> dict[str, Any]:
-    """Teacher test scores from its cached logits (the same forward pass, not recomputed)."""
+    """Teacher test scores from its cached logits (the same forward pass, not recomputed).
+
+    With a teacher ensemble these are the scores of the combined target, plus each member's own.
+    """
     test = examples[examples["split"] == "test"]
     check_soft_targets(soft_targets, test, teacher_fingerprint["fingerprint"])
-    predicted = logits_for(soft_targets, test["example_id"]).argmax(axis=1)
-    return _scores(test["label_id"].to_numpy(), predicted, label_names)
+    labels = test["label_id"].to_numpy()
+    scores = _scores(labels, logits_for(soft_targets, test["example_id"]).argmax(axis=1), label_names)
+    if "member_logits" in soft_targets.columns:
+        names = list(teacher_fingerprint["members"])
+        members = logits_for(soft_targets, test["example_id"], "member_logits").reshape(
+            len(test), len(names), len(label_names)
+        )
+        scores["members"] = {
+            name: {
+                key: value
+                for key, value in _scores(labels, members[:, i].argmax(axis=1), label_names).items()
+                if key in ("accuracy", "macro_f1")
+            }
+            for i, name in enumerate(names)
+        }
+    return scores
 
 
 def score_student(
@@ -100,6 +117,19 @@ def _report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
             f"| {name} | {row['accuracy']:.4f} | {row['macro_f1']:.4f} | {row['texts_per_second']:.1f} | "
             f"{row['params']:,} | {row['texts_per_second'] / teacher_speed:.1f}x |"
         )
+    if "teacher_members" in summary:
+        lines += [
+            "",
+            f"The teacher row is the ensemble's combined logits (weights: "
+            f"{summary['teacher_ensemble_weights'] or 'mean'}); speed is the main teacher's alone. Members:",
+            "",
+            "| teacher | accuracy | macro-F1 |",
+            "|---|---|---|",
+            *(
+                f"| {name} | {member['accuracy']:.4f} | {member['macro_f1']:.4f} |"
+                for name, member in summary["teacher_members"].items()
+            ),
+        ]
     rows = summary["rows"]
     lines += [
         "",
@@ -143,12 +173,18 @@ def summarise(
     summary["student_speedup"] = (
         summary["student"]["texts_per_second"] / summary["teacher"]["texts_per_second"]
     )
+    if "members" in teacher_scores:
+        summary["teacher_members"] = teacher_scores["members"]
+        summary["teacher_ensemble_weights"] = teacher_fingerprint["weights"]
     metrics = {
         f"{name}_{key}": {"value": float(value), "step": 0}
         for name in MODELS
         for key, value in summary[name].items()
     }
     metrics["student_speedup"] = {"value": float(summary["student_speedup"]), "step": 0}
+    for member, member_scores in summary.get("teacher_members", {}).items():
+        for key, value in member_scores.items():
+            metrics[f"teacher_{member}_{key}"] = {"value": float(value), "step": 0}
     for key in ("rows_in", "kept", "quarantined", "duplicates_collapsed"):
         metrics[key if key.startswith("rows_") else f"rows_{key}"] = {
             "value": float(row_accounting[key]),

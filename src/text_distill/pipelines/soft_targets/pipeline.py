@@ -10,7 +10,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 compute_soft_targets,
-                ["teacher", "examples", "params:soft_targets"],
+                ["teacher", "teacher_ensemble", "teacher_fingerprint", "examples", "params:soft_targets"],
                 "soft_targets",
                 name="compute_soft_targets",
             )

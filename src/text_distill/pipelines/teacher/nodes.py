@@ -1,5 +1,8 @@
 """Teacher: packaged checkpoint -> Hugging Face encoder; fine-tune with ``Trainer``; select on dev."""
 
+import copy
+import hashlib
+import json
 import logging
 import tempfile
 from typing import Any
@@ -133,6 +136,57 @@ def fine_tune_teacher(
     return teacher, log
 
 
-def fingerprint_teacher(teacher: TeacherClassifier) -> dict[str, Any]:
-    """The teacher's identity: soft targets and students are checked against it."""
-    return {"fingerprint": teacher.fingerprint(), "label_names": teacher.label_names}
+def fine_tune_teacher_ensemble(
+    base: PretrainedEncoder, examples: pd.DataFrame, label_names: list[str], params: dict[str, Any]
+) -> tuple[dict[str, TeacherClassifier], dict[str, Any]]:
+    """Multi-teacher: one more teacher per seed in ``params.ensemble_seeds``, each fine-tuned exactly
+    like the main teacher (same data, same settings) from its own copy of the base encoder.
+
+    No seeds (the default) is a single-teacher run: an empty ensemble, nothing trained.
+    """
+    seeds = [int(seed) for seed in params.get("ensemble_seeds") or []]
+    if int(params["seed"]) in seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(
+            f"teacher.ensemble_seeds {seeds} must be distinct and differ from teacher.seed "
+            f"{params['seed']}: the same seed gives the same teacher"
+        )
+    members, logs = {}, {}
+    for seed in seeds:
+        name = f"seed_{seed}"
+        logger.info("Ensemble teacher %s", name)
+        members[name], logs[name] = fine_tune_teacher(
+            copy.deepcopy(base), examples, label_names, {**params, "seed": seed}
+        )
+    return members, logs
+
+
+def fingerprint_teacher(
+    teacher: TeacherClassifier, ensemble: dict[str, TeacherClassifier], params: dict[str, Any]
+) -> dict[str, Any]:
+    """The identity of what produces the soft targets: soft targets and students are checked
+    against it. A single teacher is its own fingerprint; an ensemble hashes its members' and the
+    combination weights."""
+    members = {f"seed_{params['seed']}": teacher, **ensemble}
+    for name, member in members.items():
+        if member.label_names != teacher.label_names:
+            raise ValueError(
+                f"ensemble teacher {name} has labels {member.label_names}, not {teacher.label_names}"
+            )
+    weights = params.get("ensemble_weights")
+    if weights is not None and len(weights) != len(members):
+        raise ValueError(
+            f"teacher.ensemble_weights has {len(weights)} weights for {len(members)} teachers "
+            f"(the main one first, then ensemble_seeds)"
+        )
+    prints = [member.fingerprint() for member in members.values()]
+    if len(prints) == 1:
+        fingerprint = prints[0]
+    else:
+        combination = json.dumps({"members": prints, "weights": weights}, sort_keys=True)
+        fingerprint = hashlib.sha256(combination.encode()).hexdigest()
+    return {
+        "fingerprint": fingerprint,
+        "members": dict(zip(members, prints, strict=True)),
+        "weights": weights,
+        "label_names": teacher.label_names,
+    }
