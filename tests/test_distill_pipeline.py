@@ -95,7 +95,8 @@ def test_mlflow_run_has_params_metrics_reports_and_models(distill_run):
 
 
 def test_student_stage_reads_the_cache_and_refuses_another_teachers(distill_run):
-    assert "teacher" not in register_pipelines()["student"].inputs()  # no teacher, so no forward pass
+    # the teacher is an input only for a transformer student's intermediate matching
+    assert {"soft_targets", "teacher"} <= register_pipelines()["student"].inputs()
     versions = lambda path: len(list((distill_run / "data" / path).iterdir()))  # noqa: E731
     students = versions("06_models/student.pkl")
     run_pipeline(distill_run, "student")
@@ -114,16 +115,34 @@ def test_student_stage_reads_the_cache_and_refuses_another_teachers(distill_run)
         fingerprint.save(real)
 
 
-@pytest.mark.parametrize("preset", ["hinton", "tang2019", "char_bilstm"])
+def merged(base: dict, extra: dict) -> dict:
+    """``extra`` over ``base``, nested dicts merged key by key (as Kedro merges an environment)."""
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = (
+            merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+        )
+    return out
+
+
+# what a preset needs on top of the tiny environment: the tiny teacher has 2 layers, not 12
+TINY_PRESET_EXTRAS = {"tinybert": {"student": {"transformer": {"num_layers": 1}, "epochs": 1}}}
+PRESET_PIPELINES = {"multi_teacher": "teacher,soft_targets,student,evaluate"}
+
+
+@pytest.mark.parametrize("preset", ["hinton", "tang2019", "char_bilstm", "tinybert", "multi_teacher"])
 def test_recipe_presets_run_end_to_end(distill_run, preset):
-    """Each preset's keys on top of the tiny environment, through the real CLI (as `--params`)."""
-    overrides = yaml.safe_load((PROJECT_ROOT / "conf" / preset / "parameters.yml").read_text())["student"]
-    params = ",".join(f"student.{key}={value}" for key, value in overrides.items())
+    """Each preset's file over the tiny environment, run through the real CLI."""
+    tiny = yaml.safe_load((distill_run / "conf" / "tiny" / "parameters.yml").read_text())
+    recipe = yaml.safe_load((PROJECT_ROOT / "conf" / preset / "parameters.yml").read_text())
+    env_dir = distill_run / "conf" / f"tiny_{preset}"
+    env_dir.mkdir(exist_ok=True)
+    params = merged(merged(tiny, recipe), TINY_PRESET_EXTRAS.get(preset, {}))
+    (env_dir / "parameters.yml").write_text(yaml.safe_dump(params, allow_unicode=True))
     env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "kedro", "run", "--env", "tiny", "--pipelines", "student,evaluate"]
-    result = subprocess.run(
-        [*command, "--params", params], cwd=distill_run, env=env, capture_output=True, text=True
-    )
+    pipelines = PRESET_PIPELINES.get(preset, "student,evaluate")
+    command = [sys.executable, "-m", "kedro", "run", "--env", f"tiny_{preset}", "--pipelines", pipelines]
+    result = subprocess.run(command, cwd=distill_run, env=env, capture_output=True, text=True)
     assert result.returncode == 0, result.stderr[-3000:]
     summary = json.loads((distill_run / "data/08_reporting/distill_summary.json").read_text())
     assert 0.0 <= summary["student"]["accuracy"] <= 1.0
@@ -131,5 +150,55 @@ def test_recipe_presets_run_end_to_end(distill_run, preset):
     experiment = client.get_experiment_by_name("text_distill")
     (run,) = client.search_runs([experiment.experiment_id], max_results=1, order_by=["start_time DESC"])
     assert run.info.status == "FINISHED"
-    for key, value in overrides.items():
-        assert run.data.params[f"student.{key}"] == str(value)
+    for key, value in recipe.get("student", {}).items():
+        if not isinstance(value, dict):
+            assert run.data.params[f"student.{key}"] == str(value)
+    if preset == "multi_teacher":
+        assert list(summary["teacher_members"]) == ["seed_42", "seed_7"]
+        assert "teacher_seed_7_accuracy" in run.data.metrics
+        report = (distill_run / "data/08_reporting/distill_report.md").read_text()
+        assert "| seed_7 |" in report
+    if preset == "tinybert":
+        distilled, alone = (
+            latest(distill_run, f"08_reporting/{name}_training_log.json") for name in MODELS[1:]
+        )
+        assert {"train_kd", "train_hidden", "train_attention"} <= set(distilled["history"][0])
+        assert "train_hidden" not in alone["history"][0]  # the baseline has no teacher to match
+
+
+def latest(project, path: str) -> dict:
+    """The newest version of a versioned JSON dataset."""
+    return json.loads(sorted((project / "data" / path).glob("*/*"))[-1].read_text())
+
+
+def test_temperature_sweep_logs_nested_runs_a_table_and_a_plot(distill_run):
+    tiny = yaml.safe_load((distill_run / "conf" / "tiny" / "parameters.yml").read_text())
+    sweep = {"temperature_sweep": {"temperatures": [1, 4]}, "student": {"epochs": 1}}
+    (distill_run / "conf" / "tiny_sweep").mkdir(exist_ok=True)
+    (distill_run / "conf" / "tiny_sweep" / "parameters.yml").write_text(
+        yaml.safe_dump(merged(tiny, sweep), allow_unicode=True)
+    )
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "kedro", "run", "--env", "tiny_sweep", "--pipeline", "temperature_sweep"]
+    result = subprocess.run(command, cwd=distill_run, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("text_distill")
+    (parent,) = client.search_runs(
+        [experiment.experiment_id], "params.`temperature_sweep.temperatures` = '[1, 4]'"
+    )
+    children = client.search_runs(
+        [experiment.experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+    )
+    assert sorted(run.info.run_name for run in children) == ["T=1", "T=4"]
+    for child in children:
+        assert child.data.params["kd_loss"] == "kl"
+        assert float(child.data.params["temperature"]) == child.data.metrics["temperature"]
+        assert 0.0 <= child.data.metrics["test_accuracy"] <= 1.0
+        assert len(client.get_metric_history(child.info.run_id, "train_loss")) == 1  # one epoch
+    table = sorted((distill_run / "data/08_reporting/temperature_sweep.csv").glob("*/*"))[-1].read_text()
+    assert table.splitlines()[0] == "temperature,test_accuracy,test_macro_f1,dev_macro_f1"
+    assert len(table.splitlines()) == 3
+    logged = {item.path for item in client.list_artifacts(parent.info.run_id, "plots")}
+    assert logged == {"plots/temperature_sweep.png"}

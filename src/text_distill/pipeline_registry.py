@@ -2,11 +2,20 @@
 
 from kedro.pipeline import Pipeline
 
-from text_distill.pipelines import evaluate, ingest, segment, soft_targets, student, teacher
+from text_distill.pipelines import (
+    evaluate,
+    ingest,
+    segment,
+    soft_targets,
+    student,
+    teacher,
+    temperature_sweep,
+)
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """The stages, each runnable alone, and ``distill`` = all of them chained."""
+    """The stages, each runnable alone, ``distill`` = all of them chained, and the temperature sweep
+    (run after ``distill``: it reads its cache and scores)."""
     stages = {
         "ingest": ingest.create_pipeline(),
         "segment": segment.create_pipeline(),
@@ -16,4 +25,9 @@ def register_pipelines() -> dict[str, Pipeline]:
         "evaluate": evaluate.create_pipeline(),
     }
     distill = sum(stages.values(), Pipeline([]))
-    return {**stages, "distill": distill, "__default__": distill}
+    return {
+        **stages,
+        "distill": distill,
+        "__default__": distill,
+        "temperature_sweep": temperature_sweep.create_pipeline(),
+    }

@@ -10,6 +10,8 @@ from text_distill.distill.text import segment_chars, segment_words
 from text_distill.distill.vocab import build_vocabulary
 from text_distill.pipelines.student.nodes import train_distilled_student, train_student_alone
 
+# the teacher (and the pretrained base, for the baseline) are read only by a transformer student:
+# None below
 PARAMS = {
     "architecture": "bilstm",
     "unit": "word",
@@ -63,7 +65,7 @@ def test_distilled_student_trains_from_the_cache_and_reads_raw_text(inputs, over
     segmented, examples, cache, vectors, labels = inputs
     params = {**PARAMS, **overrides}
     student, log = train_distilled_student(
-        segmented, examples, cache, {"fingerprint": "f" * 64}, *vectors, labels, params
+        segmented, examples, cache, {"fingerprint": "f" * 64}, None, *vectors, labels, params
     )
     assert [record["epoch"] for record in log["history"]] == [1, 2, 3, 4, 5, 6]
     assert {"train_hard", "train_kd", "dev_macro_f1"} <= set(log["history"][0])
@@ -79,13 +81,15 @@ def test_student_refuses_a_cache_from_another_teacher(inputs):
     segmented, examples, cache, vectors, labels = inputs
     with pytest.raises(SoftTargetMismatchError, match="rerun `kedro run --pipeline soft_targets`"):
         train_distilled_student(
-            segmented, examples, cache, {"fingerprint": "0" * 64}, *vectors, labels, PARAMS
+            segmented, examples, cache, {"fingerprint": "0" * 64}, None, *vectors, labels, PARAMS
         )
 
 
 def test_student_alone_uses_hard_labels_only(inputs):
     segmented, examples, _, vectors, labels = inputs
-    student, log = train_student_alone(segmented, examples, *vectors, labels, {**PARAMS, "unit": "char"})
+    student, log = train_student_alone(
+        segmented, examples, None, *vectors, labels, {**PARAMS, "unit": "char"}, {}
+    )
     assert all("train_kd" not in record for record in log["history"])
     assert student.unit == "char" and len(student.token_ids) == len(vectors[2])
 
@@ -93,14 +97,18 @@ def test_student_alone_uses_hard_labels_only(inputs):
 def test_unknown_architecture_or_unit_is_refused(inputs):
     segmented, examples, _, vectors, labels = inputs
     with pytest.raises(ValueError, match="student.unit must be one of"):
-        train_student_alone(segmented, examples, *vectors, labels, {**PARAMS, "unit": "byte"})
+        train_student_alone(segmented, examples, None, *vectors, labels, {**PARAMS, "unit": "byte"}, {})
     with pytest.raises(ValueError, match="student.architecture must be one of"):
-        train_student_alone(segmented, examples, *vectors, labels, {**PARAMS, "architecture": "gru"})
+        train_student_alone(
+            segmented, examples, None, *vectors, labels, {**PARAMS, "architecture": "gru"}, {}
+        )
 
 
 def test_checkpoints_are_written_per_student_when_asked(inputs, tmp_path):
     segmented, examples, cache, vectors, labels = inputs
     params = {**PARAMS, "checkpoint_dir": str(tmp_path / "checkpoints")}
-    train_distilled_student(segmented, examples, cache, {"fingerprint": "f" * 64}, *vectors, labels, params)
-    train_student_alone(segmented, examples, *vectors, labels, params)
+    train_distilled_student(
+        segmented, examples, cache, {"fingerprint": "f" * 64}, None, *vectors, labels, params
+    )
+    train_student_alone(segmented, examples, None, *vectors, labels, params, {})
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["student.pt", "student_alone.pt"]

@@ -1,6 +1,7 @@
-"""A student bundled with what it needs to read raw text: unit (word or char), vocabulary, labels."""
+"""A student bundled with what it needs to read raw text: unit (word, char or the teacher's pieces),
+vocabulary, labels."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
@@ -13,6 +14,8 @@ from text_distill.distill.vocab import UNK
 class StudentClassifier(nn.Module):
     """Raw text -> normalise -> segment -> token ids -> ``model`` -> logits."""
 
+    segmenter: Callable[[str], list[str]] | None = None  # also the value of students pickled before it
+
     def __init__(
         self,
         model: nn.Module,
@@ -20,11 +23,15 @@ class StudentClassifier(nn.Module):
         unit: str,
         label_names: Sequence[str],
         max_tokens: int,
+        segmenter: Callable[[str], list[str]] | None = None,
     ) -> None:
+        """``segmenter`` (e.g. the teacher's tokenizer for a transformer student) replaces the
+        unit's built-in one; it must be picklable."""
         super().__init__()
-        if unit not in SEGMENTERS:
+        if segmenter is None and unit not in SEGMENTERS:
             raise ValueError(f"unit must be one of {sorted(SEGMENTERS)}, got {unit!r}")
         self.model = model
+        self.segmenter = segmenter
         self.token_ids = {token: i for i, token in enumerate(vocabulary)}
         self.unit = unit
         self.label_names = list(label_names)
@@ -50,7 +57,7 @@ class StudentClassifier(nn.Module):
     def predict_logits(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
         """Logits for raw texts: segmentation included, as in serving."""
         self.eval()
-        segment = SEGMENTERS[self.unit]
+        segment = self.segmenter or SEGMENTERS[self.unit]
         outputs = []
         for start in range(0, len(texts), batch_size):
             ids = [self.ids(segment(normalise_text(text))) for text in texts[start : start + batch_size]]

@@ -3,6 +3,7 @@
 import copy
 import logging
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -11,8 +12,10 @@ import numpy as np
 import torch
 from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
+from transformers.utils import is_torch_bf16_available_on_device
 
 from text_distill.distill.adversarial import adversarial_backward
+from text_distill.distill.intermediate import IntermediateMatching
 from text_distill.distill.losses import distillation_loss
 from text_distill.distill.schedules import scheduled_weight, temperature_schedule
 from text_distill.distill.student import StudentClassifier
@@ -43,6 +46,7 @@ class TrainingConfig:
     pgd_steps: int = 3
     pgd_step_size: float = 0.3
     checkpoint: str | None = None  # file saved after every epoch; training resumes from it if present
+    bf16: bool = False  # bf16 autocast for the forward passes where the CPU supports it
     seed: int = 42
     progress: bool = True
 
@@ -82,11 +86,21 @@ def _batch_loss(
     temperature: Callable,
     step: int,
     total_steps: int,
+    matcher: IntermediateMatching | None,
+    autocast: bool,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """The batch's loss, divided by the accumulation steps, and its parts."""
-    logits = student(token_ids, lengths)
+    with torch.autocast("cpu", dtype=torch.bfloat16) if autocast else nullcontext():
+        if matcher is None:
+            logits, matched, matched_parts = student(token_ids, lengths), None, {}
+        else:
+            logits, matched, matched_parts = matcher(student.model, token_ids, lengths)
+    logits = logits.float()  # the losses in float32 whatever the forward's precision
     t = 1.0 if teacher is None else temperature(logits.detach(), teacher, step, total_steps)
     loss, parts = distillation_loss(logits, labels, teacher, *weights, config.kd_loss, t)
+    if matched is not None:
+        loss = loss + matched.float()
+        parts.update(matched_parts)
     return loss / config.accumulation_steps, parts
 
 
@@ -98,15 +112,22 @@ def train_student(
     dev_ids: Sequence[Sequence[int]],
     dev_labels: np.ndarray,
     config: TrainingConfig,
+    matcher: IntermediateMatching | None = None,
 ) -> list[dict[str, float]]:
     """Train in place and keep the epoch with the best dev macro-F1; returns the per-epoch history.
 
     ``teacher_logits=None`` (or ``alpha=1``) trains on hard labels alone: the student-alone baseline.
+    ``matcher`` adds intermediate-layer matching against an online teacher pass (its projection, if
+    any, is trained along).
     """
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
+    autocast = config.bf16 and is_torch_bf16_available_on_device("cpu")
+    if config.bf16 and not autocast:
+        logger.warning("student.bf16 is set but this CPU has no bf16 support: training in float32")
+    trained = [*student.parameters(), *(matcher.parameters() if matcher is not None else [])]
     optimiser = torch.optim.AdamW(
-        [p for p in student.parameters() if p.requires_grad],
+        [p for p in trained if p.requires_grad],
         lr=config.learning_rate,
         weight_decay=config.weight_decay,
     )
@@ -162,6 +183,8 @@ def train_student(
                 temperature,
                 step,
                 total_steps,
+                matcher,
+                autocast,
             )
             loss, parts = compute()
             loss.backward()
@@ -177,7 +200,7 @@ def train_student(
                 )
             step += 1
             if step % config.accumulation_steps == 0 or start + config.batch_size >= len(order):
-                torch.nn.utils.clip_grad_norm_(student.parameters(), config.grad_clip)
+                torch.nn.utils.clip_grad_norm_(trained, config.grad_clip)
                 optimiser.step()
                 optimiser.zero_grad()
             parts["loss"] = loss.item() * config.accumulation_steps

@@ -9,6 +9,7 @@ from text_distill.distill.students.bilstm import BiLSTMClassifier
 from text_distill.distill.students.textcnn import TextCNNClassifier
 
 ARCHITECTURES = {"bilstm": BiLSTMClassifier, "textcnn": TextCNNClassifier}
+# the transformer student is cut from the teacher instead: ``transformer.TransformerClassifier``
 
 
 def build_student_model(
@@ -21,7 +22,8 @@ def build_student_model(
 ) -> nn.Module:
     """A randomly initialised student whose embedding table starts from ``embeddings``."""
     if architecture not in ARCHITECTURES:
-        raise ValueError(f"student.architecture must be one of {sorted(ARCHITECTURES)}, got {architecture!r}")
+        choices = sorted([*ARCHITECTURES, "transformer"])
+        raise ValueError(f"student.architecture must be one of {choices}, got {architecture!r}")
     return ARCHITECTURES[architecture](
         vocab_size=vocab_size,
         num_labels=num_labels,

@@ -1,8 +1,11 @@
 """Student: distilled from cached teacher logits, and the same student trained on hard labels alone
 as the baseline. Teacher logits are only ever read from the cache.
 
-``student.architecture`` (bilstm, textcnn) and ``student.unit`` (word: jieba; char) choose the model
-and what it reads; the default is Tang et al.'s BiLSTM over jieba words with word2vec vectors."""
+``student.architecture`` chooses the model: ``bilstm`` and ``textcnn`` read ``student.unit`` (word:
+jieba words with word2vec vectors; char: characters); ``transformer`` is cut from the teacher's first
+layers, reads the teacher's pieces and also matches the teacher's hidden states and attention maps
+(an online teacher pass). The default is Tang et al.'s BiLSTM over jieba words.
+"""
 
 import logging
 from dataclasses import fields, replace
@@ -11,10 +14,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
+from text_distill.distill.intermediate import IntermediateMatching
 from text_distill.distill.soft_targets import check_soft_targets, logits_for
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students import build_student_model
+from text_distill.distill.students.transformer import (
+    SubwordSegmenter,
+    TransformerClassifier,
+    pruned_vocabulary,
+)
+from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
 from text_distill.distill.train import TrainingConfig, train_student
 
 logger = logging.getLogger(__name__)
@@ -31,17 +42,19 @@ def _for_unit(
     return word if unit == "word" else char
 
 
-def _fit(
+def _splits(examples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    return examples[examples["split"] == "train"], examples[examples["split"] == "dev"]
+
+
+def _embedding_student(
     segmented: pd.DataFrame,
     examples: pd.DataFrame,
     vocabulary: list[str],
     embeddings: np.ndarray,
     label_names: list[str],
-    soft_targets: pd.DataFrame | None,
     params: dict[str, Any],
-) -> tuple[StudentClassifier, dict[str, Any]]:
-    torch.set_num_threads(int(params["threads"]))
-    torch.manual_seed(int(params["seed"]))
+) -> tuple[StudentClassifier, pd.Series, pd.Series]:
+    """A BiLSTM or TextCNN over words or characters, and the train and dev token lists."""
     architecture = params["architecture"]
     model = build_student_model(
         architecture,
@@ -53,29 +66,90 @@ def _fit(
     )
     student = StudentClassifier(model, vocabulary, params["unit"], label_names, params["max_tokens"])
     column = UNIT_COLUMNS[params["unit"]]
-    rows = examples[["example_id", "split", "label_id"]].merge(
-        segmented[["example_id", column]], on="example_id", validate="one_to_one"
+    tokens = examples[["example_id", "split"]].merge(
+        segmented[["example_id", column]], on="example_id", how="left", validate="one_to_one"
     )
-    train, dev = rows[rows["split"] == "train"], rows[rows["split"] == "dev"]
+    if tokens[column].isna().any():
+        raise ValueError(
+            f"{int(tokens[column].isna().sum())} examples have no segmentation: rerun "
+            "`kedro run --pipeline segment`"
+        )
+    train, dev = _splits(tokens)
+    return student, train[column], dev[column]
+
+
+def _transformer_student(
+    encoder: PreTrainedModel,
+    tokenizer: PreTrainedTokenizerBase,
+    text_prefix: str,
+    max_length: int,
+    head: torch.nn.Linear | None,
+    examples: pd.DataFrame,
+    label_names: list[str],
+    options: dict[str, Any],
+) -> tuple[StudentClassifier, list[list[str]], list[list[str]], list[int]]:
+    """The first layers of ``encoder`` over the pieces the train split uses, and the train and dev
+    piece lists, and each student piece's teacher id."""
+    segmenter = SubwordSegmenter(tokenizer, text_prefix, max_length)
+    train, dev = _splits(examples)
+    train_tokens = segmenter.segment_many(train["text"].tolist())
+    dev_tokens = segmenter.segment_many(dev["text"].tolist())
+    vocabulary, teacher_ids = pruned_vocabulary(tokenizer, train_tokens)
+    model = TransformerClassifier.from_teacher(
+        encoder,
+        teacher_ids,
+        len(label_names),
+        int(options["num_layers"]),
+        float(options["dropout"]),
+        options.get("hidden_size"),
+        head,
+    )
+    logger.info(
+        "Transformer student: %d of the teacher's %d layers, %d of its %d pieces",
+        model.encoder.config.num_hidden_layers,
+        encoder.config.num_hidden_layers,
+        len(vocabulary),
+        len(tokenizer),
+    )
+    student = StudentClassifier(model, vocabulary, "subword", label_names, max_length, segmenter)
+    return student, train_tokens, dev_tokens, teacher_ids
+
+
+def _fit(
+    name: str,
+    student: StudentClassifier,
+    examples: pd.DataFrame,
+    train_tokens: list[list[str]] | pd.Series,
+    dev_tokens: list[list[str]] | pd.Series,
+    soft_targets: pd.DataFrame | None,
+    matcher: IntermediateMatching | None,
+    params: dict[str, Any],
+) -> tuple[StudentClassifier, dict[str, Any]]:
+    train, dev = _splits(examples)
     teacher_logits = None if soft_targets is None else logits_for(soft_targets, train["example_id"])
     config = TrainingConfig(**{f.name: params[f.name] for f in fields(TrainingConfig) if f.name in params})
-    name = "student" if soft_targets is not None else "student_alone"
     if params.get("checkpoint_dir"):
         config = replace(config, checkpoint=f"{params['checkpoint_dir']}/{name}.pt")
     if soft_targets is None:
         config = replace(config, alpha=1.0)
     history = train_student(
         student,
-        [student.ids(tokens) for tokens in train[column]],
+        [student.ids(tokens) for tokens in train_tokens],
         train["label_id"].to_numpy(),
         teacher_logits,
-        [student.ids(tokens) for tokens in dev[column]],
+        [student.ids(tokens) for tokens in dev_tokens],
         dev["label_id"].to_numpy(),
         config,
+        matcher,
     )
     best = max(history, key=lambda record: record["dev_macro_f1"])
     log = {"train_rows": len(train), "dev_rows": len(dev), "best_epoch": best["epoch"], "history": history}
     return student, log
+
+
+def _seeded(params: dict[str, Any]) -> None:
+    torch.set_num_threads(int(params["threads"]))
+    torch.manual_seed(int(params["seed"]))
 
 
 def train_distilled_student(
@@ -83,6 +157,7 @@ def train_distilled_student(
     examples: pd.DataFrame,
     soft_targets: pd.DataFrame,
     teacher_fingerprint: dict[str, Any],
+    teacher: TeacherClassifier,
     word_vocabulary: list[str],
     word_embeddings: np.ndarray,
     char_vocabulary: list[str],
@@ -90,26 +165,75 @@ def train_distilled_student(
     label_names: list[str],
     params: dict[str, Any],
 ) -> tuple[StudentClassifier, dict[str, Any]]:
-    """``alpha * CE(hard) + (1 - alpha) * KD`` against the cached logits of the current teacher."""
+    """``alpha * CE(hard) + (1 - alpha) * KD`` against the cached logits of the current teacher
+    (plus intermediate matching for a transformer student: the only use of ``teacher`` here)."""
     check_soft_targets(soft_targets, examples, teacher_fingerprint["fingerprint"])
-    vocabulary, embeddings = _for_unit(
-        params["unit"], (word_vocabulary, word_embeddings), (char_vocabulary, char_embeddings)
+    _seeded(params)
+    if params["architecture"] != "transformer":
+        vocabulary, embeddings = _for_unit(
+            params["unit"], (word_vocabulary, word_embeddings), (char_vocabulary, char_embeddings)
+        )
+        student, train_tokens, dev_tokens = _embedding_student(
+            segmented, examples, vocabulary, embeddings, label_names, params
+        )
+        return _fit("student", student, examples, train_tokens, dev_tokens, soft_targets, None, params)
+    options = params["transformer"]
+    student, train_tokens, dev_tokens, teacher_ids = _transformer_student(
+        teacher.encoder,
+        teacher.tokenizer,
+        teacher.text_prefix,
+        teacher.max_length,
+        teacher.head,
+        examples,
+        label_names,
+        options,
     )
-    return _fit(segmented, examples, vocabulary, embeddings, label_names, soft_targets, params)
+    matcher = None
+    if options["hidden_weight"] or options["attention_weight"]:
+        matcher = IntermediateMatching(
+            teacher.encoder,
+            teacher_ids,
+            student.model.encoder.config.hidden_size,
+            student.model.encoder.config.num_hidden_layers,
+            options.get("layer_map"),
+            options["hidden_weight"],
+            options["attention_weight"],
+            options["hidden_loss"],
+        )
+    return _fit("student", student, examples, train_tokens, dev_tokens, soft_targets, matcher, params)
 
 
 def train_student_alone(
     segmented: pd.DataFrame,
     examples: pd.DataFrame,
+    teacher_base: PretrainedEncoder,
     word_vocabulary: list[str],
     word_embeddings: np.ndarray,
     char_vocabulary: list[str],
     char_embeddings: np.ndarray,
     label_names: list[str],
     params: dict[str, Any],
+    teacher_params: dict[str, Any],
 ) -> tuple[StudentClassifier, dict[str, Any]]:
-    """The same student, same data and schedule, on hard labels alone: the baseline."""
-    vocabulary, embeddings = _for_unit(
-        params["unit"], (word_vocabulary, word_embeddings), (char_vocabulary, char_embeddings)
-    )
-    return _fit(segmented, examples, vocabulary, embeddings, label_names, None, params)
+    """The same student, same data and schedule, on hard labels alone: the baseline. A transformer
+    student starts from the pretrained encoder's layers (never the fine-tuned teacher's)."""
+    _seeded(params)
+    if params["architecture"] != "transformer":
+        vocabulary, embeddings = _for_unit(
+            params["unit"], (word_vocabulary, word_embeddings), (char_vocabulary, char_embeddings)
+        )
+        student, train_tokens, dev_tokens = _embedding_student(
+            segmented, examples, vocabulary, embeddings, label_names, params
+        )
+    else:
+        student, train_tokens, dev_tokens, _ = _transformer_student(
+            teacher_base.encoder,
+            teacher_base.tokenizer,
+            teacher_params["text_prefix"],
+            teacher_params["max_length"],
+            None,
+            examples,
+            label_names,
+            params["transformer"],
+        )
+    return _fit("student_alone", student, examples, train_tokens, dev_tokens, None, None, params)

@@ -20,13 +20,13 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 train_distilled_student,
-                [*SHARED, "soft_targets", "teacher_fingerprint", *VECTORS],
+                [*SHARED, "soft_targets", "teacher_fingerprint", "teacher", *VECTORS],
                 ["student", "student_training_log"],
                 name="train_distilled_student",
             ),
             Node(
                 train_student_alone,
-                [*SHARED, *VECTORS],
+                [*SHARED, "teacher_base", *VECTORS, "params:teacher"],
                 ["student_alone", "student_alone_training_log"],
                 name="train_student_alone",
             ),
