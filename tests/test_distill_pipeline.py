@@ -43,7 +43,13 @@ def distill_run(tmp_path_factory, tiny_encoder_dir):
         },
         "soft_targets": {"threads": 1},
         "student": {"epochs": 2, "threads": 1, "progress": False},
-        "evaluate": {"threads": 1, "speed_texts": 50, "speed_rounds": 1, "speed_min_seconds": 0.1},
+        "evaluate": {
+            "threads": 1,
+            "speed_texts": 50,
+            "speed_rounds": 1,
+            "speed_min_seconds": 0.1,
+            "latency_texts": 20,
+        },
     }
     (project / "conf" / "tiny").mkdir()
     (project / "conf" / "tiny" / "parameters.yml").write_text(yaml.safe_dump(overrides, allow_unicode=True))
@@ -62,8 +68,22 @@ def run_pipeline(project, *names: str) -> None:
 def test_summary_has_every_model_metric_and_the_row_accounting(distill_run):
     summary = json.loads((distill_run / "data/08_reporting/distill_summary.json").read_text())
     for name in MODELS:
-        assert set(summary[name]) == {"accuracy", "macro_f1", "texts_per_second", "params"}
+        assert set(summary[name]) == {
+            "accuracy",
+            "macro_f1",
+            "fidelity",
+            "kl_to_teacher",
+            "ece",
+            "params",
+            "size_bytes",
+            "texts_per_second",
+            "model_texts_per_second",
+            "latency_p50_ms",
+            "latency_p95_ms",
+        }
         assert 0.0 <= summary[name]["accuracy"] <= 1.0 and summary[name]["texts_per_second"] > 0
+        assert summary[name]["texts_per_second"] < summary[name]["model_texts_per_second"]
+    assert summary["teacher"]["fidelity"] == 1.0
     rows = summary["rows"]
     assert rows["rows_in"] == 100_000
     assert rows["rows_in"] == rows["kept"] + rows["quarantined"] + rows["duplicates_collapsed"]
@@ -87,11 +107,13 @@ def test_mlflow_run_has_params_metrics_reports_and_models(distill_run):
         assert f"{name}_accuracy" in run.data.metrics and f"{name}_texts_per_second" in run.data.metrics
     logged = {
         item.path
-        for folder in ("models", "reports")
+        for folder in ("models", "reports", "plots")
         for item in client.list_artifacts(run.info.run_id, folder)
     }
     assert {"models/teacher", "models/student.pkl", "models/student_alone.pkl"} <= logged
     assert {"reports/distill_summary.json", "reports/distill_report.md"} <= logged
+    plots = ("confusion_matrices", "reliability_diagram", "accuracy_against_throughput", "training_curves")
+    assert {f"plots/{name}.png" for name in plots} <= logged
 
 
 def test_student_stage_reads_the_cache_and_refuses_another_teachers(distill_run):

@@ -2,10 +2,32 @@
 
 import numpy as np
 import pytest
+from matplotlib.figure import Figure
 
 from text_distill.distill.soft_targets import soft_target_table
-from text_distill.distill.speed import interleaved_throughput, texts_per_second
-from text_distill.pipelines.evaluate.nodes import MODELS, score_teacher, summarise
+from text_distill.distill.speed import interleaved_latency, interleaved_throughput, texts_per_second
+from text_distill.distill.student import StudentClassifier
+from text_distill.distill.students.bilstm import BiLSTMClassifier
+from text_distill.distill.vocab import PAD, UNK
+from text_distill.pipelines.evaluate.nodes import (
+    MODELS,
+    plot_evaluation,
+    profile_models,
+    score_student,
+    score_teacher,
+    serialised_size,
+    summarise,
+)
+
+PARAMS = {
+    "threads": 1,
+    "batch_size": 2,
+    "speed_texts": 4,
+    "speed_rounds": 1,
+    "speed_min_seconds": 0.01,
+    "latency_texts": 3,
+    "calibration_bins": 10,
+}
 
 ROWS = {
     "rows_in": 10,
@@ -20,21 +42,56 @@ def test_teacher_scores_come_from_its_cached_test_logits(examples_frame):
     logits = np.zeros((len(examples_frame), 2), dtype=np.float32)
     logits[:, 0] = 1.0  # always predicts class 0 ("sports" here)
     cache = soft_target_table(examples_frame, logits, "f" * 64)
-    scores = score_teacher(cache, examples_frame, {"fingerprint": "f" * 64}, ["sports", "finance"])
+    scores = score_teacher(cache, examples_frame, {"fingerprint": "f" * 64}, ["sports", "finance"], PARAMS)
     assert scores["test_rows"] == 2
     assert scores["accuracy"] == 0.5
     assert scores["macro_f1"] == pytest.approx((2 / 3 + 0) / 2)
     assert scores["per_class"]["sports"]["recall"] == 1.0
+    assert scores["confusion_matrix"] == [[1, 0], [1, 0]]
+    assert scores["fidelity"] == 1.0 and scores["kl_to_teacher"] == pytest.approx(0.0, abs=1e-12)
+    # confidence softmax([1, 0]) = 0.731 on both, one right: ECE = |0.5 - 0.731|
+    assert scores["ece"] == pytest.approx(abs(0.5 - 1 / (1 + np.exp(-1))))
+
+
+def tiny_student(label_names: list[str]) -> StudentClassifier:
+    model = BiLSTMClassifier(6, 2, embedding_dim=4, hidden_size=4, dropout=0.0)
+    return StudentClassifier(model, [PAD, UNK, "中", "国", "股", "市"], "char", label_names, 8).eval()
+
+
+def test_student_scores_compare_with_the_labels_and_the_teacher(examples_frame):
+    labels = ["sports", "finance"]
+    student = tiny_student(labels)
+    test = examples_frame[examples_frame["split"] == "test"]
+    own = student.predict_logits(test["text"].tolist())
+    teacher_logits = np.zeros((len(examples_frame), 2), dtype=np.float32)
+    teacher_logits[examples_frame["split"] == "test"] = -own  # a teacher that always disagrees
+    cache = soft_target_table(examples_frame, teacher_logits, "f" * 64)
+    scores = score_student(student, examples_frame, cache, {"fingerprint": "f" * 64}, labels, PARAMS)
+    assert scores["fidelity"] == 0.0 and scores["kl_to_teacher"] > 0
+    assert scores["accuracy"] == float((own.argmax(1) == test["label_id"].to_numpy()).mean())
+    assert sum(row["count"] for row in scores["reliability"]) == len(test)
+
+
+def test_profile_measures_size_speed_and_latency_of_every_model(examples_frame):
+    labels = ["sports", "finance"]
+    models = [tiny_student(labels) for _ in MODELS]  # any model with encode/predict_logits
+    profile = profile_models(*models, examples_frame.assign(split="test"), PARAMS)
+    for name, model in zip(MODELS, models, strict=True):
+        row = profile[name]
+        assert row["params"] == sum(p.numel() for p in model.parameters())
+        assert row["size_bytes"] == serialised_size(model) > 0
+        assert row["texts_per_second"] > 0 and row["model_texts_per_second"] > 0
+        assert 0 < row["latency_p50_ms"] <= row["latency_p95_ms"]
 
 
 def test_throughput_counts_texts_over_time():
     calls = []
     rate = texts_per_second(calls.append, ["a"] * 10, min_seconds=0.05)
     assert len(calls) >= 1 and 0 < rate <= len(calls) * 10 / 0.05  # it ran at least min_seconds
-    speeds = interleaved_throughput(
-        {"x": lambda t: None, "y": lambda t: sum(range(20000))}, ["a"] * 4, 2, 0.01
-    )
+    speeds = interleaved_throughput({"x": lambda: 4, "y": lambda: sum(range(20000)) * 0 + 4}, 2, 0.01)
     assert speeds["x"] > speeds["y"] > 0
+    latency = interleaved_latency({"x": lambda t: None, "y": lambda t: sum(range(20000))}, ["a"] * 20)
+    assert 0 < latency["x"]["latency_p95_ms"] < latency["y"]["latency_p50_ms"]
 
 
 def test_summary_report_and_metrics():
@@ -42,27 +99,58 @@ def test_summary_report_and_metrics():
         name: {
             "accuracy": acc,
             "macro_f1": acc - 0.01,
+            "fidelity": 0.95,
+            "kl_to_teacher": 0.1,
+            "ece": 0.02,
             "per_class": {"a": {"precision": 1.0, "recall": 1.0, "f1-score": 1.0, "support": 1}},
             "test_rows": 4,
         }
         for name, acc in zip(MODELS, (0.9, 0.85, 0.8), strict=True)
     }
     profile = {
-        name: {"texts_per_second": tps, "params": p}
+        name: {
+            "params": p,
+            "size_bytes": p * 4,
+            "texts_per_second": tps,
+            "model_texts_per_second": tps * 2,
+            "latency_p50_ms": 1.0,
+            "latency_p95_ms": 2.0,
+        }
         for name, tps, p in zip(MODELS, (100.0, 5000.0, 5100.0), (1000, 10, 10), strict=True)
     }
-    summary, report, metrics = summarise(
-        *scores.values(), profile, ROWS, {"fingerprint": "f" * 64}, {"threads": 1}
-    )
+    summary, report, metrics = summarise(*scores.values(), profile, ROWS, {"fingerprint": "f" * 64}, PARAMS)
     assert summary["student"] == {
         "accuracy": 0.85,
         "macro_f1": 0.84,
-        "texts_per_second": 5000.0,
-        "params": 10,
+        "fidelity": 0.95,
+        "kl_to_teacher": 0.1,
+        "ece": 0.02,
+        **profile["student"],
     }
     assert summary["rows"] == ROWS and summary["teacher_fingerprint"] == "f" * 64
     assert summary["student_speedup"] == 50.0
     assert metrics["student_alone_accuracy"] == {"value": 0.8, "step": 0}
     assert metrics["rows_quarantined"] == {"value": 1.0, "step": 0}
-    assert "| student | 0.8500 | 0.8400 | 5000.0 | 10 | 50.0x |" in report
+    assert "| student | 0.8500 | 0.8400 | 0.9500 | 0.1000 | 0.0200 |" in report
+    assert "| student | 10 | 0.0 | 5000.0 | 10000.0 | 1.00 | 2.00 | 50.0x |" in report
+    assert "the test split was used for nothing but this report" in report
+    assert metrics["student_latency_p95_ms"] == {"value": 2.0, "step": 0}
     assert "10 in = 8 kept + 1 quarantined + 1 duplicates collapsed" in report
+
+
+def test_plots_are_figures_of_every_model():
+    scores = {
+        "confusion_matrix": [[2, 1], [0, 3]],
+        "reliability": [
+            {"lower": 0.5, "upper": 1.0, "count": 6, "confidence": 0.8, "accuracy": 0.83},
+            {"lower": 0.0, "upper": 0.5, "count": 0, "confidence": None, "accuracy": None},
+        ],
+        "accuracy": 0.8,
+    }
+    profile = {name: {"texts_per_second": 10.0} for name in MODELS}
+    history = {"history": [{"epoch": 1, "train_loss": 1.0, "train_hard": 0.5, "dev_macro_f1": 0.7}]}
+    figures = plot_evaluation(scores, scores, scores, profile, history, history, ["a", "b"])
+    assert len(figures) == 4 and all(isinstance(figure, Figure) for figure in figures)
+    assert len(figures[0].axes) == 4  # three matrices and their colour bar
+    lines = figures[3].axes[0].get_lines()
+    assert len(lines) == 4  # loss and hard, for each student

@@ -174,7 +174,9 @@ def test_ensemble_soft_targets_combine_members_and_teacher_scores_report_each(tr
     )
     np.testing.assert_allclose(np.stack(cache["logits"]), 0.75 * own[:, 0] + 0.25 * own[:, 1], atol=1e-5)
     test = examples.assign(split="test")
-    scores = score_teacher(cache.assign(split="test"), test, fingerprint, ["sports", "finance"])
+    scores = score_teacher(
+        cache.assign(split="test"), test, fingerprint, ["sports", "finance"], {"calibration_bins": 10}
+    )
     labels = test["label_id"].to_numpy()
     assert scores["members"]["seed_1"]["accuracy"] == pytest.approx(
         float((own[:, 1].argmax(1) == labels).mean())

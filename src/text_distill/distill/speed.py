@@ -1,4 +1,5 @@
-"""End-to-end throughput: raw text to label, tokenisation included, same process and threads."""
+"""Speed: throughput and latency, measured in one process with the same threads, models interleaved
+so that machine drift hits all of them alike."""
 
 import time
 from collections.abc import Callable, Sequence
@@ -6,30 +7,58 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 
-def texts_per_second(
-    predict: Callable[[Sequence[str]], object], texts: Sequence[str], min_seconds: float
-) -> float:
-    """Repeat ``predict(texts)`` until ``min_seconds`` have passed; texts per second."""
+def items_per_second(run: Callable[[], int], min_seconds: float) -> float:
+    """Repeat ``run()`` (returns how many items it processed) until ``min_seconds`` have passed."""
     done, start = 0, time.perf_counter()
     while True:
-        predict(texts)
-        done += len(texts)
+        done += run()
         elapsed = time.perf_counter() - start
         if elapsed >= min_seconds:
             return done / elapsed
 
 
+def texts_per_second(
+    predict: Callable[[Sequence[str]], object], texts: Sequence[str], min_seconds: float
+) -> float:
+    """Repeat ``predict(texts)`` until ``min_seconds`` have passed; texts per second."""
+
+    def run() -> int:
+        predict(texts)
+        return len(texts)
+
+    return items_per_second(run, min_seconds)
+
+
 def interleaved_throughput(
-    predictors: dict[str, Callable[[Sequence[str]], object]],
-    texts: Sequence[str],
-    rounds: int,
-    min_seconds: float,
+    workloads: dict[str, Callable[[], int]], rounds: int, min_seconds: float
 ) -> dict[str, float]:
-    """Median texts/s per model over ``rounds``, models taking turns so machine drift hits all alike."""
-    for predict in predictors.values():  # warm-up: lazy initialisation (jieba, allocator) is not speed
-        predict(texts[:8])
-    samples: dict[str, list[float]] = {name: [] for name in predictors}
+    """Median items/s per workload over ``rounds``, workloads taking turns."""
+    for run in workloads.values():  # warm-up: lazy initialisation (jieba, allocator) is not speed
+        run()
+    samples: dict[str, list[float]] = {name: [] for name in workloads}
     for _ in range(rounds):
-        for name, predict in predictors.items():
-            samples[name].append(texts_per_second(predict, texts, min_seconds))
+        for name, run in workloads.items():
+            samples[name].append(items_per_second(run, min_seconds))
     return {name: float(np.median(values)) for name, values in samples.items()}
+
+
+def interleaved_latency(
+    predictors: dict[str, Callable[[Sequence[str]], object]], texts: Sequence[str]
+) -> dict[str, dict[str, float]]:
+    """Milliseconds per single text (batch 1), p50 and p95 over ``texts``, models taking turns on
+    each text."""
+    for predict in predictors.values():
+        predict(texts[:1])
+    samples: dict[str, list[float]] = {name: [] for name in predictors}
+    for text in texts:
+        for name, predict in predictors.items():
+            start = time.perf_counter()
+            predict([text])
+            samples[name].append((time.perf_counter() - start) * 1000.0)
+    return {
+        name: {
+            "latency_p50_ms": float(np.percentile(values, 50)),
+            "latency_p95_ms": float(np.percentile(values, 95)),
+        }
+        for name, values in samples.items()
+    }

@@ -53,13 +53,16 @@ class StudentClassifier(nn.Module):
     def forward(self, token_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.model(token_ids, lengths)
 
+    def encode(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        """Raw texts -> normalised -> segmented -> the model's padded input: what serving does."""
+        segment = self.segmenter or SEGMENTERS[self.unit]
+        return self.batch([self.ids(segment(normalise_text(text))) for text in texts])
+
     @torch.inference_mode()
     def predict_logits(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
         """Logits for raw texts: segmentation included, as in serving."""
         self.eval()
-        segment = self.segmenter or SEGMENTERS[self.unit]
         outputs = []
         for start in range(0, len(texts), batch_size):
-            ids = [self.ids(segment(normalise_text(text))) for text in texts[start : start + batch_size]]
-            outputs.append(self(*self.batch(ids)).numpy())
+            outputs.append(self(*self.encode(texts[start : start + batch_size])).numpy())
         return np.concatenate(outputs) if outputs else np.zeros((0, len(self.label_names)), np.float32)

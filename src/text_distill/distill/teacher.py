@@ -92,6 +92,10 @@ class TeacherClassifier(nn.Module):
             padding=padding,
         )
 
+    def encode(self, texts: Sequence[str]) -> dict[str, torch.Tensor]:
+        """Raw texts -> the model's padded input tensors."""
+        return {key: torch.as_tensor(value) for key, value in self.tokenize(texts, padding=True).items()}
+
     @torch.inference_mode()
     def predict_logits(
         self, texts: Sequence[str], batch_size: int = 64, progress: bool = False
@@ -103,9 +107,7 @@ class TeacherClassifier(nn.Module):
         starts = range(0, len(texts), batch_size)
         for start in tqdm(starts, desc="teacher", disable=not progress, mininterval=5):
             index = order[start : start + batch_size]
-            batch = self.tokenize([texts[i] for i in index], padding=True)
-            batch = {key: torch.as_tensor(value) for key, value in batch.items()}
-            logits[index] = self(**batch)["logits"].float().numpy()
+            logits[index] = self(**self.encode([texts[i] for i in index]))["logits"].float().numpy()
         return logits
 
     def fingerprint(self) -> str:

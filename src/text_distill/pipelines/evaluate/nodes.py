@@ -1,33 +1,70 @@
 """Evaluate teacher, distilled student and student-alone on the test split."""
 
+import json
 import logging
+import pickle
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.metrics import accuracy_score, classification_report, f1_score
+from matplotlib.figure import Figure
+from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 
+from text_distill.distill import plots
+from text_distill.distill.metrics import (
+    expected_calibration_error,
+    fidelity,
+    mean_kl_to_teacher,
+    reliability_bins,
+)
 from text_distill.distill.soft_targets import check_soft_targets, logits_for
-from text_distill.distill.speed import interleaved_throughput
+from text_distill.distill.speed import interleaved_latency, interleaved_throughput
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.teacher import TeacherClassifier
 
 logger = logging.getLogger(__name__)
 
 MODELS = ("teacher", "student", "student_alone")
+SCALAR_SCORES = ("accuracy", "macro_f1", "fidelity", "kl_to_teacher", "ece")
 
 
-def _scores(labels: np.ndarray, predicted: np.ndarray, label_names: list[str]) -> dict[str, Any]:
+def _scores(
+    labels: np.ndarray,
+    logits: np.ndarray,
+    label_names: list[str],
+    teacher_logits: np.ndarray,
+    bins: int,
+) -> dict[str, Any]:
+    """Accuracy, macro-F1, per-class report and confusion matrix (scikit-learn); agreement with and
+    KL to the teacher; calibration (ECE and its reliability bins)."""
     label_ids = list(range(len(label_names)))
+    predicted = logits.argmax(axis=1)
+    reliability = reliability_bins(logits, labels, bins)
     return {
         "accuracy": float(accuracy_score(labels, predicted)),
         "macro_f1": float(f1_score(labels, predicted, average="macro", labels=label_ids)),
+        "fidelity": fidelity(logits, teacher_logits),
+        "kl_to_teacher": mean_kl_to_teacher(logits, teacher_logits),
+        "ece": expected_calibration_error(logits, labels, bins),
         "per_class": classification_report(
             labels, predicted, labels=label_ids, target_names=label_names, output_dict=True, zero_division=0
         ),
+        "confusion_matrix": confusion_matrix(labels, predicted, labels=label_ids).tolist(),
+        "reliability": json.loads(reliability.to_json(orient="records")),  # NaN -> null
         "test_rows": int(len(labels)),
     }
+
+
+def _teacher_test_logits(
+    soft_targets: pd.DataFrame, examples: pd.DataFrame, teacher_fingerprint: dict[str, Any]
+) -> tuple[pd.DataFrame, np.ndarray]:
+    test = examples[examples["split"] == "test"]
+    check_soft_targets(soft_targets, test, teacher_fingerprint["fingerprint"])
+    return test, logits_for(soft_targets, test["example_id"])
 
 
 def score_teacher(
@@ -35,15 +72,16 @@ def score_teacher(
     examples: pd.DataFrame,
     teacher_fingerprint: dict[str, Any],
     label_names: list[str],
+    params: dict[str, Any],
 ) -> dict[str, Any]:
     """Teacher test scores from its cached logits (the same forward pass, not recomputed).
 
     With a teacher ensemble these are the scores of the combined target, plus each member's own.
     """
-    test = examples[examples["split"] == "test"]
-    check_soft_targets(soft_targets, test, teacher_fingerprint["fingerprint"])
+    test, logits = _teacher_test_logits(soft_targets, examples, teacher_fingerprint)
     labels = test["label_id"].to_numpy()
-    scores = _scores(labels, logits_for(soft_targets, test["example_id"]).argmax(axis=1), label_names)
+    bins = int(params["calibration_bins"])
+    scores = _scores(labels, logits, label_names, logits, bins)
     if "member_logits" in soft_targets.columns:
         names = list(teacher_fingerprint["members"])
         members = logits_for(soft_targets, test["example_id"], "member_logits").reshape(
@@ -52,7 +90,7 @@ def score_teacher(
         scores["members"] = {
             name: {
                 key: value
-                for key, value in _scores(labels, members[:, i].argmax(axis=1), label_names).items()
+                for key, value in _scores(labels, members[:, i], label_names, logits, bins).items()
                 if key in ("accuracy", "macro_f1")
             }
             for i, name in enumerate(names)
@@ -61,12 +99,44 @@ def score_teacher(
 
 
 def score_student(
-    student: StudentClassifier, examples: pd.DataFrame, label_names: list[str]
+    student: StudentClassifier,
+    examples: pd.DataFrame,
+    soft_targets: pd.DataFrame,
+    teacher_fingerprint: dict[str, Any],
+    label_names: list[str],
+    params: dict[str, Any],
 ) -> dict[str, Any]:
-    """Student test scores, end to end from the raw test texts."""
-    test = examples[examples["split"] == "test"]
-    predicted = student.predict_logits(test["text"].tolist()).argmax(axis=1)
-    return _scores(test["label_id"].to_numpy(), predicted, label_names)
+    """Student test scores, end to end from the raw test texts, against the labels and the teacher."""
+    test, teacher_logits = _teacher_test_logits(soft_targets, examples, teacher_fingerprint)
+    logits = student.predict_logits(test["text"].tolist())
+    return _scores(
+        test["label_id"].to_numpy(), logits, label_names, teacher_logits, int(params["calibration_bins"])
+    )
+
+
+def serialised_size(model: TeacherClassifier | StudentClassifier) -> int:
+    """Bytes the model takes as the catalog stores it: a Hugging Face directory for the teacher
+    (weights, tokenizer, head), a pickle for a student."""
+    if isinstance(model, StudentClassifier):
+        return len(pickle.dumps(model))
+    with tempfile.TemporaryDirectory(prefix="size-") as directory:
+        model.save_pretrained(directory)
+        return sum(path.stat().st_size for path in Path(directory).rglob("*") if path.is_file())
+
+
+def _model_only(model: TeacherClassifier | StudentClassifier, batches: list) -> Callable[[], int]:
+    """A workload running the model alone on inputs prepared in advance (no text processing)."""
+
+    @torch.inference_mode()
+    def run() -> int:
+        done = 0
+        for batch in batches:
+            output = model(**batch) if isinstance(batch, dict) else model(*batch)
+            done += len(batch["input_ids"] if isinstance(batch, dict) else batch[1])
+            del output
+        return done
+
+    return run
 
 
 def profile_models(
@@ -76,25 +146,38 @@ def profile_models(
     examples: pd.DataFrame,
     params: dict[str, Any],
 ) -> dict[str, dict[str, float]]:
-    """Parameter counts and end-to-end texts/s of the three models, in one process, same threads."""
+    """Per model: parameters, size on disk, throughput at ``batch_size`` end to end (raw text to
+    logits) and model-only, and latency p50/p95 at batch 1 end to end. One process, the same
+    threads, the models taking turns."""
     torch.set_num_threads(int(params["threads"]))
-    texts = examples.loc[examples["split"] == "test", "text"].head(int(params["speed_texts"])).tolist()
+    test = examples.loc[examples["split"] == "test", "text"].tolist()
+    texts = test[: int(params["speed_texts"])]
+    batch_size = int(params["batch_size"])
     models = {"teacher": teacher, "student": student, "student_alone": student_alone}
-    batch = {"teacher": params["teacher_batch_size"], "student": params["student_batch_size"]}
-    predictors = {
-        name: (
-            lambda t, m=model, b=batch["teacher" if name == "teacher" else "student"]: m.predict_logits(t, b)
-        )
-        for name, model in models.items()
-    }
-    speed = interleaved_throughput(
-        predictors, texts, int(params["speed_rounds"]), float(params["speed_min_seconds"])
+    for model in models.values():
+        model.eval()
+    by_length = sorted(texts, key=len)  # what predict_logits does for the teacher: little padding
+    workloads = {}
+    for name, model in models.items():
+        workloads[name] = lambda m=model: len(m.predict_logits(texts, batch_size))
+        batches = [model.encode(by_length[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
+        workloads[f"{name}_model_only"] = _model_only(model, batches)
+    speed = interleaved_throughput(workloads, int(params["speed_rounds"]), float(params["speed_min_seconds"]))
+    latency = interleaved_latency(
+        {name: lambda t, m=model: m.predict_logits(t, 1) for name, model in models.items()},
+        test[: int(params["latency_texts"])],
     )
     profile = {
-        name: {"texts_per_second": speed[name], "params": int(sum(p.numel() for p in model.parameters()))}
+        name: {
+            "params": int(sum(p.numel() for p in model.parameters())),
+            "size_bytes": serialised_size(model),
+            "texts_per_second": speed[name],
+            "model_texts_per_second": speed[f"{name}_model_only"],
+            **latency[name],
+        }
         for name, model in models.items()
     }
-    logger.info("Speed on %d test texts with %s threads: %s", len(texts), params["threads"], profile)
+    logger.info("Speed with %s threads: %s", params["threads"], profile)
     return profile
 
 
@@ -103,19 +186,43 @@ def _report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
         "# Distillation report",
         "",
         f"Teacher fingerprint: `{summary['teacher_fingerprint']}`",
-        f"Test rows: {scores['teacher']['test_rows']}; speed measured with {summary['threads']} thread(s), "
-        "raw text to label (segmentation and tokenisation included).",
-        "Model selection used the dev split only; the test split was used for nothing but this report.",
+        f"Test rows: {scores['teacher']['test_rows']}. Model selection and early stopping used the dev "
+        "split only; the test split was used for nothing but this report.",
         "",
-        "| model | accuracy | macro-F1 | texts/s | params | speed-up vs teacher |",
+        "## Quality",
+        "",
+        "Fidelity: share of test texts where the model predicts the teacher's class; KL: mean "
+        "KL(teacher || model) in nats; ECE: expected calibration error "
+        f"({summary['calibration_bins']} confidence bins).",
+        "",
+        "| model | accuracy | macro-F1 | fidelity | KL to teacher | ECE |",
         "|---|---|---|---|---|---|",
+    ]
+    for name in MODELS:
+        row = summary[name]
+        lines.append(
+            f"| {name} | {row['accuracy']:.4f} | {row['macro_f1']:.4f} | {row['fidelity']:.4f} | "
+            f"{row['kl_to_teacher']:.4f} | {row['ece']:.4f} |"
+        )
+    lines += [
+        "",
+        "## Speed and size",
+        "",
+        f"One process, {summary['threads']} thread(s), models interleaved. End to end: raw text to "
+        "logits, normalisation, segmentation and tokenisation included; model-only: inputs prepared in "
+        f"advance. Throughput at batch {summary['batch_size']}, latency at batch 1.",
+        "",
+        "| model | params | size on disk (MB) | texts/s end to end | texts/s model-only | p50 ms | p95 ms "
+        "| speed-up vs teacher |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     teacher_speed = summary["teacher"]["texts_per_second"]
     for name in MODELS:
         row = summary[name]
         lines.append(
-            f"| {name} | {row['accuracy']:.4f} | {row['macro_f1']:.4f} | {row['texts_per_second']:.1f} | "
-            f"{row['params']:,} | {row['texts_per_second'] / teacher_speed:.1f}x |"
+            f"| {name} | {row['params']:,} | {row['size_bytes'] / 1e6:.1f} | {row['texts_per_second']:.1f} | "
+            f"{row['model_texts_per_second']:.1f} | {row['latency_p50_ms']:.2f} | "
+            f"{row['latency_p95_ms']:.2f} | {row['texts_per_second'] / teacher_speed:.1f}x |"
         )
     if "teacher_members" in summary:
         lines += [
@@ -160,15 +267,14 @@ def summarise(
     """The JSON summary, the markdown report and the metrics tracked in MLflow."""
     scores = {"teacher": teacher_scores, "student": student_scores, "student_alone": student_alone_scores}
     summary: dict[str, Any] = {
-        name: {
-            "accuracy": scores[name]["accuracy"],
-            "macro_f1": scores[name]["macro_f1"],
-            **profile[name],
-        }
-        for name in MODELS
+        name: {**{key: scores[name][key] for key in SCALAR_SCORES}, **profile[name]} for name in MODELS
     }
     summary.update(
-        rows=row_accounting, teacher_fingerprint=teacher_fingerprint["fingerprint"], threads=params["threads"]
+        rows=row_accounting,
+        teacher_fingerprint=teacher_fingerprint["fingerprint"],
+        threads=params["threads"],
+        batch_size=params["batch_size"],
+        calibration_bins=params["calibration_bins"],
     )
     summary["student_speedup"] = (
         summary["student"]["texts_per_second"] / summary["teacher"]["texts_per_second"]
@@ -191,3 +297,29 @@ def summarise(
             "step": 0,
         }
     return summary, _report(summary, scores), metrics
+
+
+def plot_evaluation(
+    teacher_scores: dict[str, Any],
+    student_scores: dict[str, Any],
+    student_alone_scores: dict[str, Any],
+    profile: dict[str, dict[str, float]],
+    student_training_log: dict[str, Any],
+    student_alone_training_log: dict[str, Any],
+    label_names: list[str],
+) -> tuple[Figure, Figure, Figure, Figure]:
+    """Confusion matrices, reliability diagram, accuracy against throughput, training curves."""
+    scores = {"teacher": teacher_scores, "student": student_scores, "student_alone": student_alone_scores}
+    return (
+        plots.confusion_matrices({name: s["confusion_matrix"] for name, s in scores.items()}, label_names),
+        plots.reliability_diagram({name: s["reliability"] for name, s in scores.items()}),
+        plots.accuracy_against_speed(
+            {name: (s["accuracy"], profile[name]["texts_per_second"]) for name, s in scores.items()}
+        ),
+        plots.training_curves(
+            {
+                "student": student_training_log["history"],
+                "student_alone": student_alone_training_log["history"],
+            }
+        ),
+    )

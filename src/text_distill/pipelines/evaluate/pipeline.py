@@ -2,7 +2,9 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import profile_models, score_student, score_teacher, summarise
+from .nodes import plot_evaluation, profile_models, score_student, score_teacher, summarise
+
+AGAINST_TEACHER = ["examples", "soft_targets", "teacher_fingerprint", "label_names", "params:evaluate"]
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -10,16 +12,14 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 score_teacher,
-                ["soft_targets", "examples", "teacher_fingerprint", "label_names"],
+                ["soft_targets", "examples", "teacher_fingerprint", "label_names", "params:evaluate"],
                 "teacher_scores",
                 name="score_teacher",
             ),
-            Node(
-                score_student, ["student", "examples", "label_names"], "student_scores", name="score_student"
-            ),
+            Node(score_student, ["student", *AGAINST_TEACHER], "student_scores", name="score_student"),
             Node(
                 score_student,
-                ["student_alone", "examples", "label_names"],
+                ["student_alone", *AGAINST_TEACHER],
                 "student_alone_scores",
                 name="score_student_alone",
             ),
@@ -28,6 +28,25 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["teacher", "student", "student_alone", "examples", "params:evaluate"],
                 "model_profile",
                 name="profile_models",
+            ),
+            Node(
+                plot_evaluation,
+                [
+                    "teacher_scores",
+                    "student_scores",
+                    "student_alone_scores",
+                    "model_profile",
+                    "student_training_log",
+                    "student_alone_training_log",
+                    "label_names",
+                ],
+                [
+                    "confusion_matrices_plot",
+                    "reliability_plot",
+                    "accuracy_speed_plot",
+                    "training_curves_plot",
+                ],
+                name="plot_evaluation",
             ),
             Node(
                 summarise,

@@ -4,17 +4,13 @@ each a nested MLflow run, summarised as a table and a plot of test accuracy agai
 import logging
 from typing import Any
 
-import matplotlib
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # files only, no display
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from text_distill.distill.teacher import TeacherClassifier  # noqa: E402
-from text_distill.pipelines.evaluate.nodes import score_student  # noqa: E402
-from text_distill.pipelines.student.nodes import train_distilled_student  # noqa: E402
+from text_distill.distill.teacher import TeacherClassifier
+from text_distill.pipelines.evaluate.nodes import score_student
+from text_distill.pipelines.student.nodes import train_distilled_student
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +37,7 @@ def sweep_temperature(
     char_embeddings: np.ndarray,
     label_names: list[str],
     student_params: dict[str, Any],
+    evaluate_params: dict[str, Any],
     params: dict[str, Any],
 ) -> dict[str, dict[str, Any]]:
     """One distilled student per temperature: ``student_params`` with ``params.overrides`` (a loss that
@@ -62,7 +59,9 @@ def sweep_temperature(
             label_names,
             run_params,
         )
-        scores = score_student(student, examples, label_names)
+        scores = score_student(
+            student, examples, soft_targets, teacher_fingerprint, label_names, evaluate_params
+        )
         best = max(log["history"], key=lambda record: record["dev_macro_f1"])
         runs[f"T={temperature:g}"] = {
             "params": {
@@ -75,6 +74,8 @@ def sweep_temperature(
                 "dev_macro_f1": best["dev_macro_f1"],
                 "test_accuracy": scores["accuracy"],
                 "test_macro_f1": scores["macro_f1"],
+                "test_fidelity": scores["fidelity"],
+                "test_ece": scores["ece"],
                 "best_epoch": float(log["best_epoch"]),
             },
             "history": log["history"],
@@ -98,7 +99,8 @@ def tabulate_sweep(
             for run in runs.values()
         ]
     ).sort_values("temperature")
-    figure, axes = plt.subplots(figsize=(6.4, 4.0))
+    figure = Figure(figsize=(6.4, 4.0), layout="constrained")
+    axes = figure.subplots()
     axes.plot(table["temperature"], table["test_accuracy"], "o-", label="distilled student: accuracy")
     axes.plot(table["temperature"], table["test_macro_f1"], "s--", label="distilled student: macro-F1")
     axes.axhline(teacher_scores["accuracy"], color="grey", linestyle=":", label="teacher accuracy")
@@ -112,6 +114,4 @@ def tabulate_sweep(
     axes.set_title("Distilled student against temperature")
     axes.grid(alpha=0.3)
     axes.legend(fontsize="small")
-    figure.tight_layout()
-    plt.close(figure)  # the dataset saves it; keep pyplot's registry empty
     return table.reset_index(drop=True), figure

@@ -23,6 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "char_embeddings",
                     "label_names",
                     "params:student",
+                    "params:evaluate",
                     "params:temperature_sweep",
                 ],
                 "temperature_sweep_runs",
