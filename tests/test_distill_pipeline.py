@@ -84,6 +84,10 @@ def test_summary_has_every_model_metric_and_the_row_accounting(distill_run):
         assert 0.0 <= summary[name]["accuracy"] <= 1.0 and summary[name]["texts_per_second"] > 0
         assert summary[name]["texts_per_second"] < summary[name]["model_texts_per_second"]
     assert summary["teacher"]["fidelity"] == 1.0
+    for name in MODELS[1:]:
+        seeded = summary["across_seeds"][name]
+        assert seeded["seeds"] == [42, 43, 44] and len(seeded["accuracy"]["values"]) == 3
+        assert seeded["accuracy"]["values"][0] == summary[name]["accuracy"]
     rows = summary["rows"]
     assert rows["rows_in"] == 100_000
     assert rows["rows_in"] == rows["kept"] + rows["quarantined"] + rows["duplicates_collapsed"]
@@ -105,6 +109,7 @@ def test_mlflow_run_has_params_metrics_reports_and_models(distill_run):
     assert run.data.params["student.kd_loss"] == "mse"
     for name in MODELS:
         assert f"{name}_accuracy" in run.data.metrics and f"{name}_texts_per_second" in run.data.metrics
+    assert "student_accuracy_std" in run.data.metrics
     logged = {
         item.path
         for folder in ("models", "reports", "plots")

@@ -13,10 +13,14 @@ from text_distill.pipelines.evaluate.nodes import (
     MODELS,
     plot_evaluation,
     profile_models,
+    score_across_seeds,
     score_student,
     score_teacher,
     serialised_size,
     summarise,
+)
+from text_distill.pipelines.evaluate.nodes import (
+    SCALAR_SCORES as SCALARS,
 )
 
 PARAMS = {
@@ -72,6 +76,44 @@ def test_student_scores_compare_with_the_labels_and_the_teacher(examples_frame):
     assert sum(row["count"] for row in scores["reliability"]) == len(test)
 
 
+def test_scores_across_seeds_have_mean_and_sample_std(examples_frame):
+    labels = ["sports", "finance"]
+    cache = soft_target_table(examples_frame, np.zeros((len(examples_frame), 2), np.float32), "f" * 64)
+    fingerprint = {"fingerprint": "f" * 64}
+    students = [tiny_student(labels) for _ in range(3)]
+    runs = [score_student(s, examples_frame, cache, fingerprint, labels, PARAMS) for s in students]
+    across = score_across_seeds(
+        runs[0],
+        runs[0],
+        students[1:],
+        students[1:],
+        {"seed": 5, "replica_seeds": [6, 7]},
+        examples_frame,
+        cache,
+        fingerprint,
+        labels,
+        PARAMS,
+    )
+    accuracy = across["student"]["accuracy"]
+    assert across["student"]["seeds"] == [5, 6, 7]
+    assert accuracy["values"] == [run["accuracy"] for run in runs]
+    assert accuracy["mean"] == pytest.approx(np.mean(accuracy["values"]))
+    assert accuracy["std"] == pytest.approx(np.std(accuracy["values"], ddof=1))
+    with pytest.raises(ValueError, match="rerun `kedro run --pipeline student`"):
+        score_across_seeds(
+            runs[0],
+            runs[0],
+            students[1:2],
+            students[1:],
+            {"seed": 5, "replica_seeds": [6, 7]},
+            examples_frame,
+            cache,
+            fingerprint,
+            labels,
+            PARAMS,
+        )
+
+
 def test_profile_measures_size_speed_and_latency_of_every_model(examples_frame):
     labels = ["sports", "finance"]
     models = [tiny_student(labels) for _ in MODELS]  # any model with encode/predict_logits
@@ -118,7 +160,16 @@ def test_summary_report_and_metrics():
         }
         for name, tps, p in zip(MODELS, (100.0, 5000.0, 5100.0), (1000, 10, 10), strict=True)
     }
-    summary, report, metrics = summarise(*scores.values(), profile, ROWS, {"fingerprint": "f" * 64}, PARAMS)
+    across = {
+        name: {
+            "seeds": [1, 2],
+            **{key: {"values": [0.8, 0.9], "mean": 0.85, "std": 0.0707} for key in SCALARS},
+        }
+        for name in MODELS[1:]
+    }
+    summary, report, metrics = summarise(
+        *scores.values(), across, profile, ROWS, {"fingerprint": "f" * 64}, PARAMS
+    )
     assert summary["student"] == {
         "accuracy": 0.85,
         "macro_f1": 0.84,
@@ -135,6 +186,8 @@ def test_summary_report_and_metrics():
     assert "| student | 10 | 0.0 | 5000.0 | 10000.0 | 1.00 | 2.00 | 50.0x |" in report
     assert "the test split was used for nothing but this report" in report
     assert metrics["student_latency_p95_ms"] == {"value": 2.0, "step": 0}
+    assert metrics["student_alone_accuracy_std"] == {"value": 0.0707, "step": 0}
+    assert "| student_alone | 1, 2 | 0.8500 ± 0.0707 |" in report
     assert "10 in = 8 kept + 1 quarantined + 1 duplicates collapsed" in report
 
 

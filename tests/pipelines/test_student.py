@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.metrics import f1_score
 
 from text_distill.distill.soft_targets import SoftTargetMismatchError, soft_target_table
@@ -64,10 +65,11 @@ def inputs(examples_frame):
 def test_distilled_student_trains_from_the_cache_and_reads_raw_text(inputs, overrides):
     segmented, examples, cache, vectors, labels = inputs
     params = {**PARAMS, **overrides}
-    student, log = train_distilled_student(
+    student, log, replicas = train_distilled_student(
         segmented, examples, cache, {"fingerprint": "f" * 64}, None, *vectors, labels, params
     )
     assert [record["epoch"] for record in log["history"]] == [1, 2, 3, 4, 5, 6]
+    assert replicas == [] and log["seed"] == 0 and log["replica_seeds"] == []
     assert {"train_hard", "train_kd", "dev_macro_f1"} <= set(log["history"][0])
     assert log["history"][-1]["train_loss"] < log["history"][0]["train_loss"]
     dev = examples[examples["split"] == "dev"]
@@ -87,7 +89,7 @@ def test_student_refuses_a_cache_from_another_teacher(inputs):
 
 def test_student_alone_uses_hard_labels_only(inputs):
     segmented, examples, _, vectors, labels = inputs
-    student, log = train_student_alone(
+    student, log, _ = train_student_alone(
         segmented, examples, None, *vectors, labels, {**PARAMS, "unit": "char"}, {}
     )
     assert all("train_kd" not in record for record in log["history"])
@@ -112,3 +114,26 @@ def test_checkpoints_are_written_per_student_when_asked(inputs, tmp_path):
     )
     train_student_alone(segmented, examples, None, *vectors, labels, params, {})
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["student.pt", "student_alone.pt"]
+
+
+def test_replica_seeds_train_the_same_student_again_with_other_seeds(inputs):
+    segmented, examples, cache, vectors, labels = inputs
+    params = {**PARAMS, "epochs": 1, "replica_seeds": [1, 2]}
+    fingerprint = {"fingerprint": "f" * 64}
+    student, log, replicas = train_distilled_student(
+        segmented, examples, cache, fingerprint, None, *vectors, labels, params
+    )
+    assert len(replicas) == 2 and log["replica_seeds"] == [1, 2]
+    weights = [m.model.classifier[-1].weight for m in (student, *replicas)]
+    assert not torch.equal(weights[0], weights[1]) and not torch.equal(weights[1], weights[2])
+    again, _, _ = train_distilled_student(
+        segmented,
+        examples,
+        cache,
+        fingerprint,
+        None,
+        *vectors,
+        labels,
+        {**params, "seed": 1, "replica_seeds": []},
+    )
+    torch.testing.assert_close(again.model.classifier[-1].weight, weights[1])  # a replica is a seeded run

@@ -114,6 +114,46 @@ def score_student(
     )
 
 
+def score_across_seeds(
+    student_scores: dict[str, Any],
+    student_alone_scores: dict[str, Any],
+    student_replicas: list[StudentClassifier],
+    student_alone_replicas: list[StudentClassifier],
+    student_training_log: dict[str, Any],
+    examples: pd.DataFrame,
+    soft_targets: pd.DataFrame,
+    teacher_fingerprint: dict[str, Any],
+    label_names: list[str],
+    params: dict[str, Any],
+) -> dict[str, dict[str, Any]]:
+    """Per student: each scalar test score at every seed (the kept model's first), its mean and
+    sample standard deviation."""
+    seeds = [student_training_log["seed"], *student_training_log["replica_seeds"]]
+    across: dict[str, dict[str, Any]] = {}
+    for name, kept, replicas in (
+        ("student", student_scores, student_replicas),
+        ("student_alone", student_alone_scores, student_alone_replicas),
+    ):
+        if len(replicas) != len(seeds) - 1:
+            raise ValueError(
+                f"{len(replicas)} {name} replicas for replica seeds {seeds[1:]}: rerun "
+                "`kedro run --pipeline student`"
+            )
+        runs = [kept] + [
+            score_student(replica, examples, soft_targets, teacher_fingerprint, label_names, params)
+            for replica in replicas
+        ]
+        across[name] = {"seeds": seeds}
+        for key in SCALAR_SCORES:
+            values = np.array([run[key] for run in runs])
+            across[name][key] = {
+                "values": values.tolist(),
+                "mean": float(values.mean()),
+                "std": float(values.std(ddof=1)) if len(values) > 1 else 0.0,
+            }
+    return across
+
+
 def serialised_size(model: TeacherClassifier | StudentClassifier) -> int:
     """Bytes the model takes as the catalog stores it: a Hugging Face directory for the teacher
     (weights, tokenizer, head), a pickle for a student."""
@@ -224,6 +264,22 @@ def _report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
             f"{row['model_texts_per_second']:.1f} | {row['latency_p50_ms']:.2f} | "
             f"{row['latency_p95_ms']:.2f} | {row['texts_per_second'] / teacher_speed:.1f}x |"
         )
+    lines += [
+        "",
+        "## Across seeds",
+        "",
+        "Each student trained once per seed, same data and settings; mean ± sample standard deviation "
+        "of the test scores (the tables above show the kept model, the first seed).",
+        "",
+        "| model | seeds | accuracy | macro-F1 | fidelity | ECE |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, seeded in summary["across_seeds"].items():
+        cells = " | ".join(
+            f"{seeded[key]['mean']:.4f} ± {seeded[key]['std']:.4f}"
+            for key in ("accuracy", "macro_f1", "fidelity", "ece")
+        )
+        lines.append(f"| {name} | {', '.join(map(str, seeded['seeds']))} | {cells} |")
     if "teacher_members" in summary:
         lines += [
             "",
@@ -259,6 +315,7 @@ def summarise(
     teacher_scores: dict[str, Any],
     student_scores: dict[str, Any],
     student_alone_scores: dict[str, Any],
+    across_seeds: dict[str, dict[str, Any]],
     profile: dict[str, dict[str, float]],
     row_accounting: dict[str, Any],
     teacher_fingerprint: dict[str, Any],
@@ -275,6 +332,7 @@ def summarise(
         threads=params["threads"],
         batch_size=params["batch_size"],
         calibration_bins=params["calibration_bins"],
+        across_seeds=across_seeds,
     )
     summary["student_speedup"] = (
         summary["student"]["texts_per_second"] / summary["teacher"]["texts_per_second"]
@@ -288,6 +346,10 @@ def summarise(
         for key, value in summary[name].items()
     }
     metrics["student_speedup"] = {"value": float(summary["student_speedup"]), "step": 0}
+    for name, seeded in across_seeds.items():
+        for key in SCALAR_SCORES:
+            for statistic in ("mean", "std"):
+                metrics[f"{name}_{key}_{statistic}"] = {"value": seeded[key][statistic], "step": 0}
     for member, member_scores in summary.get("teacher_members", {}).items():
         for key, value in member_scores.items():
             metrics[f"teacher_{member}_{key}"] = {"value": float(value), "step": 0}

@@ -2,7 +2,14 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import plot_evaluation, profile_models, score_student, score_teacher, summarise
+from .nodes import (
+    plot_evaluation,
+    profile_models,
+    score_across_seeds,
+    score_student,
+    score_teacher,
+    summarise,
+)
 
 AGAINST_TEACHER = ["examples", "soft_targets", "teacher_fingerprint", "label_names", "params:evaluate"]
 
@@ -22,6 +29,19 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["student_alone", *AGAINST_TEACHER],
                 "student_alone_scores",
                 name="score_student_alone",
+            ),
+            Node(
+                score_across_seeds,
+                [
+                    "student_scores",
+                    "student_alone_scores",
+                    "student_replicas",
+                    "student_alone_replicas",
+                    "student_training_log",
+                    *AGAINST_TEACHER,
+                ],
+                "across_seeds_scores",
+                name="score_across_seeds",
             ),
             Node(
                 profile_models,
@@ -54,6 +74,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "teacher_scores",
                     "student_scores",
                     "student_alone_scores",
+                    "across_seeds_scores",
                     "model_profile",
                     "row_accounting",
                     "teacher_fingerprint",

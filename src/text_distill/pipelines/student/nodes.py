@@ -8,6 +8,7 @@ layers, reads the teacher's pieces and also matches the teacher's hidden states 
 """
 
 import logging
+from collections.abc import Callable
 from dataclasses import fields, replace
 from typing import Any
 
@@ -152,7 +153,7 @@ def _seeded(params: dict[str, Any]) -> None:
     torch.manual_seed(int(params["seed"]))
 
 
-def train_distilled_student(
+def _distilled(
     segmented: pd.DataFrame,
     examples: pd.DataFrame,
     soft_targets: pd.DataFrame,
@@ -165,8 +166,6 @@ def train_distilled_student(
     label_names: list[str],
     params: dict[str, Any],
 ) -> tuple[StudentClassifier, dict[str, Any]]:
-    """``alpha * CE(hard) + (1 - alpha) * KD`` against the cached logits of the current teacher
-    (plus intermediate matching for a transformer student: the only use of ``teacher`` here)."""
     check_soft_targets(soft_targets, examples, teacher_fingerprint["fingerprint"])
     _seeded(params)
     if params["architecture"] != "transformer":
@@ -203,7 +202,7 @@ def train_distilled_student(
     return _fit("student", student, examples, train_tokens, dev_tokens, soft_targets, matcher, params)
 
 
-def train_student_alone(
+def _alone(
     segmented: pd.DataFrame,
     examples: pd.DataFrame,
     teacher_base: PretrainedEncoder,
@@ -215,8 +214,6 @@ def train_student_alone(
     params: dict[str, Any],
     teacher_params: dict[str, Any],
 ) -> tuple[StudentClassifier, dict[str, Any]]:
-    """The same student, same data and schedule, on hard labels alone: the baseline. A transformer
-    student starts from the pretrained encoder's layers (never the fine-tuned teacher's)."""
     _seeded(params)
     if params["architecture"] != "transformer":
         vocabulary, embeddings = _for_unit(
@@ -237,3 +234,61 @@ def train_student_alone(
             params["transformer"],
         )
     return _fit("student_alone", student, examples, train_tokens, dev_tokens, None, None, params)
+
+
+def _replicated(
+    train: Callable[[dict[str, Any]], tuple[StudentClassifier, dict[str, Any]]], params: dict[str, Any]
+) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
+    """The model at ``params.seed``, its log, and the same model at each of ``params.replica_seeds``
+    (for the mean and spread of test scores across seeds; none when the list is empty)."""
+    student, log = train(params)
+    replicas = []
+    for seed in params.get("replica_seeds") or []:
+        logger.info("Seed replica %s", seed)
+        replicas.append(train({**params, "seed": int(seed), "checkpoint_dir": None})[0])
+    return (
+        student,
+        {**log, "seed": params["seed"], "replica_seeds": params.get("replica_seeds") or []},
+        replicas,
+    )
+
+
+def train_distilled_student(
+    segmented: pd.DataFrame,
+    examples: pd.DataFrame,
+    soft_targets: pd.DataFrame,
+    teacher_fingerprint: dict[str, Any],
+    teacher: TeacherClassifier,
+    word_vocabulary: list[str],
+    word_embeddings: np.ndarray,
+    char_vocabulary: list[str],
+    char_embeddings: np.ndarray,
+    label_names: list[str],
+    params: dict[str, Any],
+) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
+    """``alpha * CE(hard) + (1 - alpha) * KD`` against the cached logits of the current teacher
+    (plus intermediate matching for a transformer student: the only use of ``teacher`` here).
+    Also returns the same student trained at each ``replica_seeds``."""
+    inputs = (segmented, examples, soft_targets, teacher_fingerprint, teacher, word_vocabulary)
+    vectors = (word_embeddings, char_vocabulary, char_embeddings, label_names)
+    return _replicated(lambda p: _distilled(*inputs, *vectors, p), params)
+
+
+def train_student_alone(
+    segmented: pd.DataFrame,
+    examples: pd.DataFrame,
+    teacher_base: PretrainedEncoder,
+    word_vocabulary: list[str],
+    word_embeddings: np.ndarray,
+    char_vocabulary: list[str],
+    char_embeddings: np.ndarray,
+    label_names: list[str],
+    params: dict[str, Any],
+    teacher_params: dict[str, Any],
+) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
+    """The same student, same data and schedule, on hard labels alone: the baseline. A transformer
+    student starts from the pretrained encoder's layers (never the fine-tuned teacher's).
+    Also returns the baseline trained at each ``replica_seeds``."""
+    inputs = (segmented, examples, teacher_base, word_vocabulary, word_embeddings)
+    vectors = (char_vocabulary, char_embeddings, label_names)
+    return _replicated(lambda p: _alone(*inputs, *vectors, p, teacher_params), params)

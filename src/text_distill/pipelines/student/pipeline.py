@@ -21,13 +21,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 train_distilled_student,
                 [*SHARED, "soft_targets", "teacher_fingerprint", "teacher", *VECTORS],
-                ["student", "student_training_log"],
+                ["student", "student_training_log", "student_replicas"],
                 name="train_distilled_student",
             ),
             Node(
                 train_student_alone,
                 [*SHARED, "teacher_base", *VECTORS, "params:teacher"],
-                ["student_alone", "student_alone_training_log"],
+                ["student_alone", "student_alone_training_log", "student_alone_replicas"],
                 name="train_student_alone",
             ),
         ]

@@ -46,7 +46,7 @@ def sweep_temperature(
     for temperature in params["temperatures"]:
         run_params = {**student_params, **params["overrides"], "temperature": float(temperature)}
         logger.info("Temperature sweep: T = %s", temperature)
-        student, log = train_distilled_student(
+        student, log, _ = train_distilled_student(
             segmented,
             examples,
             soft_targets,
