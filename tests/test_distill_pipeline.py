@@ -229,3 +229,23 @@ def test_temperature_sweep_logs_nested_runs_a_table_and_a_plot(distill_run):
     assert len(table.splitlines()) == 3
     logged = {item.path for item in client.list_artifacts(parent.info.run_id, "plots")}
     assert logged == {"plots/temperature_sweep.png"}
+
+
+def test_compare_renders_the_last_runs_from_the_mlflow_store(distill_run):
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "kedro", "run", "--env", "tiny", "--pipeline", "compare"]
+    result = subprocess.run(command, cwd=distill_run, env=env, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = (distill_run / "data/08_reporting/run_comparison.md").read_text()
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("text_distill")
+    distill_runs = [
+        run
+        for run in client.search_runs([experiment.experiment_id], max_results=200)
+        if "student_accuracy" in run.data.metrics and run.info.status == "FINISHED"
+    ]
+    rows = [line for line in table.splitlines() if line.startswith("| 20")]
+    assert len(rows) == min(10, len(distill_runs)) >= 1
+    newest = max(distill_runs, key=lambda run: run.info.start_time)
+    assert newest.info.run_id[:8] in rows[0]
+    assert f"{newest.data.metrics['student_accuracy']:.4f}" in rows[0]

@@ -3,6 +3,7 @@
 from kedro.pipeline import Pipeline
 
 from text_distill.pipelines import (
+    compare,
     evaluate,
     ingest,
     segment,
@@ -14,8 +15,8 @@ from text_distill.pipelines import (
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """The stages, each runnable alone, ``distill`` = all of them chained, and the temperature sweep
-    (run after ``distill``: it reads its cache and scores)."""
+    """The stages, each runnable alone, ``distill`` = all of them chained; the temperature sweep (run
+    after ``distill``: it reads its cache and scores) and ``compare`` (the last runs in MLflow)."""
     stages = {
         "ingest": ingest.create_pipeline(),
         "segment": segment.create_pipeline(),
@@ -30,4 +31,5 @@ def register_pipelines() -> dict[str, Pipeline]:
         "distill": distill,
         "__default__": distill,
         "temperature_sweep": temperature_sweep.create_pipeline(),
+        "compare": compare.create_pipeline(),
     }

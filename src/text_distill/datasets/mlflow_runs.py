@@ -1,7 +1,6 @@
-"""Nested MLflow runs as a Kedro dataset: one child run per entry, under the run kedro-mlflow opened.
-
-kedro-mlflow logs params, metrics and artifacts to the pipeline's own run but has no dataset for child
-runs, which is what a sweep is in ``mlflow ui`` (expand the parent run to compare its children).
+"""MLflow runs as Kedro datasets, for what kedro-mlflow's datasets do not cover: writing nested
+(child) runs, which is what a sweep is in ``mlflow ui``, and reading past runs back as a table.
+Both use the tracking store kedro-mlflow configured for the session (``conf/base/mlflow.yml``).
 """
 
 import json
@@ -9,7 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-from kedro.io import AbstractDataset
+import pandas as pd
+from kedro.io import AbstractDataset, DatasetError
 
 
 class MlflowNestedRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]):
@@ -45,3 +45,54 @@ class MlflowNestedRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict[st
 
     def _describe(self) -> dict[str, Any]:
         return {"filepath": str(self._filepath)}
+
+
+class MlflowRecentRunsDataset(AbstractDataset[None, pd.DataFrame]):
+    """Loads the most recent finished runs of an experiment as a data frame (one row per run; columns
+    ``run_id``, ``run_name``, ``start_time``, ``params.*``, ``metrics.*``). Read-only.
+
+    ``experiment``: a name; by default the experiment of the active run (the one kedro-mlflow opened
+    for this session), whose own run is left out.
+
+    Example::
+
+        recent_runs:
+          type: text_distill.datasets.mlflow_runs.MlflowRecentRunsDataset
+          max_results: 200
+    """
+
+    def __init__(
+        self, experiment: str | None = None, max_results: int = 200, metadata: dict[str, Any] | None = None
+    ) -> None:
+        self._experiment = experiment
+        self._max_results = int(max_results)
+        self.metadata = metadata
+
+    def load(self) -> pd.DataFrame:
+        active = mlflow.active_run()
+        if self._experiment is not None:
+            experiment = mlflow.get_experiment_by_name(self._experiment)
+            if experiment is None:
+                raise DatasetError(
+                    f"no MLflow experiment named {self._experiment!r} in {mlflow.get_tracking_uri()}"
+                )
+            experiment_id = experiment.experiment_id
+        elif active is not None:
+            experiment_id = active.info.experiment_id
+        else:
+            raise DatasetError("no experiment given and no active MLflow run to take it from")
+        runs = mlflow.search_runs(
+            experiment_ids=[experiment_id],
+            filter_string="attributes.status = 'FINISHED'",
+            max_results=self._max_results,
+            order_by=["attributes.start_time DESC"],
+        )
+        if active is not None and len(runs):
+            runs = runs[runs["run_id"] != active.info.run_id]
+        return runs.rename(columns={"tags.mlflow.runName": "run_name"})
+
+    def save(self, data: None) -> None:
+        raise DatasetError("MlflowRecentRunsDataset is read-only")
+
+    def _describe(self) -> dict[str, Any]:
+        return {"experiment": self._experiment, "max_results": self._max_results}
