@@ -11,7 +11,7 @@ export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 
-.PHONY: install distill smoke test lint viz mlflow-ui clean-data
+.PHONY: install distill smoke test lint viz mlflow-ui compare screenshots clean-data
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,10 +34,17 @@ test: install
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench scripts
 
 viz: install
 	$(BIN)/kedro viz run --host 127.0.0.1 --no-browser
 
 mlflow-ui: install
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1
+
+compare: install
+	$(BIN)/kedro run --pipeline compare && cat data/08_reporting/run_comparison.md
+
+# Needs Debian's chromium (`apt-get install chromium`) and a finished `make distill`.
+screenshots: install
+	$(BIN)/python scripts/screenshots.py

@@ -76,6 +76,9 @@ def test_student_scores_compare_with_the_labels_and_the_teacher(examples_frame):
     assert sum(row["count"] for row in scores["reliability"]) == len(test)
 
 
+SEEDS = {"seed": 5, "replica_seeds": [6, 7]}
+
+
 def test_scores_across_seeds_have_mean_and_sample_std(examples_frame):
     labels = ["sports", "finance"]
     cache = soft_target_table(examples_frame, np.zeros((len(examples_frame), 2), np.float32), "f" * 64)
@@ -87,7 +90,8 @@ def test_scores_across_seeds_have_mean_and_sample_std(examples_frame):
         runs[0],
         students[1:],
         students[1:],
-        {"seed": 5, "replica_seeds": [6, 7]},
+        SEEDS,
+        SEEDS,
         examples_frame,
         cache,
         fingerprint,
@@ -105,7 +109,8 @@ def test_scores_across_seeds_have_mean_and_sample_std(examples_frame):
             runs[0],
             students[1:2],
             students[1:],
-            {"seed": 5, "replica_seeds": [6, 7]},
+            SEEDS,
+            SEEDS,
             examples_frame,
             cache,
             fingerprint,

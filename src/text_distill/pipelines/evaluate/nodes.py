@@ -120,6 +120,7 @@ def score_across_seeds(
     student_replicas: list[StudentClassifier],
     student_alone_replicas: list[StudentClassifier],
     student_training_log: dict[str, Any],
+    student_alone_training_log: dict[str, Any],
     examples: pd.DataFrame,
     soft_targets: pd.DataFrame,
     teacher_fingerprint: dict[str, Any],
@@ -128,12 +129,12 @@ def score_across_seeds(
 ) -> dict[str, dict[str, Any]]:
     """Per student: each scalar test score at every seed (the kept model's first), its mean and
     sample standard deviation."""
-    seeds = [student_training_log["seed"], *student_training_log["replica_seeds"]]
     across: dict[str, dict[str, Any]] = {}
-    for name, kept, replicas in (
-        ("student", student_scores, student_replicas),
-        ("student_alone", student_alone_scores, student_alone_replicas),
+    for name, kept, replicas, log in (
+        ("student", student_scores, student_replicas, student_training_log),
+        ("student_alone", student_alone_scores, student_alone_replicas, student_alone_training_log),
     ):
+        seeds = [log["seed"], *log["replica_seeds"]]
         if len(replicas) != len(seeds) - 1:
             raise ValueError(
                 f"{len(replicas)} {name} replicas for replica seeds {seeds[1:]}: rerun "

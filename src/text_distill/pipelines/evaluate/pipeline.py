@@ -38,6 +38,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "student_replicas",
                     "student_alone_replicas",
                     "student_training_log",
+                    "student_alone_training_log",
                     *AGAINST_TEACHER,
                 ],
                 "across_seeds_scores",
