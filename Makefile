@@ -47,4 +47,5 @@ compare: install
 
 # Needs Debian's chromium (`apt-get install chromium`) and a finished `make distill`.
 screenshots: install
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[screenshots]"
 	$(BIN)/python scripts/screenshots.py

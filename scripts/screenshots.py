@@ -1,11 +1,12 @@
 """Screenshots of `kedro viz run` and `mlflow ui` for the README, taken with headless Chromium.
 
-Starts both servers on 127.0.0.1, waits until they answer, loads pages in Debian's `chromium`
-(`apt-get install chromium`), saves PNGs under docs/img/ and stops the servers. Run it from the
-project root after `make distill` (it shows what the MLflow store and the data folder hold):
-
-    .venv/bin/python scripts/screenshots.py
+Starts both servers on 127.0.0.1, waits until they answer, loads the pages in Debian's `chromium`
+(`apt-get install chromium`) driven by Playwright (`pip install -e ".[screenshots]"`; it uses that
+browser, it downloads none), closes first-visit banners, saves PNGs under docs/img/ and stops the
+servers. Run it from the project root after `make distill` (`make screenshots`).
 """
+
+from __future__ import annotations
 
 import argparse
 import os
@@ -16,8 +17,12 @@ import time
 import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import mlflow
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -47,26 +52,31 @@ def serve(stack: ExitStack, command: list[str], url: str, seconds: float) -> Non
     wait_for(url, seconds)
 
 
-def screenshot(browser: str, url: str, target: Path, size: str, settle_ms: int) -> None:
-    subprocess.run(
-        [
-            browser,
-            "--headless=new",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            f"--window-size={size}",
-            f"--virtual-time-budget={settle_ms}",
-            f"--screenshot={target}",
-            url,
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
-    if not target.exists() or target.stat().st_size < 10_000:
-        raise RuntimeError(f"{target} is missing or blank")
-    print(f"saved {target.relative_to(ROOT)} ({target.stat().st_size:,} bytes) from {url}")
+def dismiss(page: Page, *names: str) -> None:
+    """Close first-visit banners and tours that would cover the picture (whichever are shown)."""
+    for name in names:
+        button = page.get_by_role("button", name=name)
+        if button.count():
+            button.first.click()
+            page.wait_for_timeout(500)
+
+
+def shoot_viz(page: Page, url: str, target: Path) -> None:
+    # kedro-viz keeps its settings in localStorage["KedroViz"]: no first-visit tour of new features
+    page.add_init_script("localStorage.setItem('KedroViz', JSON.stringify({showFeatureHints: false}))")
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(4000)
+    dismiss(page, "Dismiss")
+    page.wait_for_timeout(1000)
+    page.screenshot(path=str(target))
+
+
+def shoot_mlflow(page: Page, url: str, target: Path) -> None:
+    page.goto(url, wait_until="load")
+    page.wait_for_timeout(8000)  # the run table fills in after the page loads
+    dismiss(page, "Got it", "Close")
+    page.wait_for_timeout(1500)
+    page.screenshot(path=str(target))
 
 
 def main() -> None:
@@ -78,6 +88,10 @@ def main() -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         sys.exit("Error: no chromium on PATH: `apt-get install chromium`")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        sys.exit('Error: no playwright: `.venv/bin/pip install -e ".[screenshots]"`')
     args.out.mkdir(parents=True, exist_ok=True)
     tracking = f"sqlite:///{ROOT / 'mlflow.db'}"
     experiment = mlflow.MlflowClient(tracking_uri=tracking).get_experiment_by_name("text_distill")
@@ -116,16 +130,15 @@ def main() -> None:
             ui,
             180,
         )
-        screenshot(
-            browser, f"{viz}/?pipeline_id=distill", args.out / "kedro-viz-distill.png", "1800,1100", 30000
-        )
-        screenshot(
-            browser,
-            f"{ui}/#/experiments/{experiment.experiment_id}",
-            args.out / "mlflow-runs.png",
-            "1800,1000",
-            30000,
-        )
+        with sync_playwright() as playwright:
+            chromium = playwright.chromium.launch(executable_path=browser, args=["--no-sandbox"])
+            page = chromium.new_page(viewport={"width": 1600, "height": 1000})
+            shoot_viz(page, f"{viz}/?pipeline_id=distill", args.out / "kedro-viz-distill.png")
+            runs = f"{ui}/#/experiments/{experiment.experiment_id}/runs"
+            shoot_mlflow(page, runs, args.out / "mlflow-runs.png")
+            chromium.close()
+    for name in ("kedro-viz-distill.png", "mlflow-runs.png"):
+        print(f"saved docs/img/{name} ({(args.out / name).stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":
