@@ -46,12 +46,15 @@ def interleaved_latency(
     predictors: dict[str, Callable[[Sequence[str]], object]], texts: Sequence[str]
 ) -> dict[str, dict[str, float]]:
     """Milliseconds per single text (batch 1), p50 and p95 over ``texts``, models taking turns on
-    each text."""
+    each text; who goes first rotates, so no model always follows the same one (whose memory
+    traffic would evict its caches)."""
     for predict in predictors.values():
         predict(texts[:1])
+    names = list(predictors)
     samples: dict[str, list[float]] = {name: [] for name in predictors}
-    for text in texts:
-        for name, predict in predictors.items():
+    for i, text in enumerate(texts):
+        for name in names[i % len(names) :] + names[: i % len(names)]:
+            predict = predictors[name]
             start = time.perf_counter()
             predict([text])
             samples[name].append((time.perf_counter() - start) * 1000.0)
