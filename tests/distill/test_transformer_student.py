@@ -113,3 +113,23 @@ def test_training_with_matching_logs_every_loss_part_and_pickles(teacher, bf16):
     assert all(np.isfinite(value) for record in history for value in record.values())
     restored = pickle.loads(pickle.dumps(student))
     np.testing.assert_allclose(restored.predict_logits(TRAIN), student.predict_logits(TRAIN), atol=1e-6)
+
+
+def test_resuming_from_a_checkpoint_restores_the_learned_projection(teacher, tmp_path):
+    def run(epochs: int, checkpoint: str | None) -> IntermediateMatching:
+        torch.manual_seed(0)
+        student, teacher_ids = cut(teacher, layers=1, hidden_size=16)
+        matcher = IntermediateMatching(teacher.encoder, teacher_ids, 16, 1, None)
+        ids = [student.ids(student.segmenter(text)) for text in TRAIN]
+        config = TrainingConfig(
+            epochs=epochs, batch_size=3, learning_rate=1e-2, progress=False, checkpoint=checkpoint
+        )
+        train_student(student, ids, LABELS, teacher.predict_logits(TRAIN), ids, LABELS, config, matcher)
+        return matcher
+
+    straight = run(2, None)
+    checkpoint = str(tmp_path / "student.pt")
+    run(1, checkpoint)
+    resumed = run(2, checkpoint)  # epoch 2 only, from the checkpoint of epoch 1
+    torch.testing.assert_close(resumed.projection.weight, straight.projection.weight)
+    teacher.encoder.requires_grad_(True)

@@ -146,6 +146,8 @@ def train_student(
     if config.checkpoint and Path(config.checkpoint).exists():
         state = torch.load(config.checkpoint, weights_only=False)
         student.load_state_dict(state["student"])
+        if matcher is not None:
+            matcher.load_state_dict(state["matcher"])  # the learned projection, if any
         optimiser.load_state_dict(state["optimiser"])
         rng.bit_generator.state = state["numpy_rng"]
         torch.set_rng_state(state["torch_rng"])
@@ -220,6 +222,7 @@ def train_student(
             _save_checkpoint(
                 config.checkpoint,
                 student=student.state_dict(),
+                matcher=matcher.state_dict() if matcher is not None else None,
                 optimiser=optimiser.state_dict(),
                 numpy_rng=rng.bit_generator.state,
                 torch_rng=torch.get_rng_state(),
