@@ -153,89 +153,6 @@ def _seeded(params: dict[str, Any]) -> None:
     torch.manual_seed(int(params["seed"]))
 
 
-def _distilled(
-    segmented: pd.DataFrame,
-    examples: pd.DataFrame,
-    soft_targets: pd.DataFrame,
-    teacher_fingerprint: dict[str, Any],
-    teacher: TeacherClassifier,
-    word_vocabulary: list[str],
-    word_embeddings: np.ndarray,
-    char_vocabulary: list[str],
-    char_embeddings: np.ndarray,
-    label_names: list[str],
-    params: dict[str, Any],
-) -> tuple[StudentClassifier, dict[str, Any]]:
-    check_soft_targets(soft_targets, examples, teacher_fingerprint["fingerprint"])
-    _seeded(params)
-    if params["architecture"] != "transformer":
-        vocabulary, embeddings = _for_unit(
-            params["unit"], (word_vocabulary, word_embeddings), (char_vocabulary, char_embeddings)
-        )
-        student, train_tokens, dev_tokens = _embedding_student(
-            segmented, examples, vocabulary, embeddings, label_names, params
-        )
-        return _fit("student", student, examples, train_tokens, dev_tokens, soft_targets, None, params)
-    options = params["transformer"]
-    student, train_tokens, dev_tokens, teacher_ids = _transformer_student(
-        teacher.encoder,
-        teacher.tokenizer,
-        teacher.text_prefix,
-        teacher.max_length,
-        teacher.head,
-        examples,
-        label_names,
-        options,
-    )
-    matcher = None
-    if options["hidden_weight"] or options["attention_weight"]:
-        matcher = IntermediateMatching(
-            teacher.encoder,
-            teacher_ids,
-            student.model.encoder.config.hidden_size,
-            student.model.encoder.config.num_hidden_layers,
-            options.get("layer_map"),
-            options["hidden_weight"],
-            options["attention_weight"],
-            options["hidden_loss"],
-        )
-    return _fit("student", student, examples, train_tokens, dev_tokens, soft_targets, matcher, params)
-
-
-def _alone(
-    segmented: pd.DataFrame,
-    examples: pd.DataFrame,
-    teacher_base: PretrainedEncoder,
-    word_vocabulary: list[str],
-    word_embeddings: np.ndarray,
-    char_vocabulary: list[str],
-    char_embeddings: np.ndarray,
-    label_names: list[str],
-    params: dict[str, Any],
-    teacher_params: dict[str, Any],
-) -> tuple[StudentClassifier, dict[str, Any]]:
-    _seeded(params)
-    if params["architecture"] != "transformer":
-        vocabulary, embeddings = _for_unit(
-            params["unit"], (word_vocabulary, word_embeddings), (char_vocabulary, char_embeddings)
-        )
-        student, train_tokens, dev_tokens = _embedding_student(
-            segmented, examples, vocabulary, embeddings, label_names, params
-        )
-    else:
-        student, train_tokens, dev_tokens, _ = _transformer_student(
-            teacher_base.encoder,
-            teacher_base.tokenizer,
-            teacher_params["text_prefix"],
-            teacher_params["max_length"],
-            None,
-            examples,
-            label_names,
-            params["transformer"],
-        )
-    return _fit("student_alone", student, examples, train_tokens, dev_tokens, None, None, params)
-
-
 def _replicated(
     train: Callable[[dict[str, Any]], tuple[StudentClassifier, dict[str, Any]]], params: dict[str, Any]
 ) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
@@ -250,6 +167,23 @@ def _replicated(
         student,
         {**log, "seed": params["seed"], "replica_seeds": params.get("replica_seeds") or []},
         replicas,
+    )
+
+
+def _matcher(
+    teacher: TeacherClassifier, student: StudentClassifier, teacher_ids: list[int], options: dict[str, Any]
+) -> IntermediateMatching | None:
+    if not (options["hidden_weight"] or options["attention_weight"]):
+        return None  # logits only
+    return IntermediateMatching(
+        teacher.encoder,
+        teacher_ids,
+        student.model.encoder.config.hidden_size,
+        student.model.encoder.config.num_hidden_layers,
+        options.get("layer_map"),
+        options["hidden_weight"],
+        options["attention_weight"],
+        options["hidden_loss"],
     )
 
 
@@ -269,9 +203,31 @@ def train_distilled_student(
     """``alpha * CE(hard) + (1 - alpha) * KD`` against the cached logits of the current teacher
     (plus intermediate matching for a transformer student: the only use of ``teacher`` here).
     Also returns the same student trained at each ``replica_seeds``."""
-    inputs = (segmented, examples, soft_targets, teacher_fingerprint, teacher, word_vocabulary)
-    vectors = (word_embeddings, char_vocabulary, char_embeddings, label_names)
-    return _replicated(lambda p: _distilled(*inputs, *vectors, p), params)
+    check_soft_targets(soft_targets, examples, teacher_fingerprint["fingerprint"])
+    vectors = ((word_vocabulary, word_embeddings), (char_vocabulary, char_embeddings))
+
+    def train(run: dict[str, Any]) -> tuple[StudentClassifier, dict[str, Any]]:
+        _seeded(run)
+        if run["architecture"] != "transformer":
+            vocabulary, embeddings = _for_unit(run["unit"], *vectors)
+            student, train_tokens, dev_tokens = _embedding_student(
+                segmented, examples, vocabulary, embeddings, label_names, run
+            )
+            return _fit("student", student, examples, train_tokens, dev_tokens, soft_targets, None, run)
+        student, train_tokens, dev_tokens, teacher_ids = _transformer_student(
+            teacher.encoder,
+            teacher.tokenizer,
+            teacher.text_prefix,
+            teacher.max_length,
+            teacher.head,
+            examples,
+            label_names,
+            run["transformer"],
+        )
+        matcher = _matcher(teacher, student, teacher_ids, run["transformer"])
+        return _fit("student", student, examples, train_tokens, dev_tokens, soft_targets, matcher, run)
+
+    return _replicated(train, params)
 
 
 def train_student_alone(
@@ -289,6 +245,26 @@ def train_student_alone(
     """The same student, same data and schedule, on hard labels alone: the baseline. A transformer
     student starts from the pretrained encoder's layers (never the fine-tuned teacher's).
     Also returns the baseline trained at each ``replica_seeds``."""
-    inputs = (segmented, examples, teacher_base, word_vocabulary, word_embeddings)
-    vectors = (char_vocabulary, char_embeddings, label_names)
-    return _replicated(lambda p: _alone(*inputs, *vectors, p, teacher_params), params)
+    vectors = ((word_vocabulary, word_embeddings), (char_vocabulary, char_embeddings))
+
+    def train(run: dict[str, Any]) -> tuple[StudentClassifier, dict[str, Any]]:
+        _seeded(run)
+        if run["architecture"] != "transformer":
+            vocabulary, embeddings = _for_unit(run["unit"], *vectors)
+            student, train_tokens, dev_tokens = _embedding_student(
+                segmented, examples, vocabulary, embeddings, label_names, run
+            )
+        else:
+            student, train_tokens, dev_tokens, _ = _transformer_student(
+                teacher_base.encoder,
+                teacher_base.tokenizer,
+                teacher_params["text_prefix"],
+                teacher_params["max_length"],
+                None,
+                examples,
+                label_names,
+                run["transformer"],
+            )
+        return _fit("student_alone", student, examples, train_tokens, dev_tokens, None, None, run)
+
+    return _replicated(train, params)
