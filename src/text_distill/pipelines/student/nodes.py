@@ -50,12 +50,13 @@ def _splits(examples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 def _embedding_student(
     segmented: pd.DataFrame,
     examples: pd.DataFrame,
-    vocabulary: list[str],
-    embeddings: np.ndarray,
+    vectors: tuple[tuple[list[str], np.ndarray], tuple[list[str], np.ndarray]],
     label_names: list[str],
     params: dict[str, Any],
 ) -> tuple[StudentClassifier, pd.Series, pd.Series]:
-    """A BiLSTM or TextCNN over words or characters, and the train and dev token lists."""
+    """A BiLSTM or TextCNN over words or characters (``vectors``: the word and the character
+    vocabulary with their vectors), and the train and dev token lists."""
+    vocabulary, embeddings = _for_unit(params["unit"], *vectors)
     architecture = params["architecture"]
     model = build_student_model(
         architecture,
@@ -209,9 +210,8 @@ def train_distilled_student(
     def train(run: dict[str, Any]) -> tuple[StudentClassifier, dict[str, Any]]:
         _seeded(run)
         if run["architecture"] != "transformer":
-            vocabulary, embeddings = _for_unit(run["unit"], *vectors)
             student, train_tokens, dev_tokens = _embedding_student(
-                segmented, examples, vocabulary, embeddings, label_names, run
+                segmented, examples, vectors, label_names, run
             )
             return _fit("student", student, examples, train_tokens, dev_tokens, soft_targets, None, run)
         student, train_tokens, dev_tokens, teacher_ids = _transformer_student(
@@ -250,9 +250,8 @@ def train_student_alone(
     def train(run: dict[str, Any]) -> tuple[StudentClassifier, dict[str, Any]]:
         _seeded(run)
         if run["architecture"] != "transformer":
-            vocabulary, embeddings = _for_unit(run["unit"], *vectors)
             student, train_tokens, dev_tokens = _embedding_student(
-                segmented, examples, vocabulary, embeddings, label_names, run
+                segmented, examples, vectors, label_names, run
             )
         else:
             student, train_tokens, dev_tokens, _ = _transformer_student(

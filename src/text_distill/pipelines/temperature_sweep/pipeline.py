@@ -3,6 +3,8 @@ selection."""
 
 from kedro.pipeline import Node, Pipeline
 
+from text_distill.pipelines.student.pipeline import SHARED, VECTORS
+
 from .nodes import sweep_temperature, tabulate_sweep
 
 
@@ -12,17 +14,11 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 sweep_temperature,
                 [
-                    "segmented_examples",
-                    "examples",
+                    *SHARED,
                     "soft_targets",
                     "teacher_fingerprint",
                     "teacher",
-                    "word_vocabulary",
-                    "word_embeddings",
-                    "char_vocabulary",
-                    "char_embeddings",
-                    "label_names",
-                    "params:student",
+                    *VECTORS,  # ends with params:student
                     "params:evaluate",
                     "params:temperature_sweep",
                 ],
