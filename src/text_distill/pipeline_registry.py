@@ -3,6 +3,7 @@
 from kedro.pipeline import Pipeline
 
 from text_distill.pipelines import (
+    augment,
     compare,
     evaluate,
     ingest,
@@ -21,6 +22,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "ingest": ingest.create_pipeline(),
         "segment": segment.create_pipeline(),
         "teacher": teacher.create_pipeline(),
+        "augment": augment.create_pipeline(),
         "soft_targets": soft_targets.create_pipeline(),
         "student": student.create_pipeline(),
         "evaluate": evaluate.create_pipeline(),

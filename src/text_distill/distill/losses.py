@@ -14,6 +14,9 @@ import torch.nn.functional as F
 KD_LOSSES = ("mse", "mse_t", "kl", "soft_ce")
 
 
+NO_LABEL = -1  # the hard label of a transfer-set row the teacher labelled, but no person did
+
+
 def _per_example(temperature: float | torch.Tensor, logits: torch.Tensor) -> float | torch.Tensor:
     if isinstance(temperature, torch.Tensor):
         return temperature.to(logits.dtype).reshape(-1, *([1] * (logits.dim() - 1)))
@@ -142,9 +145,16 @@ def distillation_loss(
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """``hard_weight * CE(hard labels) + kd_weight * KD(student, teacher)`` and its parts.
 
-    Without teacher logits, or with ``kd_weight = 0``, it is hard labels alone.
+    Without teacher logits, or with ``kd_weight = 0``, it is hard labels alone. Rows labelled
+    ``NO_LABEL`` (augmented or unlabelled texts) count in the KD term only.
     """
-    hard = F.cross_entropy(student_logits, labels)
+    labelled = labels != NO_LABEL
+    # the mean over labelled rows; a batch of unlabelled rows only has no hard term (not NaN)
+    hard = (
+        F.cross_entropy(student_logits[labelled], labels[labelled])
+        if bool(labelled.any())
+        else student_logits.sum() * 0.0
+    )
     if teacher_logits is None:  # the student-alone baseline: plain CE, whatever the weight schedules
         return hard, {"hard": hard.item()}
     if kd_weight <= 0.0:

@@ -60,6 +60,16 @@ def check_soft_targets(soft_targets: pd.DataFrame, examples: pd.DataFrame, finge
         )
 
 
+def check_transfer_targets(transfer_targets: pd.DataFrame, fingerprint: str) -> None:
+    """Refuse augmented or unlabelled rows labelled by another teacher."""
+    found = set(transfer_targets["teacher_fingerprint"].unique())
+    if found - {fingerprint}:
+        raise SoftTargetMismatchError(
+            f"the transfer-set logits were made by teacher {sorted(f[:12] for f in found)}, but the "
+            f"current teacher is {fingerprint[:12]}; rerun `kedro run --pipeline soft_targets`"
+        )
+
+
 def logits_for(soft_targets: pd.DataFrame, example_ids: Sequence[int], column: str = "logits") -> np.ndarray:
     """Cached logits stacked in the order of ``example_ids`` (``column="member_logits"``: each
     teacher's own, flat per row)."""

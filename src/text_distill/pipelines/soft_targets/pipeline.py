@@ -2,17 +2,30 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import compute_soft_targets
+from .nodes import assemble_soft_targets, fill_soft_target_store
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                compute_soft_targets,
-                ["teacher", "teacher_ensemble", "teacher_fingerprint", "examples", "params:soft_targets"],
-                "soft_targets",
-                name="compute_soft_targets",
-            )
+                fill_soft_target_store,
+                [
+                    "teacher",
+                    "teacher_ensemble",
+                    "teacher_fingerprint",
+                    "transfer_set",
+                    "soft_target_store_keys",
+                    "params:soft_targets",
+                ],
+                ["soft_target_store", "teacher_labelling", "teacher_labelling_metrics"],
+                name="fill_soft_target_store",
+            ),
+            Node(
+                assemble_soft_targets,
+                ["examples", "transfer_set", "soft_target_store", "teacher_fingerprint", "teacher_labelling"],
+                ["soft_targets", "transfer_targets"],
+                name="assemble_soft_targets",
+            ),
         ]
     )

@@ -18,7 +18,8 @@ import torch
 from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from text_distill.distill.intermediate import IntermediateMatching
-from text_distill.distill.soft_targets import check_soft_targets, logits_for
+from text_distill.distill.losses import NO_LABEL
+from text_distill.distill.soft_targets import check_soft_targets, check_transfer_targets, logits_for
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students import build_student_model
 from text_distill.distill.students.transformer import (
@@ -28,6 +29,7 @@ from text_distill.distill.students.transformer import (
 )
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
 from text_distill.distill.train import TrainingConfig, train_student
+from text_distill.distill.vocab import UNK
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +47,15 @@ def _for_unit(
 
 def _splits(examples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return examples[examples["split"] == "train"], examples[examples["split"] == "dev"]
+
+
+def transfer_tokens(transfer_targets: pd.DataFrame, unit: str) -> list[list[str]]:
+    """What a word or char student reads of the augmented and unlabelled rows (a masked word,
+    ``<unk>``, stays one token at the char level)."""
+    words = transfer_targets["words"]
+    if unit == "word":
+        return [list(row) for row in words]
+    return [[char for word in row for char in ([word] if word == UNK else word)] for row in words]
 
 
 def _embedding_student(
@@ -89,14 +100,16 @@ def _transformer_student(
     examples: pd.DataFrame,
     label_names: list[str],
     options: dict[str, Any],
-) -> tuple[StudentClassifier, list[list[str]], list[list[str]], list[int]]:
-    """The first layers of ``encoder`` over the pieces the train split uses, and the train and dev
-    piece lists, and each student piece's teacher id."""
+    transfer_texts: list[str] = (),
+) -> tuple[StudentClassifier, list[list[str]], list[list[str]], list[int], list[list[str]]]:
+    """The first layers of ``encoder`` over the pieces the train split (and the transfer rows)
+    use; the train and dev piece lists, each student piece's teacher id, the transfer rows' pieces."""
     segmenter = SubwordSegmenter(tokenizer, text_prefix, max_length)
     train, dev = _splits(examples)
     train_tokens = segmenter.segment_many(train["text"].tolist())
     dev_tokens = segmenter.segment_many(dev["text"].tolist())
-    vocabulary, teacher_ids = pruned_vocabulary(tokenizer, train_tokens)
+    extra_tokens = segmenter.segment_many(list(transfer_texts))
+    vocabulary, teacher_ids = pruned_vocabulary(tokenizer, [*train_tokens, *extra_tokens])
     model = TransformerClassifier.from_teacher(
         encoder,
         teacher_ids,
@@ -114,7 +127,7 @@ def _transformer_student(
         len(tokenizer),
     )
     student = StudentClassifier(model, vocabulary, "subword", label_names, max_length, segmenter)
-    return student, train_tokens, dev_tokens, teacher_ids
+    return student, train_tokens, dev_tokens, teacher_ids, extra_tokens
 
 
 def _fit(
@@ -126,9 +139,17 @@ def _fit(
     soft_targets: pd.DataFrame | None,
     matcher: IntermediateMatching | None,
     params: dict[str, Any],
+    transfer: tuple[list[list[str]], np.ndarray] | None = None,
 ) -> tuple[StudentClassifier, dict[str, Any]]:
+    """Train on the train split (hard labels and, with ``soft_targets``, the teacher's logits) plus
+    the ``transfer`` rows (tokens and teacher logits, no hard label)."""
     train, dev = _splits(examples)
+    train_tokens, labels = list(train_tokens), train["label_id"].to_numpy()
     teacher_logits = None if soft_targets is None else logits_for(soft_targets, train["example_id"])
+    if transfer is not None and len(transfer[0]):
+        train_tokens = [*train_tokens, *transfer[0]]
+        labels = np.concatenate([labels, np.full(len(transfer[0]), NO_LABEL)])
+        teacher_logits = np.concatenate([teacher_logits, np.asarray(transfer[1], dtype=np.float32)])
     config = TrainingConfig(**{f.name: params[f.name] for f in fields(TrainingConfig) if f.name in params})
     if params.get("checkpoint_dir"):
         config = replace(config, checkpoint=f"{params['checkpoint_dir']}/{name}.pt")
@@ -137,7 +158,7 @@ def _fit(
     history = train_student(
         student,
         [student.ids(tokens) for tokens in train_tokens],
-        train["label_id"].to_numpy(),
+        labels,
         teacher_logits,
         [student.ids(tokens) for tokens in dev_tokens],
         dev["label_id"].to_numpy(),
@@ -145,7 +166,13 @@ def _fit(
         matcher,
     )
     best = max(history, key=lambda record: record["dev_macro_f1"])
-    log = {"train_rows": len(train), "dev_rows": len(dev), "best_epoch": best["epoch"], "history": history}
+    log = {
+        "train_rows": len(train),
+        "transfer_rows": len(train_tokens) - len(train),
+        "dev_rows": len(dev),
+        "best_epoch": best["epoch"],
+        "history": history,
+    }
     return student, log
 
 
@@ -192,6 +219,7 @@ def train_distilled_student(
     segmented: pd.DataFrame,
     examples: pd.DataFrame,
     soft_targets: pd.DataFrame,
+    transfer_targets: pd.DataFrame,
     teacher_fingerprint: dict[str, Any],
     teacher: TeacherClassifier,
     word_vocabulary: list[str],
@@ -202,10 +230,13 @@ def train_distilled_student(
     params: dict[str, Any],
 ) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
     """``alpha * CE(hard) + (1 - alpha) * KD`` against the cached logits of the current teacher
-    (plus intermediate matching for a transformer student: the only use of ``teacher`` here).
+    (plus intermediate matching for a transformer student: the only use of ``teacher`` here),
+    over the train split and the transfer set's augmented and unlabelled rows (teacher logits only).
     Also returns the same student trained at each ``replica_seeds``."""
     check_soft_targets(soft_targets, examples, teacher_fingerprint["fingerprint"])
+    check_transfer_targets(transfer_targets, teacher_fingerprint["fingerprint"])
     vectors = ((word_vocabulary, word_embeddings), (char_vocabulary, char_embeddings))
+    transfer_logits = np.stack(transfer_targets["logits"].to_numpy()) if len(transfer_targets) else None
 
     def train(run: dict[str, Any]) -> tuple[StudentClassifier, dict[str, Any]]:
         _seeded(run)
@@ -213,8 +244,11 @@ def train_distilled_student(
             student, train_tokens, dev_tokens = _embedding_student(
                 segmented, examples, vectors, label_names, run
             )
-            return _fit("student", student, examples, train_tokens, dev_tokens, soft_targets, None, run)
-        student, train_tokens, dev_tokens, teacher_ids = _transformer_student(
+            transfer = (transfer_tokens(transfer_targets, run["unit"]), transfer_logits)
+            return _fit(
+                "student", student, examples, train_tokens, dev_tokens, soft_targets, None, run, transfer
+            )
+        student, train_tokens, dev_tokens, teacher_ids, extra_tokens = _transformer_student(
             teacher.encoder,
             teacher.tokenizer,
             teacher.text_prefix,
@@ -223,9 +257,13 @@ def train_distilled_student(
             examples,
             label_names,
             run["transformer"],
+            transfer_targets["teacher_text"].tolist(),
         )
         matcher = _matcher(teacher, student, teacher_ids, run["transformer"])
-        return _fit("student", student, examples, train_tokens, dev_tokens, soft_targets, matcher, run)
+        transfer = (extra_tokens, transfer_logits)
+        return _fit(
+            "student", student, examples, train_tokens, dev_tokens, soft_targets, matcher, run, transfer
+        )
 
     return _replicated(train, params)
 
@@ -254,7 +292,7 @@ def train_student_alone(
                 segmented, examples, vectors, label_names, run
             )
         else:
-            student, train_tokens, dev_tokens, _ = _transformer_student(
+            student, train_tokens, dev_tokens, _, _ = _transformer_student(
                 teacher_base.encoder,
                 teacher_base.tokenizer,
                 teacher_params["text_prefix"],

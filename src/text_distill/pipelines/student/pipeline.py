@@ -5,6 +5,7 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import train_distilled_student, train_student_alone
 
 SHARED = ["segmented_examples", "examples"]
+DISTILLED = ["soft_targets", "transfer_targets", "teacher_fingerprint", "teacher"]
 VECTORS = [
     "word_vocabulary",
     "word_embeddings",
@@ -20,7 +21,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 train_distilled_student,
-                [*SHARED, "soft_targets", "teacher_fingerprint", "teacher", *VECTORS],
+                [*SHARED, *DISTILLED, *VECTORS],
                 ["student", "student_training_log", "student_replicas"],
                 name="train_distilled_student",
             ),

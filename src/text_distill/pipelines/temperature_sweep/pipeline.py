@@ -3,7 +3,7 @@ selection."""
 
 from kedro.pipeline import Node, Pipeline
 
-from text_distill.pipelines.student.pipeline import SHARED, VECTORS
+from text_distill.pipelines.student.pipeline import DISTILLED, SHARED, VECTORS
 
 from .nodes import sweep_temperature, tabulate_sweep
 
@@ -15,9 +15,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 sweep_temperature,
                 [
                     *SHARED,
-                    "soft_targets",
-                    "teacher_fingerprint",
-                    "teacher",
+                    *DISTILLED,
                     *VECTORS,  # ends with params:student
                     "params:evaluate",
                     "params:temperature_sweep",
