@@ -74,3 +74,40 @@ def examples_frame() -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["example_id", "split", "text", "label", "label_id"])
     frame["text_hash"] = frame["text"].map(text_hash)
     return frame
+
+
+def label_through_store(teacher, members, fingerprint, examples, store_dir, extra=(), batch_size=3):
+    """The soft-target stage's two nodes over the real store dataset in ``store_dir``: the labelled
+    ``examples`` plus ``extra`` (source, teacher text, words) rows. Returns ``(soft_targets,
+    transfer_targets, report)``."""
+    from text_distill.datasets.partitions import GrowingPartitionedDataset
+    from text_distill.pipelines.augment.nodes import transfer_frame
+    from text_distill.pipelines.soft_targets.nodes import assemble_soft_targets, fill_soft_target_store
+
+    def store(**dataset):
+        return GrowingPartitionedDataset(
+            path=str(store_dir),
+            dataset={"type": "pandas.ParquetDataset", **dataset},
+            filename_suffix=".parquet",
+        )
+
+    labelled = transfer_frame("labelled", examples["example_id"].tolist(), examples["text"].tolist(), None)
+    transfer = {"00000-labelled": lambda: labelled}
+    for n, (source, text, words) in enumerate(extra, start=1):
+        transfer[f"{n:05d}-{source}"] = lambda row=(source, text, words): transfer_frame(
+            row[0], [-1], [row[1]], [row[2]]
+        )
+    partitions, report, metrics = fill_soft_target_store(
+        teacher,
+        members,
+        fingerprint,
+        transfer,
+        store(load_args={"columns": ["key"]}).load(),
+        {"batch_size": batch_size, "threads": 1},
+    )
+    assert metrics["soft_targets_teacher_forward_texts"]["value"] == report["teacher_forward_texts"]
+    store().save(partitions)
+    soft_targets, transfer_targets = assemble_soft_targets(
+        examples, transfer, store().load(), fingerprint, report
+    )
+    return soft_targets, transfer_targets, report

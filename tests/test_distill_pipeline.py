@@ -250,3 +250,36 @@ def test_compare_renders_the_last_runs_from_the_mlflow_store(distill_run):
     newest = max(distill_runs, key=lambda run: run.info.start_time)
     assert newest.info.run_id[:8] in rows[0]
     assert f"{newest.data.metrics['student_accuracy']:.4f}" in rows[0]
+
+
+def test_augmented_transfer_set_is_labelled_once_and_a_rerun_runs_no_teacher_pass(distill_run):
+    """Augmentation and unlabelled texts through the real CLI; then the whole ``distill`` again with
+    the same teacher and data: every logit comes from the store."""
+    tiny = yaml.safe_load((distill_run / "conf" / "tiny" / "parameters.yml").read_text())
+    augment = {"augment": {"n_iter": 2, "unlabelled": {"max_rows": 50}}, "student": {"replica_seeds": []}}
+    (distill_run / "conf" / "tiny_augmented").mkdir(exist_ok=True)
+    (distill_run / "conf" / "tiny_augmented" / "parameters.yml").write_text(
+        yaml.safe_dump(merged(tiny, augment), allow_unicode=True)
+    )
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "-m", "kedro", "run", "--env", "tiny_augmented", "--pipeline", "distill"]
+    reports = []
+    for _ in range(2):
+        result = subprocess.run(command, cwd=distill_run, env=env, capture_output=True, text=True)
+        assert result.returncode == 0, result.stderr[-3000:]
+        reports.append(latest(distill_run, "08_reporting/teacher_labelling.json"))
+    first, second = reports
+    assert first["rows_by_source"]["unlabelled"] == 50 and first["rows_by_source"]["augmented"] > 400
+    # the labelled texts were scored by the first distill run of this project, by the same teacher
+    assert first["store_hits"] >= first["rows_by_source"]["labelled"] - first["repeated_texts"]
+    assert 0 < first["teacher_forward_texts"] <= first["rows_by_source"]["augmented"] + 50
+    assert second["teacher_fingerprint"] == first["teacher_fingerprint"]
+    assert second["teacher_forward_texts"] == second["teacher_forward_passes"] == 0
+    assert second["store_hits"] + second["repeated_texts"] == second["transfer_rows"]
+    log = latest(distill_run, "08_reporting/student_training_log.json")
+    assert log["transfer_rows"] == first["rows_by_source"]["augmented"] + 50
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("text_distill")
+    (run,) = client.search_runs([experiment.experiment_id], max_results=1, order_by=["start_time DESC"])
+    assert run.data.metrics["soft_targets_teacher_forward_texts"] == 0
+    assert run.data.params["augment.n_iter"] == "2"

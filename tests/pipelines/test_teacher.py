@@ -6,10 +6,10 @@ import pandas as pd
 import pytest
 from kedro.io import Version
 
+from tests.conftest import label_through_store
 from text_distill.datasets.hf_model import HFModelCollectionDataset, HFModelDirectoryDataset
 from text_distill.distill.soft_targets import logits_for
 from text_distill.pipelines.evaluate.nodes import score_teacher
-from text_distill.pipelines.soft_targets.nodes import compute_soft_targets
 from text_distill.pipelines.teacher.nodes import (
     fine_tune_teacher,
     fine_tune_teacher_ensemble,
@@ -100,11 +100,11 @@ def test_teacher_directory_round_trip_keeps_logits_and_fingerprint(trained, tmp_
     assert loaded.label_names == ["sports", "finance"]
 
 
-def test_soft_targets_cover_every_example_in_order(trained):
+def test_soft_targets_cover_every_example_in_order(trained, tmp_path):
     teacher, _, examples = trained
     fingerprint = single(teacher)["fingerprint"]
     assert fingerprint == teacher.fingerprint()  # a lone teacher is its own identity
-    cache = compute_soft_targets(teacher, {}, single(teacher), examples, {"batch_size": 3, "threads": 1})
+    cache, _, _ = label_through_store(teacher, {}, single(teacher), examples, tmp_path)
     assert cache["example_id"].tolist() == examples["example_id"].tolist()
     assert "member_logits" not in cache.columns
     assert set(cache["teacher_fingerprint"]) == {fingerprint}
@@ -162,11 +162,11 @@ def test_ensemble_fingerprint_depends_on_members_and_weights(trained, ensemble):
         fingerprint_teacher(teacher, members, {**PARAMS, "ensemble_weights": [1, 1, 1]})
 
 
-def test_ensemble_soft_targets_combine_members_and_teacher_scores_report_each(trained, ensemble):
+def test_ensemble_soft_targets_combine_members_and_teacher_scores_report_each(trained, ensemble, tmp_path):
     teacher, _, examples = trained
     members = ensemble[0]
     fingerprint = fingerprint_teacher(teacher, members, {**PARAMS, "ensemble_weights": [3, 1]})
-    cache = compute_soft_targets(teacher, members, fingerprint, examples, {"batch_size": 3, "threads": 1})
+    cache, _, _ = label_through_store(teacher, members, fingerprint, examples, tmp_path)
     texts = examples["text"].tolist()
     own = np.stack([teacher.predict_logits(texts), members["seed_1"].predict_logits(texts)], axis=1)
     np.testing.assert_allclose(
@@ -182,4 +182,4 @@ def test_ensemble_soft_targets_combine_members_and_teacher_scores_report_each(tr
         float((own[:, 1].argmax(1) == labels).mean())
     )
     with pytest.raises(ValueError, match="rerun `kedro run --pipeline teacher`"):
-        compute_soft_targets(teacher, {}, fingerprint, examples, {"batch_size": 3, "threads": 1})
+        label_through_store(teacher, {}, fingerprint, examples, tmp_path / "other")

@@ -25,7 +25,7 @@ unlabelled texts); ``teacher_text``: exactly what the teacher reads; ``words``: 
 student reads (null for labelled rows, whose words are in ``segmented_examples``)."""
 
 
-def _frame(
+def transfer_frame(
     source: str, origin_ids: list[int], texts: list[str], words: list[list[str]] | None
 ) -> pd.DataFrame:
     return pd.DataFrame(
@@ -129,7 +129,9 @@ def build_transfer_set(
         part = examples.iloc[start : start + chunk_rows]
         add(
             "labelled",
-            lambda part=part: _frame("labelled", part["example_id"].tolist(), part["text"].tolist(), None),
+            lambda part=part: transfer_frame(
+                "labelled", part["example_id"].tolist(), part["text"].tolist(), None
+            ),
         )
 
     if config.n_iter > 0:
@@ -150,7 +152,7 @@ def build_transfer_set(
                 # a copy that happens to be a dev or test text would leak it into training
                 if text_hash(normalise_text(copy.teacher_text(mask))) not in held_out
             ]
-            return _frame(
+            return transfer_frame(
                 "augmented",
                 [ids[position] for position, _ in copies],
                 [copy.teacher_text(mask) for _, copy in copies],
@@ -166,7 +168,7 @@ def build_transfer_set(
         texts = unlabelled[start : start + chunk_rows]
         add(
             "unlabelled",
-            lambda texts=texts: _frame(
+            lambda texts=texts: transfer_frame(
                 "unlabelled", [-1] * len(texts), texts, [segment_words(t) for t in texts]
             ),
         )

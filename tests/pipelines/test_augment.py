@@ -1,0 +1,110 @@
+"""The transfer set: labelled rows, augmented copies of the train split only, unlabelled texts with
+every line accounted for, in bounded partitions built only when saved."""
+
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+
+from text_distill.distill.text import normalise_text, segment_chars, segment_words, text_hash
+from text_distill.pipelines.augment.nodes import build_transfer_set, mask_token
+
+PARAMS = {
+    "n_iter": 3,
+    "p_mask": 0.2,
+    "p_pos": 0.2,
+    "p_ng": 0.25,
+    "ngram_range": [1, 3],
+    "seed": 0,
+    "chunk_rows": 10,
+    "unlabelled": {"max_rows": 0, "format": "labelled"},
+}
+TEACHER = SimpleNamespace(tokenizer=SimpleNamespace(mask_token="[MASK]", unk_token="[UNK]"))
+
+
+@pytest.fixture
+def corpus(thucnews_lines):
+    lines = thucnews_lines[:60]
+    examples = pd.DataFrame(
+        {
+            "example_id": range(60),
+            "split": ["train"] * 40 + ["dev"] * 10 + ["test"] * 10,
+            "text": [normalise_text(line.split("\t", 1)[1]) for line in lines],
+        }
+    )
+    examples["text_hash"] = examples["text"].map(text_hash)
+    segmented = examples[["example_id", "split"]].assign(
+        words=examples["text"].map(segment_words), chars=examples["text"].map(segment_chars)
+    )
+    return examples, segmented, lines
+
+
+def built(partitions):
+    return pd.concat([build() for _, build in sorted(partitions.items())], ignore_index=True)
+
+
+def test_labelled_rows_then_augmented_copies_of_train_only(corpus):
+    examples, segmented, _ = corpus
+    partitions, report = build_transfer_set(examples, segmented, "", TEACHER, PARAMS)
+    assert all(callable(build) for build in partitions.values())  # nothing built until saved
+    frames = [build() for _, build in sorted(partitions.items())]
+    assert max(len(frame) for frame in frames) <= PARAMS["chunk_rows"]
+    table = pd.concat(frames, ignore_index=True)
+    labelled = table[table["source"] == "labelled"]
+    assert labelled["teacher_text"].tolist() == examples["text"].tolist()
+    augmented = table[table["source"] == "augmented"]
+    train_ids = set(examples.loc[examples["split"] == "train", "example_id"])
+    assert set(augmented["origin_id"]) <= train_ids and len(set(augmented["origin_id"])) > 30
+    assert 40 < len(augmented) <= 40 * 3 == report["max_augmented_rows"]
+    assert augmented["teacher_text"].str.contains("[MASK]", regex=False).any()
+    held_out = set(examples.loc[examples["split"] != "train", "text"])
+    assert not set(augmented["teacher_text"]) & held_out
+    assert report["teacher_mask_token"] == "[MASK]"
+    again = built(build_transfer_set(examples, segmented, "", TEACHER, PARAMS)[0])
+    pd.testing.assert_frame_equal(again, table)  # seeded: the same transfer set every run
+
+
+def test_unlabelled_lines_are_all_accounted_for(corpus):
+    examples, segmented, lines = corpus
+    extra = [
+        "sports\t" + examples["text"][0],  # a train text
+        "sports\t" + examples["text"][55],  # a test text: would leak
+        "sports\t  ",
+        "no tab at all",
+        "sports\tbad \udcff byte",
+        "sports\t全新的标题一",
+        "sports\t全新的标题一",
+        "sports\t全新的标题二",
+        "sports\t全新的标题三",
+    ]
+    params = {**PARAMS, "n_iter": 0, "unlabelled": {"max_rows": 2, "format": "labelled"}}
+    partitions, report = build_transfer_set(examples, segmented, "\n".join(extra), TEACHER, params)
+    assert report["unlabelled"] == {
+        "lines": 9,
+        "undecodable": 1,
+        "malformed": 1,
+        "empty": 1,
+        "duplicates": 1,
+        "equal_to_train": 1,
+        "equal_to_dev_or_test": 1,
+        "over_max_rows": 1,
+        "kept": 2,
+    }
+    table = built(partitions)
+    unlabelled = table[table["source"] == "unlabelled"]
+    assert unlabelled["teacher_text"].tolist() == ["全新的标题一", "全新的标题二"]
+    assert unlabelled["words"].map(list).tolist() == [
+        segment_words("全新的标题一"),
+        segment_words("全新的标题二"),
+    ]
+    assert set(unlabelled["origin_id"]) == {-1}
+    lines_params = {**params, "unlabelled": {"max_rows": 5, "format": "lines"}}
+    _, report = build_transfer_set(examples, segmented, "一条新闻\n两条新闻", TEACHER, lines_params)
+    assert report["unlabelled"]["kept"] == 2
+
+
+def test_masks_are_rendered_with_the_teachers_token():
+    assert mask_token(TEACHER) == "[MASK]"
+    assert (
+        mask_token(SimpleNamespace(tokenizer=SimpleNamespace(mask_token=None, unk_token="<unk>"))) == "<unk>"
+    )
