@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-
 from tests.conftest import label_through_store, tiny_encoder
+
 from text_distill.datasets.partitions import GrowingPartitionedDataset
 from text_distill.distill.soft_targets import SoftTargetMismatchError
 from text_distill.distill.teacher import TeacherClassifier

@@ -5,8 +5,8 @@ import numpy as np
 import pandas as pd
 import pytest
 from kedro.io import Version
-
 from tests.conftest import label_through_store
+
 from text_distill.datasets.hf_model import HFModelCollectionDataset, HFModelDirectoryDataset
 from text_distill.distill.soft_targets import logits_for
 from text_distill.pipelines.evaluate.nodes import score_teacher

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 TRANSFER_TARGET_COLUMNS = ["source", "origin_id", "teacher_text", "words", "logits", "teacher_fingerprint"]
 
 
-def _scorer(
+def teacher_scorer(
     members: list[TeacherClassifier], weights: list[float] | None, batch_size: int
 ) -> Callable[[list[str]], tuple[np.ndarray, np.ndarray | None]]:
     def score(texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
@@ -96,7 +96,7 @@ def fill_soft_target_store(
         f"soft_targets_{key}": {"value": float(report[key]), "step": 0}
         for key in ("transfer_rows", "store_hits", "teacher_forward_texts", "teacher_forward_passes")
     }
-    score = _scorer(members, teacher_fingerprint["weights"], int(params["batch_size"]))
+    score = teacher_scorer(members, teacher_fingerprint["weights"], int(params["batch_size"]))
     return lazy_partitions(plan, "teacher_text", score), report, metrics
 
 

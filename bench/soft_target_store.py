@@ -1,0 +1,82 @@
+"""Filling the soft-target store against the bare teacher forward pass on the same texts.
+
+The fill is the soft-target stage's whole path: read the transfer-set partition, hash every text,
+look it up, score the misses, write a new Parquet partition. The bare pass is
+``teacher.predict_logits`` on the same texts, same batch size. Rounds alternate the two (who goes
+first rotates), and every fill starts from an empty store so that every text is a miss.
+
+Uses the teacher and transfer set of the last `make distill` (augmented rows when there are any):
+
+    .venv/bin/python bench/soft_target_store.py [--texts 4096] [--threads 2] [--rounds 3]
+"""
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import torch
+from kedro_datasets.pandas import ParquetDataset
+
+from teacher_precision import latest
+from text_distill.datasets.hf_model import HFModelDirectoryDataset
+from text_distill.datasets.partitions import GrowingPartitionedDataset
+from text_distill.distill.soft_target_store import lazy_partitions, plan_fill
+from text_distill.pipelines.soft_targets.nodes import teacher_scorer
+
+BATCH = 64
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=4096)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=3)
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    teacher = HFModelDirectoryDataset(
+        str(latest("data/06_models/teacher/*/teacher")), "text_distill.distill.teacher.TeacherClassifier"
+    ).load()
+    fingerprint = teacher.fingerprint()
+    transfer = pd.concat(
+        pd.read_parquet(path) for path in sorted(Path("data/05_model_input/transfer_set").glob("*.parquet"))
+    )
+    augmented = transfer[transfer["source"] == "augmented"]
+    rows = (augmented if len(augmented) >= args.texts else transfer).head(args.texts).reset_index(drop=True)
+    texts = rows["teacher_text"].tolist()
+    work = Path(tempfile.mkdtemp(prefix="store-bench-"))
+    partition = ParquetDataset(filepath=str(work / "transfer.parquet"))
+    partition.save(rows)
+    score = teacher_scorer([teacher], None, BATCH)
+
+    def fill(round_: int) -> None:
+        plan = plan_fill([partition.load], "teacher_text", fingerprint, set())
+        store = GrowingPartitionedDataset(
+            path=str(work / f"store-{round_}"), dataset="pandas.ParquetDataset", filename_suffix=".parquet"
+        )
+        store.save(lazy_partitions(plan, "teacher_text", score))
+
+    def bare(_: int) -> None:
+        teacher.predict_logits(texts, batch_size=BATCH)
+
+    modes = {"bare teacher forward pass": bare, "store fill (read, hash, look up, score, write)": fill}
+    names = list(modes)
+    bare(0)  # warm-up
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(args.rounds):
+        for name in names[round_ % 2 :] + names[: round_ % 2]:
+            start = time.perf_counter()
+            modes[name](round_)
+            seconds[name].append(time.perf_counter() - start)
+    base = min(seconds[names[0]])
+    print(f"{len(texts)} texts, batch {BATCH}, {args.threads} threads, best of {args.rounds} rounds\n")
+    print("| path | seconds | texts/s | throughput vs bare |")
+    print("|---|---|---|---|")
+    for name in names:
+        best = min(seconds[name])
+        print(f"| {name} | {best:.1f} | {len(texts) / best:,.0f} | {base / best:.1%} |")
+
+
+if __name__ == "__main__":
+    main()
