@@ -40,6 +40,13 @@ ROWS = {
     "duplicates_collapsed": 1,
     "quarantined_by_reason": {"x": 1},
 }
+LABELLING = {
+    "transfer_rows": 30,
+    "rows_by_source": {"labelled": 10, "augmented": 20},
+    "teacher_forward_texts": 18,
+    "store_hits": 10,
+    "repeated_texts": 2,
+}
 
 
 def test_teacher_scores_come_from_its_cached_test_logits(examples_frame):
@@ -173,7 +180,7 @@ def test_summary_report_and_metrics():
         for name in MODELS[1:]
     }
     summary, report, metrics = summarise(
-        *scores.values(), across, profile, ROWS, {"fingerprint": "f" * 64}, PARAMS
+        *scores.values(), across, profile, ROWS, {"fingerprint": "f" * 64}, LABELLING, PARAMS
     )
     assert summary["student"] == {
         "accuracy": 0.85,
@@ -194,6 +201,8 @@ def test_summary_report_and_metrics():
     assert metrics["student_alone_accuracy_std"] == {"value": 0.0707, "step": 0}
     assert "| student_alone | 1, 2 | 0.8500 ± 0.0707 |" in report
     assert "10 in = 8 kept + 1 quarantined + 1 duplicates collapsed" in report
+    assert "30 rows (10 labelled, 20 augmented); the teacher scored 18 texts" in report
+    assert summary["teacher_labelling"] == LABELLING
 
 
 def test_plots_are_figures_of_every_model():

@@ -303,6 +303,14 @@ def _report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
         f"{rows['duplicates_collapsed']} duplicates collapsed; quarantined by reason: "
         f"{rows['quarantined_by_reason'] or 'none'}.",
     ]
+    labelling = summary["teacher_labelling"]
+    by_source = ", ".join(f"{count} {source}" for source, count in labelling["rows_by_source"].items())
+    lines += [
+        "",
+        f"Transfer set: {labelling['transfer_rows']} rows ({by_source}); the teacher scored "
+        f"{labelling['teacher_forward_texts']} texts in this run, {labelling['store_hits']} came from the "
+        f"soft-target store and {labelling['repeated_texts']} repeated a text already scored.",
+    ]
     for name in MODELS:
         rows = {
             key: value for key, value in scores[name]["per_class"].items() if key != "accuracy"
@@ -320,6 +328,7 @@ def summarise(
     profile: dict[str, dict[str, float]],
     row_accounting: dict[str, Any],
     teacher_fingerprint: dict[str, Any],
+    teacher_labelling: dict[str, Any],
     params: dict[str, Any],
 ) -> tuple[dict[str, Any], str, dict[str, dict[str, float]]]:
     """The JSON summary, the markdown report and the metrics tracked in MLflow."""
@@ -330,6 +339,7 @@ def summarise(
     summary.update(
         rows=row_accounting,
         teacher_fingerprint=teacher_fingerprint["fingerprint"],
+        teacher_labelling=teacher_labelling,
         threads=params["threads"],
         batch_size=params["batch_size"],
         calibration_bins=params["calibration_bins"],

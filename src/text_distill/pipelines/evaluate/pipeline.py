@@ -79,6 +79,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "model_profile",
                     "row_accounting",
                     "teacher_fingerprint",
+                    "teacher_labelling",
                     "params:evaluate",
                 ],
                 ["distill_summary", "distill_report", "distill_metrics"],
