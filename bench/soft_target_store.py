@@ -15,11 +15,12 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 from kedro_datasets.pandas import ParquetDataset
 
-from teacher_precision import latest
+from teacher_precision import ROOT, latest
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.datasets.partitions import GrowingPartitionedDataset
 from text_distill.distill.soft_target_store import lazy_partitions, plan_fill
@@ -39,9 +40,8 @@ def main() -> None:
         str(latest("data/06_models/teacher/*/teacher")), "text_distill.distill.teacher.TeacherClassifier"
     ).load()
     fingerprint = teacher.fingerprint()
-    transfer = pd.concat(
-        pd.read_parquet(path) for path in sorted(Path("data/05_model_input/transfer_set").glob("*.parquet"))
-    )
+    partitions = sorted((ROOT / "data/05_model_input/transfer_set").glob("*.parquet"))
+    transfer = pd.concat(pd.read_parquet(path) for path in partitions)
     augmented = transfer[transfer["source"] == "augmented"]
     rows = (augmented if len(augmented) >= args.texts else transfer).head(args.texts).reset_index(drop=True)
     texts = rows["teacher_text"].tolist()
@@ -50,22 +50,32 @@ def main() -> None:
     partition.save(rows)
     score = teacher_scorer([teacher], None, BATCH)
 
-    def fill(round_: int) -> None:
+    def fill(round_: int, scorer=score, name: str = "store") -> None:
         plan = plan_fill([partition.load], "teacher_text", fingerprint, set())
         store = GrowingPartitionedDataset(
-            path=str(work / f"store-{round_}"), dataset="pandas.ParquetDataset", filename_suffix=".parquet"
+            path=str(work / f"{name}-{round_}"), dataset="pandas.ParquetDataset", filename_suffix=".parquet"
         )
-        store.save(lazy_partitions(plan, "teacher_text", score))
+        store.save(lazy_partitions(plan, "teacher_text", scorer))
+
+    def no_teacher(texts: list[str]) -> tuple[np.ndarray, None]:
+        return np.zeros((len(texts), len(teacher.label_names)), dtype=np.float32), None
+
+    def overhead(round_: int) -> None:
+        fill(round_, no_teacher, "overhead")
 
     def bare(_: int) -> None:
         teacher.predict_logits(texts, batch_size=BATCH)
 
-    modes = {"bare teacher forward pass": bare, "store fill (read, hash, look up, score, write)": fill}
+    modes = {
+        "bare teacher forward pass": bare,
+        "store fill (read, hash, look up, score, write)": fill,
+        "store fill without the teacher (its overhead alone)": overhead,
+    }
     names = list(modes)
     bare(0)  # warm-up
     seconds: dict[str, list[float]] = {name: [] for name in names}
     for round_ in range(args.rounds):
-        for name in names[round_ % 2 :] + names[: round_ % 2]:
+        for name in names[round_ % 3 :] + names[: round_ % 3]:
             start = time.perf_counter()
             modes[name](round_)
             seconds[name].append(time.perf_counter() - start)
