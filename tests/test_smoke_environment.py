@@ -2,9 +2,10 @@
 
 Two runs with the same parameters and seeds give the same split, the same teacher and the same student
 metrics. Then every recipe preset runs end to end over that project through the CLI: the preset's file
-layered over `smoke`, sliced for time (one seed per student, `tinybert` cut to 2 layers), re-running only
-the nodes its parameters change and reusing the smoke run's teacher and soft targets, as the recipes on
-the full corpus did (docs/recipes.md).
+layered over `smoke`, sliced for time (one seed per student, `tinybert` cut to 2 layers, the second
+`multi_teacher` teacher fine-tuned on 500 rows), re-running only the nodes its parameters change and
+reusing the smoke run's teacher and soft targets, as the recipes on the full corpus did
+(docs/recipes.md).
 """
 
 import json
@@ -73,7 +74,10 @@ FROM_NODES = {
 }
 # over `smoke` and the preset, to keep the suite short
 SLICE = {"student": {"replica_seeds": []}}
-PRESET_SLICE = {"tinybert": {"student": {"transformer": {"num_layers": 2}}}}
+PRESET_SLICE = {
+    "tinybert": {"student": {"transformer": {"num_layers": 2}}},
+    "multi_teacher": {"teacher": {"train_rows": 500}},  # the second teacher (the main one: smoke's 2,000)
+}
 STUDENT_MODELS = {**ARCHITECTURES, "transformer": TransformerClassifier}
 
 
@@ -140,8 +144,8 @@ def test_recipe_preset_runs_end_to_end_on_smoke(two_smoke_runs, preset):
     if preset == "multi_teacher":
         assert list(summary["teacher_members"]) == ["seed_42", "seed_7"]
         for name, member in summary["teacher_members"].items():
-            assert run.data.metrics[f"teacher_{name}_accuracy"] == member["accuracy"] > 3 * chance
+            assert run.data.metrics[f"teacher_{name}_accuracy"] == member["accuracy"] > chance
         report = (project / "data/08_reporting/distill_report.md").read_text()
         assert "| seed_7 |" in report
         ensemble_log = latest(project, "08_reporting/teacher_ensemble_training_log.json")
-        assert ensemble_log["seed_7"]["train_rows"] == smoke["teacher"]["train_rows"]
+        assert ensemble_log["seed_7"]["train_rows"] == overrides["teacher"]["train_rows"]
