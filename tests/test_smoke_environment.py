@@ -64,6 +64,14 @@ def test_the_teacher_and_student_metrics_are_the_same(two_smoke_runs):
     assert latest(two_smoke_runs, "08_reporting/student_scores.json")["test_rows"] == 600
 
 
+def test_the_second_run_takes_every_logit_from_the_store(two_smoke_runs):
+    first, second = (
+        json.loads(p.read_text()) for p in versions(two_smoke_runs, "08_reporting/teacher_labelling.json")
+    )
+    assert first["teacher_forward_texts"] == first["transfer_rows"] - first["repeated_texts"] > 2900
+    assert second["teacher_forward_texts"] == 0 and second["store_hits"] == second["transfer_rows"]
+
+
 # Where each preset's run starts (it runs everything downstream): the nodes its parameters change.
 FROM_NODES = {
     "hinton": "train_distilled_student",  # the KD objective only: the baseline is the smoke run's
