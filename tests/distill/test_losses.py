@@ -4,8 +4,10 @@ import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 
 from text_distill.distill.losses import (
+    NO_LABEL,
     attention_mse,
     combine_teacher_logits,
     cosine_loss,
@@ -120,3 +122,18 @@ def test_teacher_logits_combine_by_mean_or_weights():
     assert combine_teacher_logits([first, second], [3, 1]).tolist() == [[1.5, 3.5]]
     with pytest.raises(ValueError, match="need 2 non-negative weights"):
         combine_teacher_logits([first, second], [1.0])
+
+
+def test_rows_without_a_hard_label_count_in_the_kd_term_only():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    teacher = torch.tensor([[1.0, 0.0], [0.0, 1.0], [3.0, 0.0]])
+    labels = torch.tensor([0, NO_LABEL, NO_LABEL])
+    loss, parts = distillation_loss(logits, labels, teacher, 0.5, 0.5, "mse")
+    hard = F.cross_entropy(logits[:1], labels[:1])  # the labelled row alone
+    soft = F.mse_loss(logits, teacher)  # every row
+    assert parts["hard"] == pytest.approx(hard.item())
+    assert loss.item() == pytest.approx(0.5 * hard.item() + 0.5 * soft.item())
+    # a batch of transfer rows only: no hard term, not NaN
+    loss, parts = distillation_loss(logits[1:], labels[1:], teacher[1:], 0.5, 0.5, "mse")
+    assert parts["hard"] == 0.0
+    assert loss.item() == pytest.approx(0.5 * F.mse_loss(logits[1:], teacher[1:]).item())

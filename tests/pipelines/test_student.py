@@ -8,7 +8,8 @@ from sklearn.metrics import f1_score
 
 from text_distill.distill.soft_targets import SoftTargetMismatchError, soft_target_table
 from text_distill.distill.text import segment_chars, segment_words
-from text_distill.distill.vocab import build_vocabulary
+from text_distill.distill.vocab import UNK, build_vocabulary
+from text_distill.pipelines.soft_targets.nodes import TRANSFER_TARGET_COLUMNS
 from text_distill.pipelines.student.nodes import train_distilled_student, train_student_alone
 
 # the teacher (and the pretrained base, for the baseline) are read only by a transformer student:
@@ -32,6 +33,9 @@ PARAMS = {
     "threads": 1,
     "progress": False,
 }
+
+
+NO_TRANSFER = pd.DataFrame(columns=TRANSFER_TARGET_COLUMNS)
 
 
 @pytest.fixture
@@ -65,9 +69,20 @@ def inputs(examples_frame):
 def test_distilled_student_trains_from_the_cache_and_reads_raw_text(inputs, overrides):
     segmented, examples, cache, vectors, labels = inputs
     params = {**PARAMS, **overrides}
+    transfer = pd.DataFrame(  # augmented rows: teacher logits, no hard label
+        {
+            "source": "augmented",
+            "origin_id": [1, 2],
+            "teacher_text": ["[MASK]夺得冠军", "篮球比赛"],
+            "words": [[UNK, "夺得", "冠军"], ["篮球", "比赛"]],
+            "logits": [np.array([0.0, 4.0], np.float32), np.array([0.0, 4.0], np.float32)],
+            "teacher_fingerprint": "f" * 64,
+        }
+    )[TRANSFER_TARGET_COLUMNS]
     student, log, replicas = train_distilled_student(
-        segmented, examples, cache, {"fingerprint": "f" * 64}, None, *vectors, labels, params
+        segmented, examples, cache, transfer, {"fingerprint": "f" * 64}, None, *vectors, labels, params
     )
+    assert log["transfer_rows"] == 2 and log["train_rows"] == 4
     assert [record["epoch"] for record in log["history"]] == [1, 2, 3, 4, 5, 6]
     assert replicas == [] and log["seed"] == 0 and log["replica_seeds"] == []
     assert {"train_hard", "train_kd", "dev_macro_f1"} <= set(log["history"][0])
@@ -83,7 +98,7 @@ def test_student_refuses_a_cache_from_another_teacher(inputs):
     segmented, examples, cache, vectors, labels = inputs
     with pytest.raises(SoftTargetMismatchError, match="rerun `kedro run --pipeline soft_targets`"):
         train_distilled_student(
-            segmented, examples, cache, {"fingerprint": "0" * 64}, None, *vectors, labels, PARAMS
+            segmented, examples, cache, NO_TRANSFER, {"fingerprint": "0" * 64}, None, *vectors, labels, PARAMS
         )
 
 
@@ -110,7 +125,7 @@ def test_checkpoints_are_written_per_student_when_asked(inputs, tmp_path):
     segmented, examples, cache, vectors, labels = inputs
     params = {**PARAMS, "checkpoint_dir": str(tmp_path / "checkpoints")}
     train_distilled_student(
-        segmented, examples, cache, {"fingerprint": "f" * 64}, None, *vectors, labels, params
+        segmented, examples, cache, NO_TRANSFER, {"fingerprint": "f" * 64}, None, *vectors, labels, params
     )
     train_student_alone(segmented, examples, None, *vectors, labels, params, {})
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["student.pt", "student_alone.pt"]
@@ -121,7 +136,7 @@ def test_replica_seeds_train_the_same_student_again_with_other_seeds(inputs):
     params = {**PARAMS, "epochs": 1, "replica_seeds": [1, 2]}
     fingerprint = {"fingerprint": "f" * 64}
     student, log, replicas = train_distilled_student(
-        segmented, examples, cache, fingerprint, None, *vectors, labels, params
+        segmented, examples, cache, NO_TRANSFER, fingerprint, None, *vectors, labels, params
     )
     assert len(replicas) == 2 and log["replica_seeds"] == [1, 2]
     weights = [m.model.classifier[-1].weight for m in (student, *replicas)]
@@ -130,6 +145,7 @@ def test_replica_seeds_train_the_same_student_again_with_other_seeds(inputs):
         segmented,
         examples,
         cache,
+        NO_TRANSFER,
         fingerprint,
         None,
         *vectors,
