@@ -114,6 +114,8 @@ class OnnxNetwork:
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.inter_op_num_threads = 1
+        # no busy-waiting between runs: it would take the CPU from torch and jieba in the same process
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(onnx_model, options, providers=["CPUExecutionProvider"])
 
     def __call__(self, token_ids: torch.Tensor, lengths: torch.Tensor) -> np.ndarray:
