@@ -71,8 +71,9 @@ def export_onnx(student: StudentClassifier) -> bytes:
     """The student's network as a serialised ONNX model, batch and time axes dynamic.
 
     The export runs in a child process: ``torch.export`` leaves process-wide state behind, and torch
-    inference in the process that ran it was 13x slower afterwards in one measurement; the evaluate
-    stage, which Kedro may run after this one, measures speed."""
+    inference in the process that ran it was 13x slower right afterwards in one measurement (on a
+    busy machine; the cause is not pinned down). The evaluate stage, which Kedro may run after this
+    one, measures speed, so the exporter stays out of its process."""
     spawn = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=spawn) as child:
         return child.submit(_export_onnx, student, torch.get_num_threads()).result()
