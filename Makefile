@@ -45,6 +45,14 @@ mlflow-ui: install
 compare: install
 	$(BIN)/kedro run --pipeline compare && cat data/08_reporting/run_comparison.md
 
+# The registered student model on http://127.0.0.1:5001 (after `make distill`; VERSION=1, 2, ... or latest).
+# uvicorn, which mlflow starts, must be on PATH: the venv's bin first.
+VERSION ?= latest
+.PHONY: serve
+serve: install
+	PATH=$(abspath $(BIN)):$$PATH MLFLOW_TRACKING_URI=sqlite:///mlflow.db $(BIN)/mlflow models serve \
+		-m models:/text_distill_student/$(VERSION) --env-manager local -h 127.0.0.1 -p 5001
+
 # Needs Debian's chromium (`apt-get install chromium`) and a finished `make distill`.
 screenshots: install
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[screenshots]"

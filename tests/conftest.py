@@ -7,11 +7,15 @@ os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["KEDRO_DISABLE_TELEMETRY"] = "1"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
 
+import shutil  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
+import yaml  # noqa: E402
+from kedro.framework.session import KedroSession  # noqa: E402
+from kedro.framework.startup import bootstrap_project  # noqa: E402
 from transformers import BertConfig, BertModel, BertTokenizerFast  # noqa: E402
 
 from text_distill.assets import package_file  # noqa: E402
@@ -111,3 +115,49 @@ def label_through_store(teacher, members, fingerprint, examples, store_dir, extr
         examples, transfer, store().load(), fingerprint, report
     )
     return soft_targets, transfer_targets, report
+
+
+@pytest.fixture(scope="session")
+def distill_run(tmp_path_factory, tiny_encoder_dir):
+    """A copy of the project (conf/base and a `tiny` environment) after a whole `distill` run on a
+    tiny slice with the tiny BERT; shared by the test modules that run further pipelines in it."""
+    project = tmp_path_factory.mktemp("project")
+    shutil.copytree(PROJECT_ROOT / "conf" / "base", project / "conf" / "base")
+    (project / "conf" / "local").mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
+    (project / "src").mkdir()  # the package itself is installed; Kedro only checks the folder
+    overrides = {
+        "ingest": {"max_rows": 600, "dev_size": 100, "test_size": 150},
+        "teacher": {
+            "base_model": str(tiny_encoder_dir),
+            "text_prefix": "",
+            "max_length": 32,
+            "epochs": 1,
+            "batch_size": 16,
+            "learning_rate": 1e-3,
+            "threads": 1,
+            "progress": False,
+        },
+        "soft_targets": {"threads": 1},
+        "student": {"epochs": 2, "threads": 1, "progress": False},
+        "evaluate": {
+            "threads": 1,
+            "speed_texts": 50,
+            "speed_rounds": 1,
+            "speed_min_seconds": 0.1,
+            "latency_texts": 20,
+        },
+        "export": {"threads": 1},
+    }
+    (project / "conf" / "tiny").mkdir()
+    (project / "conf" / "tiny" / "parameters.yml").write_text(yaml.safe_dump(overrides, allow_unicode=True))
+    run_pipeline(project, "distill")
+    return project
+
+
+def run_pipeline(project, *names: str) -> None:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(project)  # the sqlite tracking URI is relative to the project
+        bootstrap_project(project)
+        with KedroSession.create(project_path=project, env="tiny") as session:
+            session.run(pipeline_names=list(names))

@@ -1,68 +1,23 @@
 """The whole ``distill`` pipeline on a tiny slice of the real corpus with a tiny random-init BERT,
-run through a Kedro session in a copy of the project, tracked in its own MLflow store."""
+run through a Kedro session in a copy of the project, tracked in its own MLflow store (the
+``distill_run`` fixture of conftest.py)."""
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 
 import mlflow
 import pytest
 import yaml
-from kedro.framework.session import KedroSession
-from kedro.framework.startup import bootstrap_project
 from kedro.io import Version
 from kedro_datasets.json import JSONDataset
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import run_pipeline
 from text_distill.distill.soft_targets import SoftTargetMismatchError
 from text_distill.pipeline_registry import register_pipelines
 
 MODELS = ("teacher", "student", "student_alone")
-
-
-@pytest.fixture(scope="module")
-def distill_run(tmp_path_factory, tiny_encoder_dir):
-    project = tmp_path_factory.mktemp("project")
-    shutil.copytree(PROJECT_ROOT / "conf" / "base", project / "conf" / "base")
-    (project / "conf" / "local").mkdir()
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", project / "pyproject.toml")
-    (project / "src").mkdir()  # the package itself is installed; Kedro only checks the folder
-    overrides = {
-        "ingest": {"max_rows": 600, "dev_size": 100, "test_size": 150},
-        "teacher": {
-            "base_model": str(tiny_encoder_dir),
-            "text_prefix": "",
-            "max_length": 32,
-            "epochs": 1,
-            "batch_size": 16,
-            "learning_rate": 1e-3,
-            "threads": 1,
-            "progress": False,
-        },
-        "soft_targets": {"threads": 1},
-        "student": {"epochs": 2, "threads": 1, "progress": False},
-        "evaluate": {
-            "threads": 1,
-            "speed_texts": 50,
-            "speed_rounds": 1,
-            "speed_min_seconds": 0.1,
-            "latency_texts": 20,
-        },
-    }
-    (project / "conf" / "tiny").mkdir()
-    (project / "conf" / "tiny" / "parameters.yml").write_text(yaml.safe_dump(overrides, allow_unicode=True))
-    run_pipeline(project, "distill")
-    return project
-
-
-def run_pipeline(project, *names: str) -> None:
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(project)  # the sqlite tracking URI is relative to the project
-        bootstrap_project(project)
-        with KedroSession.create(project_path=project, env="tiny") as session:
-            session.run(pipeline_names=list(names))
 
 
 def test_summary_has_every_model_metric_and_the_row_accounting(distill_run):

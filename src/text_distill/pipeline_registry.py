@@ -1,12 +1,15 @@
 """Project pipelines."""
 
 from kedro.pipeline import Pipeline
+from kedro_mlflow.pipeline import pipeline_ml_factory
 
 from text_distill.pipelines import (
     augment,
     compare,
     evaluate,
+    export,
     ingest,
+    predict,
     segment,
     soft_targets,
     student,
@@ -17,7 +20,8 @@ from text_distill.pipelines import (
 
 def register_pipelines() -> dict[str, Pipeline]:
     """The stages, each runnable alone, ``distill`` = all of them chained; the temperature sweep (run
-    after ``distill``: it reads its cache and scores) and ``compare`` (the last runs in MLflow)."""
+    after ``distill``: it reads its cache and scores), ``compare`` (the last runs in MLflow) and
+    ``predict`` (batch predictions from the last student, the served model's pipeline)."""
     stages = {
         "ingest": ingest.create_pipeline(),
         "segment": segment.create_pipeline(),
@@ -26,12 +30,21 @@ def register_pipelines() -> dict[str, Pipeline]:
         "soft_targets": soft_targets.create_pipeline(),
         "student": student.create_pipeline(),
         "evaluate": evaluate.create_pipeline(),
+        "export": export.create_pipeline(),
     }
-    distill = sum(stages.values(), Pipeline([]))
+    # a distill run also logs the predict pipeline, with the student it trained, as an MLflow model
+    # and registers it (`mlflow models serve -m models:/text_distill_student/<version>`)
+    distill = pipeline_ml_factory(
+        training=sum(stages.values(), Pipeline([])),
+        inference=predict.create_pipeline(),
+        input_name=predict.INPUT,
+        log_model_kwargs=predict.served_model_kwargs(),
+    )
     return {
         **stages,
         "distill": distill,
         "__default__": distill,
         "temperature_sweep": temperature_sweep.create_pipeline(),
         "compare": compare.create_pipeline(),
+        "predict": predict.create_pipeline(),
     }

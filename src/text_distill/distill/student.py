@@ -59,10 +59,17 @@ class StudentClassifier(nn.Module):
         return self.batch([self.ids(segment(normalise_text(text))) for text in texts])
 
     @torch.inference_mode()
-    def predict_logits(self, texts: Sequence[str], batch_size: int = 256) -> np.ndarray:
-        """Logits for raw texts: segmentation included, as in serving."""
+    def predict_logits(
+        self,
+        texts: Sequence[str],
+        batch_size: int = 256,
+        network: Callable[[torch.Tensor, torch.Tensor], np.ndarray] | None = None,
+    ) -> np.ndarray:
+        """Logits for raw texts: segmentation included, as in serving. ``network`` runs the encoded
+        batches instead of the torch model (e.g. the ONNX export in onnxruntime)."""
         self.eval()
+        run = network or (lambda token_ids, lengths: self(token_ids, lengths).numpy())
         outputs = []
         for start in range(0, len(texts), batch_size):
-            outputs.append(self(*self.encode(texts[start : start + batch_size])).numpy())
+            outputs.append(np.asarray(run(*self.encode(texts[start : start + batch_size]))))
         return np.concatenate(outputs) if outputs else np.zeros((0, len(self.label_names)), np.float32)

@@ -1,0 +1,55 @@
+"""Predict pipeline wiring: the inference half of the MLflow model (see pipeline_registry) and
+`kedro run --pipeline predict` over a CSV of texts."""
+
+from importlib.metadata import version
+
+from kedro.pipeline import Node, Pipeline
+from mlflow.models import ModelSignature
+from mlflow.types import ColSpec, DataType, Schema
+
+from .nodes import predict_labels, screen_texts_to_predict
+
+INPUT = "texts_to_predict"
+SERVED_MODEL_NAME = "text_distill_student"
+# what the served model needs (served with `--env-manager local` from the project's environment)
+SERVED_MODEL_REQUIREMENTS = (
+    "torch",
+    "kedro",
+    "kedro-datasets",
+    "kedro-mlflow",
+    "mlflow",
+    "pandas",
+    "jieba",
+    "onnxruntime",
+)
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return Pipeline(
+        [
+            Node(
+                screen_texts_to_predict,
+                [INPUT, "params:predict"],
+                "screened_texts",
+                name="screen_texts_to_predict",
+            ),
+            Node(
+                predict_labels,
+                ["screened_texts", "serving_student", "student_onnx", "student_onnx_int8", "params:predict"],
+                "predictions",
+                name="predict_labels",
+            ),
+        ]
+    )
+
+
+def served_model_kwargs() -> dict:
+    """``mlflow.pyfunc.log_model`` arguments of the served model: its name in the registry, the
+    input it takes (a ``text`` column) and its requirements (given, so MLflow does not load the
+    model once more to infer them)."""
+    return {
+        "name": "model",
+        "registered_model_name": SERVED_MODEL_NAME,
+        "signature": ModelSignature(inputs=Schema([ColSpec(DataType.string, "text")])),
+        "pip_requirements": [f"{package}=={version(package)}" for package in SERVED_MODEL_REQUIREMENTS],
+    }
