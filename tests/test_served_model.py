@@ -93,7 +93,9 @@ def invoke(url: str, body: str | bytes) -> requests.Response:
 
 def test_distill_registers_the_served_model_and_checks_onnx_parity(distill_run):
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
-    (version,) = client.search_model_versions(f"name='{MODEL_NAME}'")  # one distill run, one version
+    versions = client.search_model_versions(f"name='{MODEL_NAME}'")  # one per distill run in the project
+    version = max(versions, key=lambda v: int(v.version))  # the last run's, as the newest parity file
+    assert sorted(int(v.version) for v in versions) == list(range(1, len(versions) + 1))
     run = client.get_run(version.run_id)
     parity = json.loads(newest(distill_run, "08_reporting/onnx_parity.json").read_text())
     assert parity["test_texts"] == 150

@@ -36,6 +36,8 @@ TRANSFER_TARGET_COLUMNS = ["source", "origin_id", "teacher_text", "words", "logi
 def teacher_scorer(
     members: list[TeacherClassifier], weights: list[float] | None, batch_size: int
 ) -> Callable[[list[str]], tuple[np.ndarray, np.ndarray | None]]:
+    """Texts -> the target logits (an ensemble's combination) and each member's, if several."""
+
     def score(texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
         logits = [member.predict_logits(texts, batch_size=batch_size) for member in members]
         if len(members) == 1:
