@@ -39,6 +39,7 @@ def cut(teacher: TeacherClassifier, layers: int, **options) -> tuple[StudentClas
 def test_pieces_include_special_tokens_and_map_back_to_teacher_ids(teacher):
     segmenter = SubwordSegmenter(teacher.tokenizer, "", 16)
     assert segmenter("篮球") == ["[CLS]", "篮", "球", "[SEP]"]
+    assert segmenter.segment_many([]) == []  # no transfer rows
     vocabulary, teacher_ids = pruned_vocabulary(teacher.tokenizer, [segmenter("篮球"), segmenter("篮")])
     assert vocabulary == [PAD, UNK, "[CLS]", "[SEP]", "篮", "球"]  # by frequency, ties by piece
     assert teacher_ids == [

@@ -26,6 +26,8 @@ class SubwordSegmenter:
         self.max_length = int(max_length)
 
     def segment_many(self, texts: Sequence[str]) -> list[list[str]]:
+        if not texts:
+            return []  # the tokenizer fails on an empty batch
         encoded = self.tokenizer(
             [self.text_prefix + text for text in texts], truncation=True, max_length=self.max_length
         )["input_ids"]
