@@ -19,6 +19,7 @@ import torch
 from teacher_precision import latest
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.distill.losses import distillation_loss
+from text_distill.distill.speed import rotating_rounds
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 from text_distill.distill.train import TrainingConfig, train_student
@@ -86,10 +87,7 @@ def main() -> None:
         return time.perf_counter() - start
 
     modes = ("cached logits", "online teacher", "student alone")
-    seconds: dict[str, list[float]] = {mode: [] for mode in modes}
-    for round_ in range(args.rounds):  # who goes first rotates: none always follows the teacher
-        for mode in modes[round_ % 3 :] + modes[: round_ % 3]:
-            seconds[mode].append(timed(mode))
+    seconds = rotating_rounds(lambda mode, _: timed(mode), modes, args.rounds)
     alone = min(seconds["student alone"])
     print(f"{len(rows)} train rows, batch {BATCH}, {args.threads} threads, best of {args.rounds} rounds\n")
     print("| epoch | seconds | rows/s | vs student-alone |")

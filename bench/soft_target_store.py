@@ -24,6 +24,7 @@ from teacher_precision import ROOT, latest
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.datasets.partitions import GrowingPartitionedDataset
 from text_distill.distill.soft_target_store import lazy_partitions, plan_fill
+from text_distill.distill.speed import rotating_rounds
 from text_distill.pipelines.soft_targets.nodes import teacher_scorer
 
 BATCH = 64
@@ -73,12 +74,13 @@ def main() -> None:
     }
     names = list(modes)
     bare(0)  # warm-up
-    seconds: dict[str, list[float]] = {name: [] for name in names}
-    for round_ in range(args.rounds):
-        for name in names[round_ % 3 :] + names[: round_ % 3]:
-            start = time.perf_counter()
-            modes[name](round_)
-            seconds[name].append(time.perf_counter() - start)
+
+    def measure(name: str, round_: int) -> float:
+        start = time.perf_counter()
+        modes[name](round_)
+        return time.perf_counter() - start
+
+    seconds = rotating_rounds(measure, names, args.rounds)
     base = min(seconds[names[0]])
     print(f"{len(texts)} texts, batch {BATCH}, {args.threads} threads, best of {args.rounds} rounds\n")
     print("| path | seconds | texts/s | throughput vs bare |")

@@ -9,11 +9,13 @@ the store does not score those texts again (the keys are the teacher fingerprint
 import argparse
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from text_distill.distill.soft_target_store import STORE_COLUMNS, store_key, teacher_folder
+from text_distill.datasets.partitions import GrowingPartitionedDataset
+from text_distill.distill.soft_target_store import known_keys, lazy_partitions, plan_fill
 
-STORE = Path("data/07_model_output/soft_target_store")
+STORE = "data/07_model_output/soft_target_store"  # the catalog's soft_target_store
 
 
 def main() -> None:
@@ -28,18 +30,19 @@ def main() -> None:
     if not cache["text_hash"].equals(examples.loc[cache["example_id"], "text_hash"].reset_index(drop=True)):
         raise SystemExit("the cache was made for other examples: pass the examples version it was made for")
     (fingerprint,) = cache["teacher_fingerprint"].unique()
-    texts = examples.loc[cache["example_id"], "text"]
-    rows = pd.DataFrame(
-        {
-            "key": [store_key(fingerprint, text) for text in texts],
-            "teacher_fingerprint": fingerprint,
-            "logits": cache["logits"].to_numpy(),
-        }
-    )[STORE_COLUMNS]
-    target = STORE / teacher_folder(fingerprint) / f"{rows['key'].iloc[0]}.parquet"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    rows.to_parquet(target, index=False)
-    print(f"{len(rows)} rows of teacher {fingerprint[:12]} -> {target}")
+    cached = dict(zip(examples.loc[cache["example_id"], "text"], cache["logits"], strict=True))
+
+    def from_cache(texts: list[str]) -> tuple[np.ndarray, None]:  # the old cache plays the teacher
+        return np.stack([cached[text] for text in texts]), None
+
+    # the store's own fill, with the old cache in place of the teacher: texts already stored are skipped
+    store = GrowingPartitionedDataset(path=STORE, dataset="pandas.ParquetDataset", filename_suffix=".parquet")
+    texts = pd.DataFrame({"teacher_text": list(cached)})
+    plan = plan_fill([lambda: texts], "teacher_text", fingerprint, known_keys(store.load(), fingerprint))
+    store.save(lazy_partitions(plan, "teacher_text", from_cache))
+    print(
+        f"{plan.to_score} rows of teacher {fingerprint[:12]} into {STORE} ({plan.store_hits} already there)"
+    )
 
 
 if __name__ == "__main__":

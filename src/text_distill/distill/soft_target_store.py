@@ -20,8 +20,6 @@ import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-STORE_COLUMNS = ["key", "teacher_fingerprint", "logits"]  # + member_logits with several teachers
-
 
 def store_key(fingerprint: str, text: str) -> str:
     """32 hex digits of SHA-256 over the teacher fingerprint and the exact text the teacher reads."""
@@ -59,6 +57,7 @@ class FillPlan:
     wanted_rows: int = 0
     store_hits: int = 0  # rows whose logits the store already held
     repeated: int = 0  # rows repeating a text seen earlier in this fill
+    rows_by_group: dict[str, int] = field(default_factory=dict)  # wanted rows per ``group_column``
 
     @property
     def to_score(self) -> int:
@@ -66,13 +65,22 @@ class FillPlan:
 
 
 def plan_fill(
-    wanted: Iterable[Callable[[], pd.DataFrame]], text_column: str, fingerprint: str, known: set[str]
+    wanted: Iterable[Callable[[], pd.DataFrame]],
+    text_column: str,
+    fingerprint: str,
+    known: set[str],
+    group_column: str | None = None,
 ) -> FillPlan:
-    """Look up every wanted text (one partition loaded at a time); ``known`` is updated in place."""
+    """Look up every wanted text (one partition loaded at a time), counting rows per
+    ``group_column`` value on the way; ``known`` is updated in place."""
     plan = FillPlan(fingerprint)
     added: set[str] = set()
     for load in wanted:
-        keys = [store_key(fingerprint, text) for text in load()[text_column]]
+        frame = load()
+        if group_column is not None:
+            for group, count in frame[group_column].value_counts(sort=False).items():
+                plan.rows_by_group[group] = plan.rows_by_group.get(group, 0) + int(count)
+        keys = [store_key(fingerprint, text) for text in frame[text_column]]
         plan.wanted_rows += len(keys)
         miss = np.zeros(len(keys), dtype=bool)
         for row, key in enumerate(keys):

@@ -38,12 +38,7 @@ def soft_target_table(
 
 def check_soft_targets(soft_targets: pd.DataFrame, examples: pd.DataFrame, fingerprint: str) -> None:
     """Refuse a cache from another teacher, or one whose examples differ from ``examples``."""
-    found = set(soft_targets["teacher_fingerprint"].unique())
-    if found != {fingerprint}:
-        raise SoftTargetMismatchError(
-            f"the soft-target cache was made by teacher {sorted(f[:12] for f in found)}, but the "
-            f"current teacher is {fingerprint[:12]}; rerun `kedro run --pipeline soft_targets`"
-        )
+    _refuse_other_teachers(soft_targets, fingerprint, "soft-target cache")
     cached = soft_targets.set_index("example_id")["text_hash"]
     wanted = examples.set_index("example_id")["text_hash"]
     missing = wanted.index.difference(cached.index)
@@ -61,12 +56,16 @@ def check_soft_targets(soft_targets: pd.DataFrame, examples: pd.DataFrame, finge
 
 
 def check_transfer_targets(transfer_targets: pd.DataFrame, fingerprint: str) -> None:
-    """Refuse augmented or unlabelled rows labelled by another teacher."""
-    found = set(transfer_targets["teacher_fingerprint"].unique())
+    """Refuse augmented or unlabelled rows labelled by another teacher (no rows: nothing to refuse)."""
+    _refuse_other_teachers(transfer_targets, fingerprint, "transfer-set logits")
+
+
+def _refuse_other_teachers(table: pd.DataFrame, fingerprint: str, what: str) -> None:
+    found = set(table["teacher_fingerprint"].unique())
     if found - {fingerprint}:
         raise SoftTargetMismatchError(
-            f"the transfer-set logits were made by teacher {sorted(f[:12] for f in found)}, but the "
-            f"current teacher is {fingerprint[:12]}; rerun `kedro run --pipeline soft_targets`"
+            f"the {what} were made by teacher {sorted(f[:12] for f in found)}, but the current "
+            f"teacher is {fingerprint[:12]}; rerun `kedro run --pipeline soft_targets`"
         )
 
 

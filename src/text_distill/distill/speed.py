@@ -42,6 +42,24 @@ def interleaved_throughput(
     return {name: float(np.median(values)) for name, values in samples.items()}
 
 
+def rotated(names: Sequence[str], turn: int) -> list[str]:
+    """``names`` starting at ``turn`` (mod their number): who goes first rotates from turn to turn."""
+    shift = turn % len(names)
+    return [*names[shift:], *names[:shift]]
+
+
+def rotating_rounds(
+    measure: Callable[[str, int], float], names: Sequence[str], rounds: int
+) -> dict[str, list[float]]:
+    """``measure(name, round)`` (seconds) for every name in every round, in rotated order, so that
+    machine drift and cache effects hit them alike and none always follows the same one."""
+    seconds: dict[str, list[float]] = {name: [] for name in names}
+    for round_ in range(rounds):
+        for name in rotated(names, round_):
+            seconds[name].append(measure(name, round_))
+    return seconds
+
+
 def interleaved_latency(
     predictors: dict[str, Callable[[Sequence[str]], object]], texts: Sequence[str]
 ) -> dict[str, dict[str, float]]:
@@ -53,7 +71,7 @@ def interleaved_latency(
     names = list(predictors)
     samples: dict[str, list[float]] = {name: [] for name in predictors}
     for i, text in enumerate(texts):
-        for name in names[i % len(names) :] + names[: i % len(names)]:
+        for name in rotated(names, i):
             predict = predictors[name]
             start = time.perf_counter()
             predict([text])

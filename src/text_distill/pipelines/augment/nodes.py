@@ -146,17 +146,14 @@ def build_transfer_set(
 
         def augmented(part: pd.DataFrame) -> pd.DataFrame:
             ids = part["example_id"].tolist()
-            copies = [
-                (position, copy)
+            rows = [
+                (ids[position], copy.teacher_text(mask), copy.student_words())
                 for position, copy in augment_texts(part["text"].tolist(), ids, vocabulary, config)
-                # a copy that happens to be a dev or test text would leak it into training
-                if text_hash(normalise_text(copy.teacher_text(mask))) not in held_out
             ]
+            # a copy that happens to be a dev or test text would leak it into training
+            rows = [row for row in rows if text_hash(normalise_text(row[1])) not in held_out]
             return transfer_frame(
-                "augmented",
-                [ids[position] for position, _ in copies],
-                [copy.teacher_text(mask) for _, copy in copies],
-                [copy.student_words() for _, copy in copies],
+                "augmented", [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
             )
 
         for start in range(0, len(train), originals_per_chunk):

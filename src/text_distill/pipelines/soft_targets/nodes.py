@@ -68,16 +68,12 @@ def fill_soft_target_store(
     fingerprint = teacher_fingerprint["fingerprint"]
     known = known_keys(store_keys, fingerprint)
     stored_before = len(known)
-    rows_by_source: dict[str, int] = {}
-    for load in transfer_set.values():
-        for source, count in load()["source"].value_counts().items():
-            rows_by_source[source] = rows_by_source.get(source, 0) + int(count)
-    plan = plan_fill(transfer_set.values(), "teacher_text", fingerprint, known)
+    plan = plan_fill(transfer_set.values(), "teacher_text", fingerprint, known, group_column="source")
     report = {
         "teacher_fingerprint": fingerprint,
         "teachers": len(members),
         "transfer_rows": plan.wanted_rows,
-        "rows_by_source": rows_by_source,
+        "rows_by_source": plan.rows_by_group,
         "store_rows_before": stored_before,
         "store_hits": plan.store_hits,
         "repeated_texts": plan.repeated,
