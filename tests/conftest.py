@@ -80,10 +80,12 @@ def examples_frame() -> pd.DataFrame:
     return frame
 
 
-def label_through_store(teacher, members, fingerprint, examples, store_dir, extra=(), batch_size=3):
+def label_through_store(
+    teacher, members, fingerprint, examples, store_dir, extra=(), batch_size=3, params=None, ngram=None
+):
     """The soft-target stage's two nodes over the real store dataset in ``store_dir``: the labelled
-    ``examples`` plus ``extra`` (source, teacher text, words) rows. Returns ``(soft_targets,
-    transfer_targets, report)``."""
+    ``examples`` plus ``extra`` (source, teacher text, words) rows; float32 on the CPU unless
+    ``params`` says otherwise. Returns ``(soft_targets, transfer_targets, report)``."""
     from text_distill.datasets.partitions import GrowingPartitionedDataset
     from text_distill.pipelines.augment.nodes import transfer_frame
     from text_distill.pipelines.soft_targets.nodes import assemble_soft_targets, fill_soft_target_store
@@ -104,10 +106,12 @@ def label_through_store(teacher, members, fingerprint, examples, store_dir, extr
     partitions, report, metrics = fill_soft_target_store(
         teacher,
         members,
+        ngram,  # the n-gram member, if any
         fingerprint,
         transfer,
         store(load_args={"columns": ["key"]}).load(),
-        {"batch_size": batch_size, "threads": 1},
+        examples,
+        {"batch_size": batch_size, "threads": 1, "precision": "float32", "device": "cpu", **(params or {})},
     )
     assert metrics["soft_targets_teacher_forward_texts"]["value"] == report["teacher_forward_texts"]
     store().save(partitions)
@@ -138,8 +142,9 @@ def distill_run(tmp_path_factory, tiny_encoder_dir):
             "threads": 1,
             "progress": False,
         },
-        "soft_targets": {"threads": 1},
-        "student": {"epochs": 2, "threads": 1, "progress": False},
+        # the tiny random-init teacher has near-tie logits: bf16 (auto) may flip one of 100 dev labels
+        "soft_targets": {"threads": 1, "min_agreement": 0.9},
+        "student": {"epochs": 2, "batch_size": 32, "threads": 1, "progress": False},
         "evaluate": {
             "threads": 1,
             "speed_texts": 50,

@@ -70,7 +70,12 @@ def test_mlflow_run_has_params_metrics_reports_and_models(distill_run):
         for folder in ("models", "reports", "plots")
         for item in client.list_artifacts(run.info.run_id, folder)
     }
-    assert {"models/teacher", "models/student.pkl", "models/student_alone.pkl"} <= logged
+    # the students, and the teacher by its fingerprint: the 470 MB teacher stays in the catalog
+    assert {"models/teacher_fingerprint.json", "models/student.pkl", "models/student_alone.pkl"} <= logged
+    assert "models/teacher" not in logged
+    for name in ("tfidf_char_svm", "tfidf_word_svm"):  # the reference baselines: rows like any model
+        assert f"baseline_{name}_accuracy" in run.data.metrics
+    assert "student_margin_over_best_baseline" in run.data.metrics
     assert {"reports/distill_summary.json", "reports/distill_report.md"} <= logged
     plots = ("confusion_matrices", "reliability_diagram", "accuracy_against_throughput", "training_curves")
     assert {f"plots/{name}.png" for name in plots} <= logged

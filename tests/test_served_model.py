@@ -17,6 +17,8 @@ import pandas as pd
 import pytest
 import requests
 
+from text_distill.distill.text import segment_words, segment_words_rjieba
+
 MODEL_NAME = "text_distill_student"
 BIN = Path(sys.executable).parent
 
@@ -120,6 +122,25 @@ def test_served_model_labels_real_headlines_as_the_student_does(server, headline
         assert row["status"] == "ok"
         probabilities = [row[f"prob_{name}"] for name in student.label_names]
         assert sum(probabilities) == pytest.approx(1.0) and row["probability"] == max(probabilities)
+
+
+def test_served_model_segments_with_the_segmenter_the_student_was_trained_with(server, distill_run, student):
+    """``segment.segmenter`` (rjieba by default) travels with the student into the served model:
+    a text where rjieba and jieba differ (rjieba keeps ``EB-5`` whole) is labelled from rjieba's
+    tokens, as in training."""
+    trained_with = json.loads(newest(distill_run, "04_feature/word_segmenter.json").read_text())
+    assert student.segmenter.words == trained_with["segmenter"] == "rjieba"
+    text = "EB-5投资移民新政出台 iPhone15价格下调"
+    trained_tokens = student.segmenter.from_words(segment_words_rjieba(text))  # words or n-grams of them
+    assert student.segmenter(text) == trained_tokens != student.segmenter.from_words(segment_words(text))
+    url, _ = server
+    response = invoke(url, json.dumps({"dataframe_split": {"columns": ["text"], "data": [[text]]}}))
+    assert response.status_code == 200, response.text
+    row = response.json()["predictions"][0]
+    rjieba_logits = student.model(*student.batch([student.ids(trained_tokens)]))
+    probabilities = [row[f"prob_{name}"] for name in student.label_names]
+    expected = rjieba_logits.softmax(-1)[0].tolist()
+    assert probabilities == pytest.approx(expected, abs=1e-5)
 
 
 BAD_INPUTS = {  # the value of the text column -> (status, whether it is labelled)

@@ -132,7 +132,8 @@ def test_recipe_preset_runs_end_to_end_on_smoke(two_smoke_runs, preset):
     rebuilt = (student, alone) if "train_student_alone" in FROM_NODES[preset] else (student,)
     for model in rebuilt:  # a re-run baseline is the same student on hard labels alone
         assert type(model.model) is STUDENT_MODELS[config["architecture"]]
-        assert model.unit == ("subword" if config["architecture"] == "transformer" else config["unit"])
+        units = {"transformer": "subword", "ngram": "ngram"}
+        assert model.unit == units.get(config["architecture"], config["unit"])
     # each epoch's mean loss is the preset's mix of its parts (constant schedules)
     layers = config["transformer"]
     for epoch in latest(project, "08_reporting/student_training_log.json")["history"]:
@@ -152,7 +153,8 @@ def test_recipe_preset_runs_end_to_end_on_smoke(two_smoke_runs, preset):
         assert "train_hidden" not in baseline  # the baseline has no teacher to match
         assert summary["student"]["params"] < summary["teacher"]["params"] / 4
     if preset == "multi_teacher":
-        assert list(summary["teacher_members"]) == ["seed_42", "seed_7"]
+        # the two transformers and the default's heterogeneous member, the character n-gram SVM
+        assert list(summary["teacher_members"]) == ["seed_42", "seed_7", "tfidf_char_svm"]
         for name, member in summary["teacher_members"].items():
             assert run.data.metrics[f"teacher_{name}_accuracy"] == member["accuracy"] > chance
         report = (project / "data/08_reporting/distill_report.md").read_text()

@@ -1,21 +1,71 @@
 """Project CLI: Kedro's own ``run``, with the project's data errors reported as one clear message.
 
 A bad corpus, a missing packaged asset or a foreign soft-target cache is the user's input, not a bug:
-it deserves the sentence that says what to change, not a stack trace. Other errors keep theirs.
+it deserves the sentence that says what to change, not a stack trace. So does an input file that
+cannot be read at all (empty, not UTF-8, badly quoted CSV, missing: ``texts_to_predict``, say).
+Other errors keep theirs.
 """
+
+import re
+from collections.abc import Iterator
 
 import click
 from kedro.framework.cli.project import run as kedro_run
+from kedro.io import DatasetError
+from pandas.errors import EmptyDataError, ParserError
 
 from text_distill.errors import TextDistillError
 
+_LOADING = re.compile(r"^(?:(?P<name>[\w.\-]+): )?Failed while loading data from dataset")
+_FILEPATH = re.compile(r"filepath=(?:\w*Path\()?(?P<quote>['\"])(?P<path>.*?)(?P=quote)")
+
+
+class UnreadableInputError(TextDistillError):
+    """A dataset's file cannot be read at all: empty, not UTF-8, malformed CSV or missing."""
+
+
+def _chain(exc: BaseException | None) -> Iterator[BaseException]:
+    while exc is not None:
+        yield exc
+        exc = exc.__cause__ or exc.__context__
+
+
+def _fault(error: BaseException) -> str | None:
+    """What is wrong with a file that failed to load, and what to do; None: not a file fault."""
+    if isinstance(error, EmptyDataError):
+        return "the file is empty (not even a header line)"
+    if isinstance(error, UnicodeDecodeError):
+        byte = error.object[error.start : error.start + 1].hex()
+        return f"it is not {error.encoding} text (undecodable byte 0x{byte}): save it as UTF-8"
+    if isinstance(error, ParserError):
+        detail = str(error).strip().splitlines()[-1] if str(error).strip() else "unreadable"
+        return (
+            f"it is not well-formed CSV ({detail}): quote every field that holds a comma, a quote or a "
+            'line break, double the quotes inside it ("") and close each quote'
+        )
+    if isinstance(error, FileNotFoundError):
+        return f"no such file: {error.filename}" if error.filename else "no such file"
+    return None
+
+
+def _unreadable_input(exc: BaseException) -> UnreadableInputError | None:
+    """A dataset that failed to load because its file is empty, not UTF-8, badly quoted or missing,
+    as one line naming the dataset and its file."""
+    chain = list(_chain(exc))
+    loading = next((e for e in chain if isinstance(e, DatasetError) and _LOADING.match(str(e))), None)
+    fault = next((f for f in map(_fault, chain) if f is not None), None)
+    if loading is None or fault is None:
+        return None
+    message = str(loading)
+    name = next((m["name"] for e in chain if (m := _LOADING.match(str(e))) and m["name"]), "an input")
+    path = _FILEPATH.search(message)
+    where = f" ({path['path']})" if path else ""
+    return UnreadableInputError(f"cannot read {name}{where}: {fault}")
+
 
 def _user_error(exc: BaseException) -> TextDistillError | None:
-    while exc is not None:
-        if isinstance(exc, TextDistillError):
-            return exc
-        exc = exc.__cause__ or exc.__context__
-    return None
+    known = next((e for e in _chain(exc) if isinstance(e, TextDistillError)), None)
+    return known or _unreadable_input(exc)
 
 
 @click.group(name="text-distill")

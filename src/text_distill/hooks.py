@@ -4,17 +4,31 @@ kedro-mlflow's ``MlflowArtifactDataset`` cannot wrap a versioned dataset (it rai
 ``VersionAlreadyExistsError``) nor a model directory. Instead a catalog entry opts in with
 ``metadata: {mlflow_artifact: <artifact folder>}`` and this hook logs the exact file or directory the
 dataset just wrote, versioned or not, into the run that kedro-mlflow opened.
+
+kedro-mlflow closes the run as FAILED when the pipeline raises, but a ``kedro run`` ended by SIGTERM
+(``kill``, a scheduler's timeout) or SIGINT (Ctrl-C) left it RUNNING for ever. While a pipeline runs,
+this hook's handlers for both signals end every active run as KILLED, then let the signal do what it
+would have done (terminate, or raise ``KeyboardInterrupt``).
 """
 
 import logging
+import os
+import signal
+import threading
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, DataCatalog
+from mlflow.entities import RunStatus
 
 logger = logging.getLogger(__name__)
+
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+Handler = Callable[[int, FrameType | None], Any] | int | None
 
 
 def saved_path(dataset: Any) -> Path | None:
@@ -25,11 +39,79 @@ def saved_path(dataset: Any) -> Path | None:
     return Path(str(filepath)) if filepath is not None else None
 
 
+def _end_active_runs(reason: str) -> None:
+    try:
+        while (run := mlflow.active_run()) is not None:
+            logger.warning("MLflow run %s ended as KILLED: %s", run.info.run_id, reason)
+            mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
+    except Exception as exc:  # the process is stopping anyway: say so and let it
+        logger.warning("Could not end the MLflow run: %s", exc)
+
+
+def end_runs_on_signal(signum: int, frame: FrameType | None, previous: Handler) -> None:
+    """End every active MLflow run as KILLED, then give ``signum`` to the handler it had before
+    (``previous``): the default one terminates the process as the signal would have."""
+    try:
+        _end_active_runs(signal.Signals(signum).name)
+    finally:
+        signal.signal(signum, previous)
+        if callable(previous):
+            previous(signum, frame)
+        else:
+            os.kill(os.getpid(), signum)
+
+
+def install_signal_handlers() -> dict[int, Handler]:
+    """Handlers that end the active MLflow runs on SIGTERM and SIGINT, in this process only (not in
+    processes forked from it); returns the handlers they replace. None are set outside the main
+    thread, nor for an ignored signal."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    pid, replaced = os.getpid(), {}
+    for signum in STOP_SIGNALS:
+        previous = signal.getsignal(signum)
+        if previous in (signal.SIG_IGN, None):
+            continue
+
+        def handler(signum: int, frame: FrameType | None, previous: Handler = previous) -> None:
+            if os.getpid() == pid:
+                end_runs_on_signal(signum, frame, previous)
+            else:  # a forked worker: the signal as before
+                signal.signal(signum, previous)
+                os.kill(os.getpid(), signum)
+
+        replaced[signum] = previous
+        signal.signal(signum, handler)
+    return replaced
+
+
+def restore_signal_handlers(replaced: dict[int, Handler]) -> None:
+    """Put back the handlers ``install_signal_handlers`` replaced."""
+    if threading.current_thread() is threading.main_thread():
+        for signum, previous in replaced.items():
+            signal.signal(signum, previous)
+
+
 class MlflowArtifactHook:
-    """Logs datasets whose catalog metadata names an ``mlflow_artifact`` folder."""
+    """Logs datasets whose catalog metadata names an ``mlflow_artifact`` folder; while a pipeline
+    runs, ends the MLflow runs as KILLED on SIGTERM or SIGINT."""
 
     def __init__(self) -> None:
         self._catalog: DataCatalog | None = None
+        self._replaced_handlers: dict[int, Handler] = {}
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        self._replaced_handlers = install_signal_handlers()
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        restore_signal_handlers(self._replaced_handlers)
+        self._replaced_handlers = {}
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        self.after_pipeline_run()
 
     @hook_impl
     def after_catalog_created(self, catalog: DataCatalog) -> None:

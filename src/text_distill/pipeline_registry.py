@@ -5,6 +5,7 @@ from kedro_mlflow.pipeline import pipeline_ml_factory
 
 from text_distill.pipelines import (
     augment,
+    baselines,
     compare,
     evaluate,
     export,
@@ -25,6 +26,7 @@ def register_pipelines() -> dict[str, Pipeline]:
     stages = {
         "ingest": ingest.create_pipeline(),
         "segment": segment.create_pipeline(),
+        "baselines": baselines.create_pipeline(),
         "teacher": teacher.create_pipeline(),
         "augment": augment.create_pipeline(),
         "soft_targets": soft_targets.create_pipeline(),

@@ -9,6 +9,7 @@ import torch
 from text_distill.distill.onnx_export import MaskedBiLSTM, OnnxNetwork, export_onnx, quantise_int8
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
+from text_distill.distill.students.ngram import BagOfNgramsClassifier
 from text_distill.distill.students.textcnn import TextCNNClassifier
 
 VOCABULARY = ["<pad>", "<unk>", *"中国队夺得冠军篮球比赛今晚开始股市大涨银行利率下调"]
@@ -27,6 +28,7 @@ NETWORKS = {
     "textcnn": lambda: TextCNNClassifier(
         len(VOCABULARY), len(LABELS), embedding_dim=8, kernel_sizes=(2, 3), filters=4
     ),
+    "ngram": lambda: BagOfNgramsClassifier(len(VOCABULARY), len(LABELS), embedding_dim=8, hidden_size=6),
 }
 
 

@@ -2,13 +2,19 @@
 cannot be scored; the text column is required."""
 
 import math
+import re
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from text_distill.distill.serving import MissingTextColumnError, label_texts, screen_texts
+from text_distill.distill.serving import (
+    MissingTextColumnError,
+    OutputColumnClashError,
+    label_texts,
+    screen_texts,
+)
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 
@@ -39,6 +45,30 @@ def test_screening_normalises_cuts_and_names_every_bad_row():
     assert screened["text"].tolist()[6] == "股" * 20
     assert screened["text"].tolist()[7] == "ABC123"  # NFKC: full-width to half-width
     assert screened["id"].tolist() == list(range(8))
+
+
+@pytest.mark.parametrize("invisible", ["\u200b", "\u200c\u200d", "\ufeff", "\u2060", " \u200b\ufeff\u2060 "])
+def test_a_text_of_only_zero_width_characters_is_empty(invisible):
+    screened = screen_texts(pd.DataFrame({"text": [invisible, "中国\u200b队"]}), max_chars=20)
+    assert screened["status"].tolist() == ["empty_text", "ok"]
+    assert screened["text"].tolist() == ["", "中国队"]
+
+
+@pytest.mark.parametrize(
+    ("columns", "named"),
+    [
+        (["text", "label"], "['label']"),  # a gold label column
+        (["id", "text", "probability", "status"], "['probability', 'status']"),
+        (["text", "prob_sports"], "['prob_sports']"),
+    ],
+)
+def test_a_column_the_predictions_would_overwrite_is_refused(columns, named):
+    texts = pd.DataFrame([["中国队"] * len(columns)], columns=columns)
+    with pytest.raises(
+        OutputColumnClashError, match=rf"have column\(s\) {re.escape(named)}, which the predictions"
+    ) as error:
+        screen_texts(texts, max_chars=10)
+    assert "\n" not in str(error.value)
 
 
 def test_a_table_without_a_text_column_is_refused_with_its_columns():

@@ -5,11 +5,13 @@ import pytest
 import torch
 
 from text_distill.distill.students.bilstm import BiLSTMClassifier
+from text_distill.distill.students.ngram import BagOfNgramsClassifier
 from text_distill.distill.students.textcnn import TextCNNClassifier
 
 STUDENTS = {
     "bilstm": lambda **kw: BiLSTMClassifier(hidden_size=8, **kw),
     "textcnn": lambda **kw: TextCNNClassifier(kernel_sizes=(2, 3), filters=4, **kw),
+    "ngram": lambda **kw: BagOfNgramsClassifier(hidden_size=5, **kw),
 }
 
 
@@ -43,3 +45,16 @@ def test_pretrained_rows_are_copied_and_can_be_frozen(name):
     assert not model.embedding.weight.requires_grad
     with pytest.raises(ValueError, match="embeddings are"):
         STUDENTS[name](vocab_size=21, num_labels=3, embedding_dim=6, embeddings=vectors)
+
+
+def test_bag_of_ngrams_is_a_linear_head_on_the_mean_feature_embedding():
+    torch.manual_seed(0)
+    model = BagOfNgramsClassifier(vocab_size=10, num_labels=2, embedding_dim=3).eval()
+    ids, lengths = torch.tensor([[2, 3, 3, 0], [4, 0, 0, 0]]), torch.tensor([3, 1])
+    table, head = model.embedding.weight, model.classifier[-1]
+    expected = head(torch.stack([table[[2, 3, 3]].mean(0), table[4]]))
+    torch.testing.assert_close(model(ids, lengths), expected)  # a repeated feature counts twice
+    assert [type(layer) for layer in model.classifier] == [torch.nn.Linear]  # fastText: no hidden layer
+    model.train()
+    model(ids, lengths).sum().backward()
+    assert model.embedding.weight.grad[0].abs().sum() == 0  # padding learns nothing

@@ -1,10 +1,14 @@
-"""The student training loop's options: accumulation, early stopping, adversarial training."""
+"""The student training loop's options: accumulation, early stopping, adversarial training, and
+checkpoints that resume only the run they were made by."""
+
+import logging
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
+from text_distill.distill import train as train_module
 from text_distill.distill.adversarial import adversarial_backward
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
@@ -89,14 +93,101 @@ def test_unknown_adversarial_method_is_refused():
         adversarial_backward(embedding.parameters(), embedding, lambda: torch.tensor(0.0), "free", 1.0)
 
 
-def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_result(tmp_path):
+def interrupted_after_first_epoch(monkeypatch, model: StudentClassifier, **options) -> None:
+    """Train until the first checkpoint is written, then stop as a killed run would."""
+    save = train_module._save_checkpoint
+
+    def save_then_stop(path, **state):
+        save(path, **state)
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(train_module, "_save_checkpoint", save_then_stop)
+        with pytest.raises(KeyboardInterrupt):
+            fit(model, **options)
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_result(tmp_path, monkeypatch, caplog):
     straight = student()
     straight_history = fit(straight, epochs=3)
     checkpoint = str(tmp_path / "student.pt")
-    resumed = student()
-    fit(resumed, epochs=1, checkpoint=checkpoint)  # "interrupted" after epoch 1
+    interrupted_after_first_epoch(monkeypatch, student(), epochs=3, checkpoint=checkpoint)
     again = student()  # a fresh process: new model object, same checkpoint
-    history = fit(again, epochs=3, checkpoint=checkpoint)
+    with caplog.at_level(logging.INFO, logger="text_distill.distill.train"):
+        history = fit(again, epochs=3, checkpoint=checkpoint)
+    assert "after epoch 1" in caplog.text and "training from the start" not in caplog.text
     assert history == straight_history
     for (name, a), (_, b) in zip(straight.state_dict().items(), again.state_dict().items(), strict=True):
         torch.testing.assert_close(a, b, msg=name)
+
+
+LOGITS = np.random.default_rng(0).normal(size=(len(TRAIN_IDS), 2)).astype(np.float32)
+
+
+def char_student() -> StudentClassifier:
+    """Another unit: a larger vocabulary, so other embedding shapes."""
+    torch.manual_seed(0)
+    vocabulary = [*VOCABULARY, "e", "f"]
+    model = BiLSTMClassifier(len(vocabulary), 2, embedding_dim=4, hidden_size=4, dropout=0.0)
+    return StudentClassifier(model, vocabulary, "char", ["x", "y"], 8)
+
+
+def other_embeddings() -> StudentClassifier:
+    """Same shapes, other initial vectors (e.g. another word2vec file)."""
+    model = student()
+    with torch.no_grad():
+        model.model.embedding.weight.add_(1.0)
+    return model
+
+
+def distil(model: StudentClassifier, logits=LOGITS, labels=TRAIN_LABELS, **options) -> list[dict]:
+    config = TrainingConfig(
+        **{"epochs": 2, "batch_size": 4, "learning_rate": 0.05, "progress": False, "alpha": 0.5, **options}
+    )
+    return train_student(model, TRAIN_IDS, labels, logits, TRAIN_IDS[:4], TRAIN_LABELS[:4], config)
+
+
+@pytest.mark.parametrize(
+    ("change", "named"),
+    [
+        ({"logits": -LOGITS}, "teacher logits"),  # another teacher, soft targets rebuilt
+        ({"logits": None}, "teacher logits"),  # the student-alone's checkpoint name reused
+        ({"labels": 1 - TRAIN_LABELS}, "training data"),
+        ({"kd_loss": "kl", "temperature": 4.0}, "recipe (kd_loss, temperature)"),
+        ({"model": char_student}, "model shape"),  # unit=char: resuming was a size-mismatch traceback
+        ({"model": other_embeddings}, "initial weights"),
+    ],
+)
+def test_a_checkpoint_made_from_other_inputs_is_not_resumed(tmp_path, caplog, change, named):
+    checkpoint = str(tmp_path / "student.pt")
+    distil(student(), checkpoint=checkpoint)  # finished: resuming it would train nothing
+    change = dict(change)
+    make = change.pop("model", student)
+    expected = distil(make(), **change)  # the same run without any checkpoint
+    with caplog.at_level(logging.INFO, logger="text_distill.distill.train"):
+        history = distil(make(), checkpoint=checkpoint, **change)
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len(warnings) == 1 and "made from other inputs" in warnings[0] and named in warnings[0]
+    assert "\n" not in warnings[0] and "Resuming" not in caplog.text
+    assert history == expected
+    assert torch.load(checkpoint, weights_only=False)["history"] == expected  # overwritten
+
+
+def test_a_checkpoint_without_provenance_is_not_resumed(tmp_path, caplog):
+    checkpoint = tmp_path / "student.pt"
+    distil(student(), checkpoint=str(checkpoint))
+    state = torch.load(checkpoint, weights_only=False)
+    del state["provenance"]  # as written before checkpoints recorded their inputs
+    torch.save(state, checkpoint)
+    with caplog.at_level(logging.INFO, logger="text_distill.distill.train"):
+        history = distil(student(), checkpoint=str(checkpoint))
+    assert "records nothing of what it was made from" in caplog.text and "Resuming" not in caplog.text
+    assert [record["epoch"] for record in history] == [1, 2]
+
+
+def test_the_same_inputs_resume_a_finished_checkpoint_without_training(tmp_path, caplog):
+    checkpoint = str(tmp_path / "student.pt")
+    first = distil(student(), checkpoint=checkpoint)
+    with caplog.at_level(logging.INFO, logger="text_distill.distill.train"):
+        assert distil(student(), checkpoint=checkpoint) == first
+    assert "after epoch 2" in caplog.text

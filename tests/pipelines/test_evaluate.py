@@ -4,24 +4,27 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
+from text_distill.distill.baselines import BASELINES, fit_baseline
 from text_distill.distill.soft_targets import soft_target_table
 from text_distill.distill.speed import interleaved_latency, interleaved_throughput, texts_per_second
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 from text_distill.distill.vocab import PAD, UNK
 from text_distill.pipelines.evaluate.nodes import (
-    MODELS,
+    SCALAR_SCORES as SCALARS,
+)
+from text_distill.pipelines.evaluate.nodes import (
+    against_best_baseline,
     plot_evaluation,
     profile_models,
     score_across_seeds,
-    score_student,
+    score_model,
     score_teacher,
     serialised_size,
     summarise,
 )
-from text_distill.pipelines.evaluate.nodes import (
-    SCALAR_SCORES as SCALARS,
-)
+
+MODELS = ("teacher", "student", "student_alone")
 
 PARAMS = {
     "threads": 1,
@@ -77,7 +80,7 @@ def test_student_scores_compare_with_the_labels_and_the_teacher(examples_frame):
     teacher_logits = np.zeros((len(examples_frame), 2), dtype=np.float32)
     teacher_logits[examples_frame["split"] == "test"] = -own  # a teacher that always disagrees
     cache = soft_target_table(examples_frame, teacher_logits, "f" * 64)
-    scores = score_student(student, examples_frame, cache, {"fingerprint": "f" * 64}, labels, PARAMS)
+    scores = score_model(student, examples_frame, cache, {"fingerprint": "f" * 64}, labels, PARAMS)
     assert scores["fidelity"] == 0.0 and scores["kl_to_teacher"] > 0
     assert scores["accuracy"] == float((own.argmax(1) == test["label_id"].to_numpy()).mean())
     assert sum(row["count"] for row in scores["reliability"]) == len(test)
@@ -91,7 +94,7 @@ def test_scores_across_seeds_have_mean_and_sample_std(examples_frame):
     cache = soft_target_table(examples_frame, np.zeros((len(examples_frame), 2), np.float32), "f" * 64)
     fingerprint = {"fingerprint": "f" * 64}
     students = [tiny_student(labels) for _ in range(3)]
-    runs = [score_student(s, examples_frame, cache, fingerprint, labels, PARAMS) for s in students]
+    runs = [score_model(s, examples_frame, cache, fingerprint, labels, PARAMS) for s in students]
     across = score_across_seeds(
         runs[0],
         runs[0],
@@ -110,7 +113,7 @@ def test_scores_across_seeds_have_mean_and_sample_std(examples_frame):
     assert accuracy["values"] == [run["accuracy"] for run in runs]
     assert accuracy["mean"] == pytest.approx(np.mean(accuracy["values"]))
     assert accuracy["std"] == pytest.approx(np.std(accuracy["values"], ddof=1))
-    with pytest.raises(ValueError, match="rerun `kedro run --pipeline student`"):
+    with pytest.raises(ValueError, match="--from-nodes train_distilled_student,train_student_alone"):
         score_across_seeds(
             runs[0],
             runs[0],
@@ -128,14 +131,25 @@ def test_scores_across_seeds_have_mean_and_sample_std(examples_frame):
 
 def test_profile_measures_size_speed_and_latency_of_every_model(examples_frame):
     labels = ["sports", "finance"]
-    models = [tiny_student(labels) for _ in MODELS]  # any model with encode/predict_logits
-    profile = profile_models(*models, examples_frame.assign(split="test"), PARAMS)
-    for name, model in zip(MODELS, models, strict=True):
+    models = {name: tiny_student(labels) for name in MODELS}  # any model with encode/predict_logits
+    examples = examples_frame.assign(split="test")
+    models["baseline_tfidf_char_svm"] = fit_baseline(
+        BASELINES["tfidf_char_svm"],
+        "jieba",
+        (examples["text"].tolist(), examples["label_id"].to_numpy()),
+        (examples["text"].tolist(), examples["label_id"].to_numpy()),
+        labels,
+        [1.0],
+    )[0]
+    profile = profile_models(examples, PARAMS, **models)
+    for name, model in models.items():
         row = profile[name]
-        assert row["params"] == sum(p.numel() for p in model.parameters())
         assert row["size_bytes"] == serialised_size(model) > 0
         assert row["texts_per_second"] > 0 and row["model_texts_per_second"] > 0
         assert 0 < row["latency_p50_ms"] <= row["latency_p95_ms"]
+    assert profile["student"]["params"] == sum(p.numel() for p in models["student"].parameters())
+    svm = models["baseline_tfidf_char_svm"].svm
+    assert profile["baseline_tfidf_char_svm"]["params"] == svm.coef_.size + svm.intercept_.size
 
 
 def test_throughput_counts_texts_over_time():
@@ -159,7 +173,7 @@ def test_summary_report_and_metrics():
             "per_class": {"a": {"precision": 1.0, "recall": 1.0, "f1-score": 1.0, "support": 1}},
             "test_rows": 4,
         }
-        for name, acc in zip(MODELS, (0.9, 0.85, 0.8), strict=True)
+        for name, acc in zip((*MODELS, "baseline_x"), (0.9, 0.85, 0.8, 0.86), strict=True)
     }
     profile = {
         name: {
@@ -170,7 +184,9 @@ def test_summary_report_and_metrics():
             "latency_p50_ms": 1.0,
             "latency_p95_ms": 2.0,
         }
-        for name, tps, p in zip(MODELS, (100.0, 5000.0, 5100.0), (1000, 10, 10), strict=True)
+        for name, tps, p in zip(
+            (*MODELS, "baseline_x"), (100.0, 5000.0, 5100.0, 9000.0), (1000, 10, 10, 20), strict=True
+        )
     }
     across = {
         name: {
@@ -179,8 +195,16 @@ def test_summary_report_and_metrics():
         }
         for name in MODELS[1:]
     }
+    baseline = scores.pop("baseline_x")
     summary, report, metrics = summarise(
-        *scores.values(), across, profile, ROWS, {"fingerprint": "f" * 64}, LABELLING, PARAMS
+        *scores.values(),
+        across,
+        profile,
+        ROWS,
+        {"fingerprint": "f" * 64},
+        LABELLING,
+        PARAMS,
+        baseline_x=baseline,
     )
     assert summary["student"] == {
         "accuracy": 0.85,
@@ -203,6 +227,33 @@ def test_summary_report_and_metrics():
     assert "10 in = 8 kept + 1 quarantined + 1 duplicates collapsed" in report
     assert "30 rows (10 labelled, 20 augmented); the teacher scored 18 texts" in report
     assert summary["teacher_labelling"] == LABELLING
+    # the baseline is a row like the others, and the report says who beats it (students by seed mean)
+    assert "| baseline_x | 0.8600 | 0.8500 | 0.9500 | 0.1000 | 0.0200 |" in report
+    assert metrics["baseline_x_texts_per_second"] == {"value": 9000.0, "step": 0}
+    assert summary["against_best_baseline"]["baseline"] == "baseline_x"
+    assert (
+        "| student | 0.8500 | -1.00 | **no** |" in report
+        and "| teacher | 0.9000 | +4.00 | **yes** |" in report
+    )
+    assert metrics["student_margin_over_best_baseline"]["value"] == pytest.approx(-1.0)
+    assert metrics["best_baseline_accuracy"] == {"value": 0.86, "step": 0}
+
+
+def test_the_best_baseline_is_the_most_accurate_and_students_are_judged_by_their_seed_mean():
+    summary = {
+        "teacher": {"accuracy": 0.93},
+        "student": {"accuracy": 0.92},
+        "student_alone": {"accuracy": 0.90},
+        "baseline_a": {"accuracy": 0.915},
+        "baseline_b": {"accuracy": 0.905},
+        "across_seeds": {"student": {"accuracy": {"mean": 0.912}}},  # the kept seed was lucky
+    }
+    verdict = against_best_baseline(summary, ["baseline_a", "baseline_b"])
+    assert verdict["baseline"] == "baseline_a" and verdict["accuracy"] == 0.915
+    assert verdict["student"]["beats"] is False
+    assert verdict["student"]["margin_points"] == pytest.approx(-0.3)
+    assert verdict["teacher"]["beats"] is True and verdict["student_alone"]["accuracy"] == 0.90
+    assert against_best_baseline(summary, []) == {}
 
 
 def test_plots_are_figures_of_every_model():
@@ -216,8 +267,12 @@ def test_plots_are_figures_of_every_model():
     }
     profile = {name: {"texts_per_second": 10.0} for name in MODELS}
     history = {"history": [{"epoch": 1, "train_loss": 1.0, "train_hard": 0.5, "dev_macro_f1": 0.7}]}
-    figures = plot_evaluation(scores, scores, scores, profile, history, history, ["a", "b"])
+    profile["baseline_x"] = {"texts_per_second": 20.0}
+    figures = plot_evaluation(
+        scores, scores, scores, profile, history, history, ["a", "b"], baseline_x=scores
+    )
     assert len(figures) == 4 and all(isinstance(figure, Figure) for figure in figures)
-    assert len(figures[0].axes) == 4  # three matrices and their colour bar
+    assert len(figures[0].axes) == 5  # four matrices (the baseline's too) and their colour bar
+    assert len(figures[2].axes[0].collections) == 4  # a point per model on accuracy against speed
     lines = figures[3].axes[0].get_lines()
     assert len(lines) == 4  # loss and hard, for each student

@@ -78,3 +78,11 @@ def test_an_unknown_runtime_is_refused(exported):
         TextDistillError, match=r"predict.runtime must be one of \['torch', 'onnx', 'onnx_int8'\]"
     ):
         predict_labels(screened, *exported, {**PREDICT, "runtime": "tensorrt"})
+
+
+def test_batch_predict_never_overwrites_an_input_column(exported):
+    texts = pd.DataFrame({"id": [1], "text": ["中国队夺得冠军"], "label": ["sports"]})  # a gold label
+    with pytest.raises(
+        TextDistillError, match=r"column\(s\) \['label'\], which the predictions would overwrite"
+    ):
+        screen_texts_to_predict(texts, PREDICT)

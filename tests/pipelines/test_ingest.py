@@ -6,7 +6,13 @@ import pandas as pd
 import pytest
 from kedro_datasets.text import TextDataset
 
-from text_distill.pipelines.ingest.nodes import CorpusError, parse_corpus, split_examples, validate_corpus
+from text_distill.pipelines.ingest.nodes import (
+    CorpusError,
+    check_corpus,
+    parse_corpus,
+    split_examples,
+    validate_corpus,
+)
 
 TSV = {
     "format": "tsv",
@@ -15,7 +21,8 @@ TSV = {
     "text_column": "text",
     "label_column": "label",
 }
-VALIDATION = {"labels": None, "min_rows_per_label": 1}
+VALIDATION = {"labels": None, "min_rows_per_label": 1, "max_chars": 10000}
+CHECK = {"max_quarantined_share": 0.5}
 
 
 def ingest(source: str, parse: dict = TSV, **validation) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
@@ -82,7 +89,9 @@ def test_label_too_rare_for_every_split_is_quarantined_not_left_for_test():
     assert set(kept["label"]) == {"体育", "财经"}
     assert quarantine["reason"].tolist() == ["rare_label"]
     assert "has 1 rows" in quarantine["detail"].item()
-    examples, labels = split_examples(kept, {"seed": 1, "dev_size": 4, "test_size": 4, "max_rows": None})
+    examples, labels = split_examples(
+        kept, {"seed": 1, "dev_size": 4, "test_size": 4, "max_rows": None, "min_train_share": 0.5}
+    )
     assert labels == ["体育", "财经"]
 
 
@@ -107,8 +116,9 @@ def test_file_without_the_label_column_is_a_clear_error():
 def test_non_utf8_file_is_a_clear_error_with_an_encoding_hint(tmp_path):
     path = tmp_path / "gbk.tsv"
     path.write_bytes("体育\t中国队夺冠\n财经\t股市大涨\n".encode("gbk"))
+    kept, _, rows = ingest(read_like_catalog(path))
     with pytest.raises(CorpusError, match="set corpus_encoding"):
-        ingest(read_like_catalog(path))
+        check_corpus(kept, rows, CHECK)
     kept, _, _ = ingest(read_like_catalog(path, encoding="gbk"))
     assert kept["text"].tolist() == ["中国队夺冠", "股市大涨"]
 
@@ -136,7 +146,7 @@ def test_csv_and_jsonl_with_configurable_columns():
 
 def test_split_is_stratified_seeded_and_leakage_free(thucnews_lines):
     kept, _, _ = ingest("\n".join(thucnews_lines) + "\n", min_rows_per_label=10)
-    params = {"seed": 7, "dev_size": 300, "test_size": 0.2, "max_rows": 2000}
+    params = {"seed": 7, "dev_size": 300, "test_size": 0.2, "max_rows": 2000, "min_train_share": 0.5}
     examples, labels = split_examples(kept, params)
     again, _ = split_examples(kept, params)
     pd.testing.assert_frame_equal(examples, again)

@@ -1,6 +1,7 @@
 """Segment: words and characters per example, a train-only vocabulary, vectors with coverage."""
 
 import numpy as np
+import pytest
 from gensim.models import KeyedVectors
 
 from text_distill.distill.vocab import PAD, UNK
@@ -13,7 +14,7 @@ from text_distill.pipelines.segment.nodes import (
 
 
 def test_segments_every_example_into_words_and_characters(examples_frame):
-    segmented = segment_examples(examples_frame)
+    segmented, _ = segment_examples(examples_frame, {"segmenter": "jieba"})
     assert segmented["example_id"].tolist() == examples_frame["example_id"].tolist()
     first = segmented.iloc[0]
     assert "".join(first["words"]) == "".join(first["chars"]) == examples_frame.loc[0, "text"]
@@ -21,7 +22,7 @@ def test_segments_every_example_into_words_and_characters(examples_frame):
 
 
 def test_vocabulary_comes_from_the_train_split_only(examples_frame):
-    segmented = segment_examples(examples_frame)
+    segmented, _ = segment_examples(examples_frame, {"segmenter": "jieba"})
     vocabulary = build_word_vocabulary(segmented, {"min_freq": 1, "max_size": None})
     test_only = {word for words in segmented.loc[segmented["split"] == "test", "words"] for word in words}
     train = {word for words in segmented.loc[segmented["split"] == "train", "words"] for word in words}
@@ -40,9 +41,20 @@ def test_embeddings_take_pretrained_vectors_and_report_coverage():
 
 
 def test_char_vocabulary_keeps_the_most_frequent_train_characters(examples_frame):
-    segmented = segment_examples(examples_frame)
+    segmented, _ = segment_examples(examples_frame, {"segmenter": "jieba"})
     vocabulary = build_char_vocabulary(segmented, {"min_freq": 1, "max_size": 5})
     assert len(vocabulary) == 5 and vocabulary[:2] == [PAD, UNK]
     train_chars = [c for chars in segmented.loc[segmented["split"] == "train", "chars"] for c in chars]
     counts = {c: train_chars.count(c) for c in vocabulary[2:]}
     assert min(counts.values()) >= max(train_chars.count(c) for c in set(train_chars) - set(vocabulary))
+
+
+@pytest.mark.parametrize("segmenter", ["jieba", "rjieba"])
+def test_the_word_segmenter_is_chosen_by_name_and_recorded(examples_frame, segmenter):
+    frame = examples_frame.assign(text=["EB-5签证新政出台"] * len(examples_frame))
+    segmented, spec = segment_examples(frame, {"segmenter": segmenter})
+    assert spec == {"segmenter": segmenter}  # the students carry it to serving
+    expected = {"jieba": ["EB", "-", "5", "签证", "新政", "出台"], "rjieba": ["EB-5", "签证", "新政", "出台"]}
+    assert list(segmented["words"].iloc[0]) == expected[segmenter]
+    with pytest.raises(ValueError, match="segment.segmenter must be one of"):
+        segment_examples(frame, {"segmenter": "thulac"})

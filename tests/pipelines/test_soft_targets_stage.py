@@ -43,9 +43,9 @@ def counted(teacher, monkeypatch):
     calls = []
     original = teacher.predict_logits
 
-    def predict_logits(texts, batch_size=64, progress=False):
+    def predict_logits(texts, batch_size=64, progress=False, precision="float32"):
         calls.extend(texts)
-        return original(texts, batch_size=batch_size, progress=progress)
+        return original(texts, batch_size=batch_size, progress=progress, precision=precision)
 
     monkeypatch.setattr(teacher, "predict_logits", predict_logits)
     return calls
@@ -91,8 +91,15 @@ def test_assembling_refuses_a_store_without_the_texts_or_from_another_teacher(te
     transfer = {"00000-labelled": lambda: examples.assign(source="labelled", teacher_text=examples["text"])}
     store = GrowingPartitionedDataset(path=str(tmp_path), dataset="pandas.ParquetDataset").load()
     with pytest.raises(
-        SoftTargetMismatchError, match="lacks 30 texts.*rerun `kedro run --pipeline soft_targets`"
+        SoftTargetMismatchError, match="lacks 30 texts.*run `kedro run --pipeline soft_targets`"
     ):
         assemble_soft_targets(examples, transfer, store, single(one), report)
+    # a transfer set older than the examples (another split or corpus): labelling it again would
+    # loop; the advice rebuilds everything from the examples
+    stale = {
+        "00000-labelled": lambda: examples.iloc[:10].assign(source="labelled", teacher_text=examples["text"])
+    }
+    with pytest.raises(SoftTargetMismatchError, match="--from-inputs examples"):
+        assemble_soft_targets(examples, stale, store, single(one), report)
     with pytest.raises(SoftTargetMismatchError, match="another teacher"):
         assemble_soft_targets(examples, transfer, store, single(other), report)

@@ -20,6 +20,16 @@ PARAMS = {
     "max_tokens": 16,
     "bilstm": {"hidden_size": 16, "dropout": 0.0},
     "textcnn": {"kernel_sizes": [1, 2], "filters": 8, "dropout": 0.0},
+    "ngram": {
+        "embedding_dim": 8,
+        "hidden_size": None,
+        "dropout": 0.0,
+        "char_ngrams": [1, 2],
+        "word_ngrams": [1, 1],
+        "min_freq": 1,
+        "max_size": None,
+        "max_features": 64,
+    },
     "freeze_embeddings": False,
     "epochs": 6,
     "batch_size": 4,
@@ -53,6 +63,7 @@ def inputs(examples_frame):
     for column in ("words", "chars"):
         vocabulary = build_vocabulary(segmented.loc[segmented["split"] == "train", column], min_freq=1)
         vectors += [vocabulary, rng.normal(size=(len(vocabulary), 8)).astype(np.float32)]
+    vectors.append({"segmenter": "jieba"})  # the segment stage's word segmenter
     logits = np.eye(2, dtype=np.float32)[examples_frame["label_id"]] * 4
     cache = soft_target_table(examples_frame, logits, "f" * 64)
     return segmented, examples_frame, cache, vectors, ["finance", "sports"]
@@ -63,6 +74,7 @@ def inputs(examples_frame):
     [
         {},
         {"architecture": "textcnn", "unit": "char"},
+        {"architecture": "ngram"},
         {"kd_loss": "mse", "temperature_schedule": "flsw", "kd_weight_schedule": "linear_decay"},
     ],
 )
@@ -153,3 +165,18 @@ def test_replica_seeds_train_the_same_student_again_with_other_seeds(inputs):
         {**params, "seed": 1, "replica_seeds": []},
     )
     torch.testing.assert_close(again.model.classifier[-1].weight, weights[1])  # a replica is a seeded run
+
+
+def test_ngram_student_reads_word_and_character_ngrams_of_its_segmenter(inputs):
+    segmented, examples, cache, vectors, labels = inputs
+    params = {**PARAMS, "architecture": "ngram", "unit": "word"}  # the ngram architecture ignores unit
+    student, _, _ = train_distilled_student(
+        segmented, examples, cache, NO_TRANSFER, {"fingerprint": "f" * 64}, None, *vectors, labels, params
+    )
+    assert student.unit == "ngram" and student.segmenter.words == "jieba"
+    train_text = examples.loc[examples["split"] == "train", "text"].iloc[0]  # 中国队夺得冠军
+    features = student.segmenter(train_text)
+    assert "w:中国队" in features and "c:夺得" in features and "c:冠" in features
+    assert all(feature in student.token_ids for feature in features)  # a train text: no <unk>
+    # the vocabulary holds train features only: a dev-only character is unknown
+    assert "c:篮" in student.token_ids and "c:锦" not in student.token_ids

@@ -1,6 +1,8 @@
 """Teacher stage on a tiny random-init BERT: base loading, Trainer fine-tune, dev selection,
 model-directory round trip and a stable fingerprint."""
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -8,12 +10,15 @@ from kedro.io import Version
 from tests.conftest import label_through_store
 
 from text_distill.datasets.hf_model import HFModelCollectionDataset, HFModelDirectoryDataset
+from text_distill.distill.baselines import BASELINES, fit_baseline
 from text_distill.distill.soft_targets import logits_for
 from text_distill.pipelines.evaluate.nodes import score_teacher
 from text_distill.pipelines.teacher.nodes import (
+    choose_teacher_weights,
     fine_tune_teacher,
     fine_tune_teacher_ensemble,
     fingerprint_teacher,
+    fit_ngram_teacher,
     prepare_teacher_base,
 )
 
@@ -36,6 +41,13 @@ PARAMS = {
     "threads": 1,
     "progress": False,
 }
+FLOAT32 = {"precision": "float32", "device": "cpu"}  # params:soft_targets
+
+
+def fingerprint_of(teacher, ensemble, params, soft_target_params):
+    """``fingerprint_teacher`` with no n-gram member and the weights as configured."""
+    weights = {"weights": params.get("ensemble_weights")}
+    return fingerprint_teacher(teacher, ensemble, None, weights, params, soft_target_params)
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +79,7 @@ def ensemble(trained, tiny_encoder_dir):
 
 
 def single(teacher):
-    return fingerprint_teacher(teacher, {}, PARAMS)
+    return fingerprint_of(teacher, {}, PARAMS, FLOAT32)
 
 
 def test_fine_tune_selects_on_dev_and_logs_history(trained):
@@ -154,18 +166,18 @@ def test_ensemble_seeds_must_differ_from_the_main_seed(trained):
 
 def test_ensemble_fingerprint_depends_on_members_and_weights(trained, ensemble):
     teacher, members = trained[0], ensemble[0]
-    mean = fingerprint_teacher(teacher, members, PARAMS)
-    weighted = fingerprint_teacher(teacher, members, {**PARAMS, "ensemble_weights": [3, 1]})
+    mean = fingerprint_of(teacher, members, PARAMS, FLOAT32)
+    weighted = fingerprint_of(teacher, members, {**PARAMS, "ensemble_weights": [3, 1]}, FLOAT32)
     assert list(mean["members"]) == ["seed_0", "seed_1"]
     assert len({mean["fingerprint"], weighted["fingerprint"], teacher.fingerprint()}) == 3
     with pytest.raises(ValueError, match="2 teachers"):
-        fingerprint_teacher(teacher, members, {**PARAMS, "ensemble_weights": [1, 1, 1]})
+        fingerprint_of(teacher, members, {**PARAMS, "ensemble_weights": [1, 1, 1]}, FLOAT32)
 
 
 def test_ensemble_soft_targets_combine_members_and_teacher_scores_report_each(trained, ensemble, tmp_path):
     teacher, _, examples = trained
     members = ensemble[0]
-    fingerprint = fingerprint_teacher(teacher, members, {**PARAMS, "ensemble_weights": [3, 1]})
+    fingerprint = fingerprint_of(teacher, members, {**PARAMS, "ensemble_weights": [3, 1]}, FLOAT32)
     cache, _, _ = label_through_store(teacher, members, fingerprint, examples, tmp_path)
     texts = examples["text"].tolist()
     own = np.stack([teacher.predict_logits(texts), members["seed_1"].predict_logits(texts)], axis=1)
@@ -183,3 +195,66 @@ def test_ensemble_soft_targets_combine_members_and_teacher_scores_report_each(tr
     )
     with pytest.raises(ValueError, match="rerun `kedro run --pipeline teacher`"):
         label_through_store(teacher, {}, fingerprint, examples, tmp_path / "other")
+
+
+NGRAM = {**PARAMS, "ngram_member": True, "ngram_folds": 2, "ensemble_weights": "dev", "eval_batch_size": 4}
+
+
+@pytest.fixture(scope="module")
+def ngram_member(trained):
+    examples = trained[2]
+    train = examples[examples["split"] == "train"]
+    baseline, _ = fit_baseline(
+        replace(BASELINES["tfidf_char_svm"], min_df=1),
+        "jieba",
+        (train["text"].tolist(), train["label_id"].to_numpy()),
+        (train["text"].tolist(), train["label_id"].to_numpy()),
+        ["sports", "finance"],
+        [1.0],
+    )
+    return fit_ngram_teacher(baseline, examples, NGRAM)
+
+
+def test_the_ngram_member_is_cross_fitted_and_off_when_asked(trained, ngram_member):
+    member, log = ngram_member
+    assert len(member.folds) == 2 and log["ngram_member"] == "tfidf_char_svm" and log["logit_scale"] > 0
+    train = trained[2][trained[2]["split"] == "train"]
+    assert set(member.fold_of_text) == set(train["text"])  # every train text has its held-out fold
+    assert fit_ngram_teacher(None, trained[2], PARAMS) == (
+        None,
+        {"ngram_member": None},
+    )
+
+
+def test_member_weights_are_chosen_on_dev_or_taken_as_given(trained, ngram_member):
+    teacher, _, examples = trained
+    member = ngram_member[0]
+    chosen = choose_teacher_weights(teacher, {}, member, examples, NGRAM, FLOAT32)
+    assert chosen["chosen_on"] == "dev" and len(chosen["weights"]) == 2
+    assert sum(chosen["weights"]) == pytest.approx(1.0) and chosen["weights"][1] == chosen["ngram_weight"]
+    accuracies = chosen["dev_accuracy_by_ngram_weight"]
+    assert len(accuracies) == 21 and chosen["dev_accuracy"] == max(accuracies.values())
+    dev = examples[examples["split"] == "dev"]
+    alone = float((teacher.predict_logits(dev["text"].tolist()).argmax(1) == dev["label_id"]).mean())
+    assert chosen["dev_accuracy_transformers_alone"] == alone  # the test split is not read
+    given = {**PARAMS, "ensemble_weights": [3, 1]}
+    assert choose_teacher_weights(teacher, {}, member, examples, given, FLOAT32)["weights"] == [3, 1]
+    with pytest.raises(ValueError, match="needs teacher.ngram_member"):
+        choose_teacher_weights(teacher, {}, None, examples, NGRAM, FLOAT32)
+
+
+def test_the_ngram_member_joins_the_fingerprint_and_the_store(trained, ngram_member, tmp_path):
+    teacher, _, examples = trained
+    member = ngram_member[0]
+    weights = {"weights": [0.6, 0.4]}
+    fingerprint = fingerprint_teacher(teacher, {}, member, weights, NGRAM, FLOAT32)
+    assert list(fingerprint["members"]) == ["seed_0", "tfidf_char_svm"]
+    assert fingerprint["fingerprint"] not in (teacher.fingerprint(), single(teacher)["fingerprint"])
+    cache, _, report = label_through_store(teacher, {}, fingerprint, examples, tmp_path, ngram=member)
+    assert report["teachers"] == 2
+    texts = examples["text"].tolist()
+    own = np.stack([teacher.predict_logits(texts), member.predict_logits(texts)], axis=1)
+    np.testing.assert_allclose(
+        logits_for(cache, examples["example_id"], "member_logits").reshape(own.shape), own, atol=1e-5
+    )
+    np.testing.assert_allclose(np.stack(cache["logits"]), 0.6 * own[:, 0] + 0.4 * own[:, 1], atol=1e-5)

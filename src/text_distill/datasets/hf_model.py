@@ -1,17 +1,19 @@
 """A versioned Kedro dataset for a Hugging Face-style model directory.
 
 kedro-datasets has no dataset for a local ``save_pretrained`` directory; any class with
-``save_pretrained(dir)`` and ``from_pretrained(dir)`` fits here.
+``save_pretrained(dir)`` and ``from_pretrained(dir)`` fits here. Saves are atomic (``atomic.py``): a
+save killed or failing midway leaves no directory that ``load()`` or the latest version would pick.
 """
 
 import json
-import shutil
 from copy import deepcopy
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from kedro.io import AbstractVersionedDataset, DatasetError, Version
 from kedro.utils import load_obj
+
+from text_distill.datasets.atomic import staged_directory
 
 
 class HFModelDirectoryDataset(AbstractVersionedDataset[Any, Any]):
@@ -45,11 +47,8 @@ class HFModelDirectoryDataset(AbstractVersionedDataset[Any, Any]):
         return load_obj(self._model_class).from_pretrained(str(self._get_load_path()))
 
     def save(self, data: Any) -> None:
-        path = Path(str(self._get_save_path()))
-        if path.exists():  # an unversioned directory is replaced whole, never merged
-            shutil.rmtree(path)
-        path.mkdir(parents=True)
-        data.save_pretrained(path)
+        with staged_directory(Path(str(self._get_save_path()))) as staged:
+            data.save_pretrained(staged)
 
     def _exists(self) -> bool:
         try:
@@ -87,12 +86,10 @@ class HFModelCollectionDataset(HFModelDirectoryDataset):
         return {name: model_class.from_pretrained(str(directory / name)) for name in names}
 
     def save(self, data: dict[str, Any]) -> None:
-        directory = Path(str(self._get_save_path()))
-        if directory.exists():
-            shutil.rmtree(directory)
-        directory.mkdir(parents=True)
-        for name, model in data.items():
+        for name in data:
             if not name or "/" in name or name.startswith("."):
                 raise DatasetError(f"collection member name {name!r} is not a plain directory name")
-            model.save_pretrained(directory / name)
-        (directory / self.MEMBERS_FILE).write_text(json.dumps(list(data)))
+        with staged_directory(Path(str(self._get_save_path()))) as staged:
+            for name, model in data.items():
+                model.save_pretrained(staged / name)
+            (staged / self.MEMBERS_FILE).write_text(json.dumps(list(data)))

@@ -11,6 +11,8 @@ import mlflow
 import pandas as pd
 from kedro.io import AbstractDataset, DatasetError
 
+from text_distill.datasets import atomic
+
 
 class MlflowNestedRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict[str, dict[str, Any]]]):
     """Saves ``{run_name: {"params": {...}, "metrics": {...}, "history": [{...}, ...]}}`` as a JSON
@@ -31,8 +33,7 @@ class MlflowNestedRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict[st
         return json.loads(self._filepath.read_text())
 
     def save(self, data: dict[str, dict[str, Any]]) -> None:
-        self._filepath.parent.mkdir(parents=True, exist_ok=True)
-        self._filepath.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+        atomic.write_bytes(self._filepath, json.dumps(data, indent=2, ensure_ascii=False).encode())
         for name, run in data.items():
             with mlflow.start_run(run_name=name, nested=True):
                 mlflow.log_params(run.get("params", {}))

@@ -5,9 +5,11 @@ from typing import Any
 
 from kedro.io import AbstractDataset
 
+from text_distill.datasets import atomic
+
 
 class OnnxModelDataset(AbstractDataset[bytes, bytes]):
-    """An ``.onnx`` file as bytes: what onnxruntime sessions are built from."""
+    """An ``.onnx`` file as bytes: what onnxruntime sessions are built from; saved atomically."""
 
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:
         self._filepath = PurePosixPath(filepath)  # kedro-mlflow packages the file from here
@@ -17,9 +19,7 @@ class OnnxModelDataset(AbstractDataset[bytes, bytes]):
         return Path(self._filepath).read_bytes()
 
     def save(self, data: bytes) -> None:
-        path = Path(self._filepath)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
+        atomic.write_bytes(Path(self._filepath), data)
 
     def _exists(self) -> bool:
         return Path(self._filepath).is_file()

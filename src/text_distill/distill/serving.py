@@ -6,11 +6,13 @@ Every input row gets an output row, in order. A row that cannot be scored gets n
 - ``ok``: scored;
 - ``truncated``: longer than ``max_chars`` after normalisation, scored on its first ``max_chars``
   characters (the student reads at most ``max_tokens`` tokens anyway);
-- ``empty_text``: nothing left after normalisation (empty, whitespace only);
+- ``empty_text``: nothing left after normalisation (empty, whitespace or zero-width characters only);
 - ``missing_text``: null;
 - ``not_text``: a value that is not a string (a number, a list).
 
 Where a row has no label its label and probabilities are null (None), so JSON answers stay valid.
+The answer's columns (``label``, ``probability``, ``prob_<label>``, ``status``) are never taken from
+the input: a table that already has one is refused (a user's gold ``label`` column would be lost).
 """
 
 from collections.abc import Callable
@@ -25,11 +27,30 @@ from text_distill.errors import TextDistillError
 
 TEXT_COLUMN = "text"
 STATUS_COLUMN = "status"
+OUTPUT_COLUMNS = ("label", "probability", STATUS_COLUMN)
+PROBABILITY_PREFIX = "prob_"
 SCORED = ("ok", "truncated")
 
 
 class MissingTextColumnError(TextDistillError):
     """The texts to predict have no ``text`` column."""
+
+
+class OutputColumnClashError(TextDistillError):
+    """The texts to predict have a column the predictions would overwrite."""
+
+
+def check_no_output_columns(columns: pd.Index) -> None:
+    """Refuse input columns named like an output column (``label``, ``probability``, ``status``,
+    ``prob_*``): the predictions would overwrite them."""
+    clashing = [
+        str(name) for name in columns if name in OUTPUT_COLUMNS or str(name).startswith(PROBABILITY_PREFIX)
+    ]
+    if clashing:
+        raise OutputColumnClashError(
+            f"the texts to predict have column(s) {clashing}, which the predictions would overwrite "
+            f"(they add label, probability, {PROBABILITY_PREFIX}<label> and status): rename them"
+        )
 
 
 def screen_texts(texts: pd.DataFrame, max_chars: int) -> pd.DataFrame:
@@ -39,6 +60,7 @@ def screen_texts(texts: pd.DataFrame, max_chars: int) -> pd.DataFrame:
         raise MissingTextColumnError(
             f"the texts to predict need a {TEXT_COLUMN!r} column; got columns {list(texts.columns)}"
         )
+    check_no_output_columns(texts.columns)
     statuses, normalised = [], []
     for value in texts[TEXT_COLUMN]:
         text = normalise_text(value) if isinstance(value, str) else None

@@ -9,6 +9,18 @@ from text_distill.errors import TextDistillError
 
 COLUMNS = ["example_id", "split", "text_hash", "logits", "teacher_fingerprint"]
 
+# The command each refusal names. Each reruns every stage its cause made stale, so following it never
+# ends in the same refusal (tests/test_rerun_advice.py checks them against the pipeline registry and
+# runs DATA_CHANGED_ADVICE after a change of split).
+# The examples changed (another corpus, split seed or sample): everything that reads them is stale,
+# the teacher fine-tuned on the old train split included; the second command keeps that teacher.
+DATA_CHANGED_ADVICE = (
+    "`kedro run --pipeline distill --from-inputs examples` (or, keeping the current teacher, "
+    "`kedro run --pipeline distill --from-nodes segment_examples`)"
+)
+# The teacher changed: the soft-target stage looks its logits up in the store (or scores them).
+TEACHER_CHANGED_ADVICE = "`kedro run --pipeline soft_targets`"
+
 
 class SoftTargetMismatchError(TextDistillError, ValueError):
     """The cached logits do not belong to this teacher or this data."""
@@ -38,34 +50,35 @@ def soft_target_table(
 
 def check_soft_targets(soft_targets: pd.DataFrame, examples: pd.DataFrame, fingerprint: str) -> None:
     """Refuse a cache from another teacher, or one whose examples differ from ``examples``."""
-    _refuse_other_teachers(soft_targets, fingerprint, "soft-target cache")
+    _refuse_other_teachers(soft_targets, fingerprint, "soft-target cache was")
     cached = soft_targets.set_index("example_id")["text_hash"]
     wanted = examples.set_index("example_id")["text_hash"]
     missing = wanted.index.difference(cached.index)
     if len(missing):
         raise SoftTargetMismatchError(
             f"{len(missing)} examples have no cached logits (e.g. ids {missing[:5].tolist()}); the data "
-            "changed since the cache was made: rerun `kedro run --pipeline soft_targets`"
+            f"changed since the soft targets were made: run {DATA_CHANGED_ADVICE}"
         )
     changed = (cached.loc[wanted.index] != wanted).sum()
     if changed:
         raise SoftTargetMismatchError(
-            f"{changed} cached examples have a different text than the current data: rerun "
-            "`kedro run --pipeline soft_targets`"
+            f"{changed} cached examples have a different text than the current data: run "
+            f"{DATA_CHANGED_ADVICE}"
         )
 
 
 def check_transfer_targets(transfer_targets: pd.DataFrame, fingerprint: str) -> None:
     """Refuse augmented or unlabelled rows labelled by another teacher (no rows: nothing to refuse)."""
-    _refuse_other_teachers(transfer_targets, fingerprint, "transfer-set logits")
+    _refuse_other_teachers(transfer_targets, fingerprint, "transfer-set logits were")
 
 
-def _refuse_other_teachers(table: pd.DataFrame, fingerprint: str, what: str) -> None:
+def _refuse_other_teachers(table: pd.DataFrame, fingerprint: str, what_was: str) -> None:
+    """``what_was``: the subject and its verb (``"soft-target cache was"``)."""
     found = set(table["teacher_fingerprint"].unique())
     if found - {fingerprint}:
         raise SoftTargetMismatchError(
-            f"the {what} were made by teacher {sorted(f[:12] for f in found)}, but the current "
-            f"teacher is {fingerprint[:12]}; rerun `kedro run --pipeline soft_targets`"
+            f"the {what_was} made by teacher {sorted(f[:12] for f in found)}, but the current "
+            f"teacher is {fingerprint[:12]}; rerun {TEACHER_CHANGED_ADVICE}"
         )
 
 

@@ -1,6 +1,7 @@
 """A student bundled with what it needs to read raw text: unit (word, char or the teacher's pieces),
 vocabulary, labels."""
 
+import itertools
 from collections.abc import Callable, Sequence
 
 import numpy as np
@@ -38,17 +39,21 @@ class StudentClassifier(nn.Module):
         self.max_tokens = int(max_tokens)
 
     def ids(self, tokens: Sequence[str]) -> list[int]:
-        unknown = self.token_ids[UNK]
-        return [self.token_ids.get(token, unknown) for token in tokens[: self.max_tokens]]
+        lookup, unknown = self.token_ids.get, self.token_ids[UNK]
+        return [lookup(token, unknown) for token in tokens[: self.max_tokens]]
 
     def batch(self, id_lists: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         """Right-padded ids and the true lengths (an empty text becomes one ``<unk>``)."""
-        id_lists = [ids or [self.token_ids[UNK]] for ids in id_lists]
-        lengths = torch.tensor([len(ids) for ids in id_lists])
-        padded = torch.zeros(len(id_lists), int(lengths.max()), dtype=torch.long)
-        for row, ids in enumerate(id_lists):
-            padded[row, : len(ids)] = torch.tensor(ids)
-        return padded, lengths
+        unknown = self.token_ids[UNK]
+        id_lists = [ids or [unknown] for ids in id_lists]
+        lengths = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(id_lists))
+        # one flat array scattered into the padded matrix: no per-row tensor
+        flat = np.fromiter(itertools.chain.from_iterable(id_lists), dtype=np.int64, count=int(lengths.sum()))
+        rows = np.repeat(np.arange(len(id_lists)), lengths)
+        columns = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+        padded = np.zeros((len(id_lists), int(lengths.max())), dtype=np.int64)
+        padded[rows, columns] = flat
+        return torch.from_numpy(padded), torch.from_numpy(lengths)
 
     def forward(self, token_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.model(token_ids, lengths)

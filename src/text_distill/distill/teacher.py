@@ -98,16 +98,29 @@ class TeacherClassifier(nn.Module):
 
     @torch.inference_mode()
     def predict_logits(
-        self, texts: Sequence[str], batch_size: int = 64, progress: bool = False
+        self,
+        texts: Sequence[str],
+        batch_size: int = 64,
+        progress: bool = False,
+        precision: str = "float32",
     ) -> np.ndarray:
-        """Logits for raw texts, in input order; batches of similar length to pad little."""
+        """Logits for raw texts, in input order, as float32 numpy; batches of similar length to pad
+        little. ``precision="bf16"`` runs under bf16 autocast on the model's device (weights stay
+        float32)."""
+        if precision not in ("float32", "bf16"):
+            raise ValueError(f"precision must be float32 or bf16, got {precision!r}")
         self.eval()
+        device = next(self.parameters()).device
+        autocast = torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16")
         order = np.argsort([len(text) for text in texts], kind="stable")
         logits = np.zeros((len(texts), len(self.label_names)), dtype=np.float32)
         starts = range(0, len(texts), batch_size)
         for start in tqdm(starts, desc="teacher", disable=not progress, mininterval=5):
             index = order[start : start + batch_size]
-            logits[index] = self(**self.encode([texts[i] for i in index]))["logits"].float().numpy()
+            batch = {key: value.to(device) for key, value in self.encode([texts[i] for i in index]).items()}
+            with autocast:
+                output = self(**batch)["logits"]
+            logits[index] = output.float().cpu().numpy()
         return logits
 
     def fingerprint(self) -> str:

@@ -1,12 +1,15 @@
 """The student training loop: mini-batches of cached teacher logits and hard labels, dev selection."""
 
 import copy
+import hashlib
+import itertools
 import logging
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,7 +48,7 @@ class TrainingConfig:
     adversarial_epsilon: float = 1.0
     pgd_steps: int = 3
     pgd_step_size: float = 0.3
-    checkpoint: str | None = None  # file saved after every epoch; training resumes from it if present
+    checkpoint: str | None = None  # file saved after every epoch; resumed if made from the same inputs
     bf16: bool = False  # bf16 autocast for the forward passes where the CPU supports it
     seed: int = 42
     progress: bool = True
@@ -73,6 +76,119 @@ def _save_checkpoint(path: str, **state: object) -> None:
     partial_file = target.with_suffix(target.suffix + ".partial")
     torch.save(state, partial_file)
     partial_file.replace(target)
+
+
+# TrainingConfig fields that do not change what is trained
+_NOT_RECIPE = ("checkpoint", "progress")
+
+
+def _digest(*arrays: np.ndarray | None) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        if array is None:
+            digest.update(b"none")
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _ragged(id_lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token id lists as their lengths and the ids end to end."""
+    lengths = np.fromiter((len(ids) for ids in id_lists), dtype=np.int64, count=len(id_lists))
+    flat = np.fromiter(itertools.chain.from_iterable(id_lists), dtype=np.int64, count=int(lengths.sum()))
+    return lengths, flat
+
+
+def _trained_state(
+    student: StudentClassifier, matcher: IntermediateMatching | None
+) -> dict[str, torch.Tensor]:
+    state = {f"student.{name}": value for name, value in student.state_dict().items()}
+    if matcher is not None:
+        state.update({f"matcher.{name}": value for name, value in matcher.state_dict().items()})
+    return {name: value for name, value in state.items() if isinstance(value, torch.Tensor)}
+
+
+def _weights_digest(state: dict[str, torch.Tensor]) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in state.items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
+def training_provenance(
+    student: StudentClassifier,
+    train_ids: Sequence[Sequence[int]],
+    train_labels: np.ndarray,
+    teacher_logits: np.ndarray | None,
+    dev_ids: Sequence[Sequence[int]],
+    dev_labels: np.ndarray,
+    config: TrainingConfig,
+    matcher: IntermediateMatching | None = None,
+) -> dict[str, Any]:
+    """What a student checkpoint is made from; resuming is right only if none of it changed.
+
+    The teacher is known by its logits (another teacher, or soft targets rebuilt, give others) and,
+    for a transformer student, by the weights cut from it; the data by the token ids and labels; the
+    recipe by every training option; the model by its parameter shapes, vocabulary, labels and
+    initial weights (another vocabulary, unit or set of word vectors changes them).
+    """
+    state = _trained_state(student, matcher)
+    vocabulary = "\n".join(sorted(student.token_ids, key=student.token_ids.get))
+    return {
+        "teacher logits": _digest(None if teacher_logits is None else np.asarray(teacher_logits, np.float32)),
+        "training data": _digest(*_ragged(train_ids), np.asarray(train_labels, np.int64)),
+        "dev data": _digest(*_ragged(dev_ids), np.asarray(dev_labels, np.int64)),
+        "recipe": {k: v for k, v in asdict(config).items() if k not in _NOT_RECIPE},
+        "model shape": {name: list(value.shape) for name, value in state.items()},
+        "student": {
+            "unit": student.unit,
+            "labels": student.label_names,
+            "max_tokens": student.max_tokens,
+            "vocabulary": hashlib.sha256(vocabulary.encode()).hexdigest(),
+        },
+        "initial weights": _weights_digest(state),
+    }
+
+
+def _provenance_change(made_from: dict[str, Any] | None, provenance: dict[str, Any]) -> str | None:
+    """Why a checkpoint of ``made_from`` cannot be resumed by this run, in words; None: it can."""
+    if made_from is None:
+        return "it records nothing of what it was made from"
+    changed = []
+    for key, value in provenance.items():
+        before = made_from.get(key)
+        if key == "recipe" and isinstance(before, dict) and before != value:
+            options = sorted(k for k in {*value, *before} if before.get(k) != value.get(k))
+            changed.append(f"recipe ({', '.join(options)})")
+        elif before != value:
+            changed.append(key)
+    return f"its {', '.join(changed)} differ from this run's" if changed else None
+
+
+def _resumable_checkpoint(path: str | None, provenance: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` if it was made from these same inputs; else None, with one warning
+    line saying why training starts over (the checkpoint is overwritten after the first epoch)."""
+    if not path or not Path(path).exists():
+        return None
+    try:
+        state = torch.load(path, weights_only=False)
+    except Exception as exc:  # not a checkpoint this code wrote
+        logger.warning(
+            "Student checkpoint %s cannot be read (%s): training from the start", path, type(exc).__name__
+        )
+        return None
+    change = _provenance_change(state.get("provenance") if isinstance(state, dict) else None, provenance)
+    if change:
+        logger.warning(
+            "Student checkpoint %s was made from other inputs (%s): training from the start",
+            path,
+            change,
+        )
+        return None
+    return state
 
 
 def _batch_loss(
@@ -143,8 +259,13 @@ def train_student(
     )
     step, total_steps = 0, config.epochs * -(-len(train_ids) // config.batch_size)  # batches
     first_epoch = 1
-    if config.checkpoint and Path(config.checkpoint).exists():
-        state = torch.load(config.checkpoint, weights_only=False)
+    provenance = None
+    if config.checkpoint:
+        provenance = training_provenance(
+            student, train_ids, train_labels, teacher_logits, dev_ids, dev_labels, config, matcher
+        )
+    state = _resumable_checkpoint(config.checkpoint, provenance)
+    if state is not None:
         student.load_state_dict(state["student"])
         if matcher is not None:
             matcher.load_state_dict(state["matcher"])  # the learned projection, if any
@@ -232,6 +353,7 @@ def train_student(
                 history=history,
                 step=step,
                 epoch=epoch,
+                provenance=provenance,
             )
         if (
             config.early_stopping_patience is not None

@@ -6,9 +6,10 @@ import numpy as np
 from torch import nn
 
 from text_distill.distill.students.bilstm import BiLSTMClassifier
+from text_distill.distill.students.ngram import BagOfNgramsClassifier
 from text_distill.distill.students.textcnn import TextCNNClassifier
 
-ARCHITECTURES = {"bilstm": BiLSTMClassifier, "textcnn": TextCNNClassifier}
+ARCHITECTURES = {"bilstm": BiLSTMClassifier, "textcnn": TextCNNClassifier, "ngram": BagOfNgramsClassifier}
 # the transformer student is cut from the teacher instead: ``transformer.TransformerClassifier``
 
 

@@ -1,4 +1,4 @@
-"""Evaluate teacher, distilled student and student-alone on the test split."""
+"""Evaluate teacher, distilled student, student-alone and the reference baselines on the test split."""
 
 import json
 import logging
@@ -15,6 +15,7 @@ from matplotlib.figure import Figure
 from sklearn.metrics import accuracy_score, classification_report, confusion_matrix, f1_score
 
 from text_distill.distill import plots
+from text_distill.distill.baselines import BaselineClassifier
 from text_distill.distill.metrics import (
     expected_calibration_error,
     fidelity,
@@ -25,10 +26,16 @@ from text_distill.distill.soft_targets import check_soft_targets, logits_for
 from text_distill.distill.speed import interleaved_latency, interleaved_throughput
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.teacher import TeacherClassifier
+from text_distill.errors import TextDistillError
 
 logger = logging.getLogger(__name__)
 
-MODELS = ("teacher", "student", "student_alone")
+
+class ReplicaMismatchError(TextDistillError, ValueError):
+    """The seed replicas on disk were trained with other replica seeds than the kept students'."""
+
+
+STUDENTS = ("student", "student_alone")
 SCALAR_SCORES = ("accuracy", "macro_f1", "fidelity", "kl_to_teacher", "ece")
 
 
@@ -98,17 +105,18 @@ def score_teacher(
     return scores
 
 
-def score_student(
-    student: StudentClassifier,
+def score_model(
+    model: StudentClassifier | BaselineClassifier,
     examples: pd.DataFrame,
     soft_targets: pd.DataFrame,
     teacher_fingerprint: dict[str, Any],
     label_names: list[str],
     params: dict[str, Any],
 ) -> dict[str, Any]:
-    """Student test scores, end to end from the raw test texts, against the labels and the teacher."""
+    """A student's or baseline's test scores, end to end from the raw test texts, against the labels
+    and the teacher."""
     test, teacher_logits = _teacher_test_logits(soft_targets, examples, teacher_fingerprint)
-    logits = student.predict_logits(test["text"].tolist())
+    logits = model.predict_logits(test["text"].tolist())
     return _scores(
         test["label_id"].to_numpy(), logits, label_names, teacher_logits, int(params["calibration_bins"])
     )
@@ -136,12 +144,12 @@ def score_across_seeds(
     ):
         seeds = [log["seed"], *log["replica_seeds"]]
         if len(replicas) != len(seeds) - 1:
-            raise ValueError(
+            raise ReplicaMismatchError(
                 f"{len(replicas)} {name} replicas for replica seeds {seeds[1:]}: rerun "
-                "`kedro run --pipeline student`"
+                "`kedro run --pipeline distill --from-nodes train_distilled_student,train_student_alone`"
             )
         runs = [kept] + [
-            score_student(replica, examples, soft_targets, teacher_fingerprint, label_names, params)
+            score_model(replica, examples, soft_targets, teacher_fingerprint, label_names, params)
             for replica in replicas
         ]
         across[name] = {"seeds": seeds}
@@ -155,48 +163,59 @@ def score_across_seeds(
     return across
 
 
-def serialised_size(model: TeacherClassifier | StudentClassifier) -> int:
+Model = TeacherClassifier | StudentClassifier | BaselineClassifier
+
+
+def serialised_size(model: Model) -> int:
     """Bytes the model takes as the catalog stores it: a Hugging Face directory for the teacher
-    (weights, tokenizer, head), a pickle for a student."""
-    if isinstance(model, StudentClassifier):
+    (weights, tokenizer, head), a pickle for a student or a baseline."""
+    if not isinstance(model, TeacherClassifier):
         return len(pickle.dumps(model))
     with tempfile.TemporaryDirectory(prefix="size-") as directory:
         model.save_pretrained(directory)
         return sum(path.stat().st_size for path in Path(directory).rglob("*") if path.is_file())
 
 
-def _model_only(model: TeacherClassifier | StudentClassifier, batches: list) -> Callable[[], int]:
+def parameter_count(model: Model) -> int:
+    """Trained numbers: a torch model's parameters, a linear SVM's weights and biases."""
+    if isinstance(model, BaselineClassifier):
+        return model.parameter_count()
+    return int(sum(p.numel() for p in model.parameters()))
+
+
+def _model_only(model: Model, batches: list) -> Callable[[], int]:
     """A workload running the model alone on inputs prepared in advance (no text processing)."""
+
+    def call(batch: Any) -> int:
+        if isinstance(batch, dict):  # the teacher's tensors
+            model(**batch)
+            return len(batch["input_ids"])
+        if isinstance(batch, tuple):  # a student's ids and lengths
+            model(*batch)
+            return len(batch[1])
+        model(batch)  # a baseline's TF-IDF features
+        return batch.shape[0]
 
     @torch.inference_mode()
     def run() -> int:
-        done = 0
-        for batch in batches:
-            output = model(**batch) if isinstance(batch, dict) else model(*batch)
-            done += len(batch["input_ids"] if isinstance(batch, dict) else batch[1])
-            del output
-        return done
+        return sum(call(batch) for batch in batches)
 
     return run
 
 
 def profile_models(
-    teacher: TeacherClassifier,
-    student: StudentClassifier,
-    student_alone: StudentClassifier,
-    examples: pd.DataFrame,
-    params: dict[str, Any],
+    examples: pd.DataFrame, params: dict[str, Any], **models: Model
 ) -> dict[str, dict[str, float]]:
-    """Per model: parameters, size on disk, throughput at ``batch_size`` end to end (raw text to
-    logits) and model-only, and latency p50/p95 at batch 1 end to end. One process, the same
-    threads, the models taking turns."""
+    """Per model (teacher, students, baselines): parameters, size on disk, throughput at
+    ``batch_size`` end to end (raw text to logits) and model-only, and latency p50/p95 at batch 1
+    end to end. One process, the same threads, the models taking turns."""
     torch.set_num_threads(int(params["threads"]))
     test = examples.loc[examples["split"] == "test", "text"].tolist()
     texts = test[: int(params["speed_texts"])]
     batch_size = int(params["batch_size"])
-    models = {"teacher": teacher, "student": student, "student_alone": student_alone}
     for model in models.values():
-        model.eval()
+        if isinstance(model, torch.nn.Module):
+            model.eval()
     by_length = sorted(texts, key=len)  # what predict_logits does for the teacher: little padding
     workloads = {}
     for name, model in models.items():
@@ -210,7 +229,7 @@ def profile_models(
     )
     profile = {
         name: {
-            "params": int(sum(p.numel() for p in model.parameters())),
+            "params": parameter_count(model),
             "size_bytes": serialised_size(model),
             "texts_per_second": speed[name],
             "model_texts_per_second": speed[f"{name}_model_only"],
@@ -222,7 +241,50 @@ def profile_models(
     return profile
 
 
+def against_best_baseline(summary: dict[str, Any], baselines: list[str]) -> dict[str, Any]:
+    """The baseline with the best test accuracy, and each student's margin over it in points (the
+    mean over seeds, so one lucky seed does not decide)."""
+    if not baselines:
+        return {}
+    best = max(baselines, key=lambda name: summary[name]["accuracy"])
+    reference = summary[best]["accuracy"]
+    verdict: dict[str, Any] = {"baseline": best, "accuracy": reference}
+    for name in ("teacher", *STUDENTS):
+        seeded = summary["across_seeds"].get(name, {}).get("accuracy")
+        accuracy = seeded["mean"] if seeded else summary[name]["accuracy"]
+        verdict[name] = {
+            "accuracy": accuracy,
+            "margin_points": 100 * (accuracy - reference),
+            "beats": bool(accuracy > reference),
+        }
+    return verdict
+
+
+def _verdict_lines(verdict: dict[str, Any]) -> list[str]:
+    if not verdict:
+        return []
+    lines = [
+        "## Against the best baseline",
+        "",
+        f"The best reference baseline on the test split is `{verdict['baseline']}` (TF-IDF n-grams + "
+        f"linear SVM, fitted on train in this run, C chosen on dev): accuracy {verdict['accuracy']:.4f}. "
+        "Students are compared by their mean accuracy over seeds.",
+        "",
+        "| model | accuracy | vs best baseline (points) | beats it |",
+        "|---|---|---|---|",
+    ]
+    for name in ("teacher", *STUDENTS):
+        row = verdict[name]
+        lines.append(
+            f"| {name} | {row['accuracy']:.4f} | {row['margin_points']:+.2f} | "
+            f"{'**yes**' if row['beats'] else '**no**'} |"
+        )
+    return [*lines, ""]
+
+
 def _report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
+    names = list(scores)
+    verdict = summary["against_best_baseline"]
     lines = [
         "# Distillation report",
         "",
@@ -230,6 +292,7 @@ def _report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
         f"Test rows: {scores['teacher']['test_rows']}. Model selection and early stopping used the dev "
         "split only; the test split was used for nothing but this report.",
         "",
+        *_verdict_lines(verdict),
         "## Quality",
         "",
         "Fidelity: share of test texts where the model predicts the teacher's class; KL: mean "
@@ -239,7 +302,7 @@ def _report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
         "| model | accuracy | macro-F1 | fidelity | KL to teacher | ECE |",
         "|---|---|---|---|---|---|",
     ]
-    for name in MODELS:
+    for name in names:
         row = summary[name]
         lines.append(
             f"| {name} | {row['accuracy']:.4f} | {row['macro_f1']:.4f} | {row['fidelity']:.4f} | "
@@ -258,7 +321,7 @@ def _report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
         "|---|---|---|---|---|---|---|---|",
     ]
     teacher_speed = summary["teacher"]["texts_per_second"]
-    for name in MODELS:
+    for name in names:
         row = summary[name]
         lines.append(
             f"| {name} | {row['params']:,} | {row['size_bytes'] / 1e6:.1f} | {row['texts_per_second']:.1f} | "
@@ -311,7 +374,7 @@ def _report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
         f"{labelling['teacher_forward_texts']} texts in this run, {labelling['store_hits']} came from the "
         f"soft-target store and {labelling['repeated_texts']} repeated a text already scored.",
     ]
-    for name in MODELS:
+    for name in names:
         rows = {
             key: value for key, value in scores[name]["per_class"].items() if key != "accuracy"
         }  # a scalar
@@ -330,11 +393,18 @@ def summarise(
     teacher_fingerprint: dict[str, Any],
     teacher_labelling: dict[str, Any],
     params: dict[str, Any],
+    **baseline_scores: dict[str, Any],
 ) -> tuple[dict[str, Any], str, dict[str, dict[str, float]]]:
-    """The JSON summary, the markdown report and the metrics tracked in MLflow."""
-    scores = {"teacher": teacher_scores, "student": student_scores, "student_alone": student_alone_scores}
+    """The JSON summary, the markdown report and the metrics tracked in MLflow. ``baseline_scores``:
+    one entry per reference baseline, ``baseline_<name>``."""
+    scores = {
+        "teacher": teacher_scores,
+        "student": student_scores,
+        "student_alone": student_alone_scores,
+        **baseline_scores,
+    }
     summary: dict[str, Any] = {
-        name: {**{key: scores[name][key] for key in SCALAR_SCORES}, **profile[name]} for name in MODELS
+        name: {**{key: scores[name][key] for key in SCALAR_SCORES}, **profile[name]} for name in scores
     }
     summary.update(
         rows=row_accounting,
@@ -348,15 +418,24 @@ def summarise(
     summary["student_speedup"] = (
         summary["student"]["texts_per_second"] / summary["teacher"]["texts_per_second"]
     )
+    summary["against_best_baseline"] = against_best_baseline(summary, list(baseline_scores))
     if "members" in teacher_scores:
         summary["teacher_members"] = teacher_scores["members"]
         summary["teacher_ensemble_weights"] = teacher_fingerprint["weights"]
     metrics = {
         f"{name}_{key}": {"value": float(value), "step": 0}
-        for name in MODELS
+        for name in scores
         for key, value in summary[name].items()
     }
     metrics["student_speedup"] = {"value": float(summary["student_speedup"]), "step": 0}
+    verdict = summary["against_best_baseline"]
+    if verdict:
+        metrics["best_baseline_accuracy"] = {"value": verdict["accuracy"], "step": 0}
+        for name in ("teacher", *STUDENTS):
+            metrics[f"{name}_margin_over_best_baseline"] = {
+                "value": verdict[name]["margin_points"],
+                "step": 0,
+            }
     for name, seeded in across_seeds.items():
         for key in SCALAR_SCORES:
             for statistic in ("mean", "std"):
@@ -380,9 +459,16 @@ def plot_evaluation(
     student_training_log: dict[str, Any],
     student_alone_training_log: dict[str, Any],
     label_names: list[str],
+    **baseline_scores: dict[str, Any],
 ) -> tuple[Figure, Figure, Figure, Figure]:
-    """Confusion matrices, reliability diagram, accuracy against throughput, training curves."""
-    scores = {"teacher": teacher_scores, "student": student_scores, "student_alone": student_alone_scores}
+    """Confusion matrices, reliability diagram, accuracy against throughput (baselines included),
+    training curves."""
+    scores = {
+        "teacher": teacher_scores,
+        "student": student_scores,
+        "student_alone": student_alone_scores,
+        **baseline_scores,
+    }
     return (
         plots.confusion_matrices({name: s["confusion_matrix"] for name, s in scores.items()}, label_names),
         plots.reliability_diagram({name: s["reliability"] for name, s in scores.items()}),

@@ -1,17 +1,21 @@
-"""Evaluate pipeline wiring."""
+"""Evaluate pipeline wiring: the teacher, both students and every registered baseline."""
 
 from kedro.pipeline import Node, Pipeline
+
+from text_distill.distill.baselines import BASELINES
 
 from .nodes import (
     plot_evaluation,
     profile_models,
     score_across_seeds,
-    score_student,
+    score_model,
     score_teacher,
     summarise,
 )
 
 AGAINST_TEACHER = ["examples", "soft_targets", "teacher_fingerprint", "label_names", "params:evaluate"]
+BASELINE_MODELS = {f"baseline_{name}": f"baseline_{name}" for name in BASELINES}
+BASELINE_SCORES = {f"baseline_{name}": f"baseline_{name}_scores" for name in BASELINES}
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -23,12 +27,16 @@ def create_pipeline(**kwargs) -> Pipeline:
                 "teacher_scores",
                 name="score_teacher",
             ),
-            Node(score_student, ["student", *AGAINST_TEACHER], "student_scores", name="score_student"),
+            Node(score_model, ["student", *AGAINST_TEACHER], "student_scores", name="score_student"),
             Node(
-                score_student,
+                score_model,
                 ["student_alone", *AGAINST_TEACHER],
                 "student_alone_scores",
                 name="score_student_alone",
+            ),
+            *(
+                Node(score_model, [model, *AGAINST_TEACHER], f"{model}_scores", name=f"score_{model}")
+                for model in BASELINE_MODELS
             ),
             Node(
                 score_across_seeds,
@@ -46,21 +54,29 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 profile_models,
-                ["teacher", "student", "student_alone", "examples", "params:evaluate"],
+                {
+                    "examples": "examples",
+                    "params": "params:evaluate",
+                    "teacher": "teacher",
+                    "student": "student",
+                    "student_alone": "student_alone",
+                    **BASELINE_MODELS,
+                },
                 "model_profile",
                 name="profile_models",
             ),
             Node(
                 plot_evaluation,
-                [
-                    "teacher_scores",
-                    "student_scores",
-                    "student_alone_scores",
-                    "model_profile",
-                    "student_training_log",
-                    "student_alone_training_log",
-                    "label_names",
-                ],
+                {
+                    "teacher_scores": "teacher_scores",
+                    "student_scores": "student_scores",
+                    "student_alone_scores": "student_alone_scores",
+                    "profile": "model_profile",
+                    "student_training_log": "student_training_log",
+                    "student_alone_training_log": "student_alone_training_log",
+                    "label_names": "label_names",
+                    **BASELINE_SCORES,
+                },
                 [
                     "confusion_matrices_plot",
                     "reliability_plot",
@@ -71,17 +87,18 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 summarise,
-                [
-                    "teacher_scores",
-                    "student_scores",
-                    "student_alone_scores",
-                    "across_seeds_scores",
-                    "model_profile",
-                    "row_accounting",
-                    "teacher_fingerprint",
-                    "teacher_labelling",
-                    "params:evaluate",
-                ],
+                {
+                    "teacher_scores": "teacher_scores",
+                    "student_scores": "student_scores",
+                    "student_alone_scores": "student_alone_scores",
+                    "across_seeds": "across_seeds_scores",
+                    "profile": "model_profile",
+                    "row_accounting": "row_accounting",
+                    "teacher_fingerprint": "teacher_fingerprint",
+                    "teacher_labelling": "teacher_labelling",
+                    "params": "params:evaluate",
+                    **BASELINE_SCORES,
+                },
                 ["distill_summary", "distill_report", "distill_metrics"],
                 name="summarise",
             ),

@@ -1,8 +1,11 @@
-"""Ingest pipeline wiring."""
+"""Ingest pipeline wiring.
+
+``validate_corpus`` saves the quarantine and row accounting before ``check_corpus`` may stop the run.
+"""
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import parse_corpus, split_examples, validate_corpus
+from .nodes import check_corpus, parse_corpus, split_examples, validate_corpus
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -16,8 +19,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="validate_corpus",
             ),
             Node(
+                check_corpus,
+                ["validated_examples", "row_accounting", "params:ingest"],
+                "usable_examples",
+                name="check_corpus",
+            ),
+            Node(
                 split_examples,
-                ["validated_examples", "params:ingest"],
+                ["usable_examples", "params:ingest"],
                 ["examples", "label_names"],
                 name="split_examples",
             ),

@@ -20,6 +20,7 @@ SERVED_MODEL_REQUIREMENTS = (
     "mlflow",
     "pandas",
     "jieba",
+    "rjieba",
     "onnxruntime",
 )
 

@@ -1,4 +1,5 @@
-"""Segment: jieba words and characters per example, a train-only vocabulary, its word vectors."""
+"""Segment: words (``segment.segmenter``: jieba or rjieba) and characters per example, train-only
+vocabularies, their word vectors."""
 
 import logging
 from typing import Any
@@ -8,17 +9,19 @@ import pandas as pd
 from gensim.models import KeyedVectors
 from tqdm.auto import tqdm
 
-from text_distill.distill.text import segment_chars, segment_words
+from text_distill.distill.text import segment_chars, word_segmenter
 from text_distill.distill.vocab import build_vocabulary, vector_matrix
 
 logger = logging.getLogger(__name__)
 
 
-def segment_examples(examples: pd.DataFrame) -> pd.DataFrame:
-    """One row per example with its jieba ``words`` and its ``chars``."""
+def segment_examples(examples: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One row per example with its ``words`` and its ``chars``, and which word segmenter made them
+    (the students carry it, so serving segments alike)."""
+    segment = word_segmenter(params["segmenter"])
     texts = examples["text"].tolist()
-    words = [segment_words(text) for text in tqdm(texts, desc="jieba", mininterval=5)]
-    return pd.DataFrame(
+    words = [segment(text) for text in tqdm(texts, desc=params["segmenter"], mininterval=5)]
+    segmented = pd.DataFrame(
         {
             "example_id": examples["example_id"],
             "split": examples["split"],
@@ -26,6 +29,7 @@ def segment_examples(examples: pd.DataFrame) -> pd.DataFrame:
             "chars": [segment_chars(text) for text in texts],
         }
     )
+    return segmented, {"segmenter": params["segmenter"]}
 
 
 def _train_vocabulary(segmented: pd.DataFrame, column: str, params: dict[str, Any]) -> list[str]:

@@ -8,7 +8,12 @@ from .nodes import build_char_vocabulary, build_embeddings, build_word_vocabular
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(segment_examples, "examples", "segmented_examples", name="segment_examples"),
+            Node(
+                segment_examples,
+                ["examples", "params:segment"],
+                ["segmented_examples", "word_segmenter"],
+                name="segment_examples",
+            ),
             Node(
                 build_word_vocabulary,
                 ["segmented_examples", "params:segment.word"],

