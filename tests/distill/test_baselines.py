@@ -44,23 +44,14 @@ def test_a_baseline_learns_the_train_split_and_reads_raw_text(name):
     np.testing.assert_allclose(again.predict_logits(TEXTS), model.predict_logits(TEXTS))
 
 
+def fitted(name: str):
+    """The registered baseline on the twelve texts (every n-gram is rare there: ``min_df`` 1)."""
+    spec = replace(baseline_spec(name), min_df=1)
+    return fit_baseline(spec, "jieba", (TEXTS, LABELS), (TEXTS, LABELS), "ab", [1.0])[0]
+
+
 def test_word_baseline_reads_the_segmenters_words_and_char_baseline_characters():
-    word, _ = fit_baseline(
-        replace(baseline_spec("tfidf_word_svm"), min_df=1),
-        "jieba",
-        (TEXTS, LABELS),
-        (TEXTS, LABELS),
-        "ab",
-        [1.0],
-    )
-    char, _ = fit_baseline(
-        replace(baseline_spec("tfidf_char_svm"), min_df=1),
-        "jieba",
-        (TEXTS, LABELS),
-        (TEXTS, LABELS),
-        "ab",
-        [1.0],
-    )
+    word, char = fitted("tfidf_word_svm"), fitted("tfidf_char_svm")
     assert "冠军" in word.vectorizer.vocabulary_ and "中国队 夺得" in word.vectorizer.vocabulary_
     assert "冠" in char.vectorizer.vocabulary_ and "冠军" in char.vectorizer.vocabulary_
     with pytest.raises(ValueError, match="baseline must be one of"):

@@ -41,7 +41,7 @@ def _train_vocabulary(segmented: pd.DataFrame, column: str, params: dict[str, An
 
 
 def build_word_vocabulary(segmented: pd.DataFrame, params: dict[str, Any]) -> list[str]:
-    """jieba words of the train split seen at least ``min_freq`` times."""
+    """Words of the train split seen at least ``min_freq`` times."""
     return _train_vocabulary(segmented, "words", params)
 
 

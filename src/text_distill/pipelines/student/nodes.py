@@ -1,10 +1,12 @@
 """Student: distilled from cached teacher logits, and the same student trained on hard labels alone
 as the baseline. Teacher logits are only ever read from the cache.
 
-``student.architecture`` chooses the model: ``bilstm`` and ``textcnn`` read ``student.unit`` (word:
-jieba words with word2vec vectors; char: characters); ``transformer`` is cut from the teacher's first
-layers, reads the teacher's pieces and also matches the teacher's hidden states and attention maps
-(an online teacher pass). The default is Tang et al.'s BiLSTM over jieba words.
+``student.architecture`` chooses the model: ``ngram`` (the default, fastText's bag of word and
+character n-grams) reads n-gram features of the segmenter's words; ``bilstm`` and ``textcnn`` read
+``student.unit`` (word: the segmenter's words with word2vec vectors; char: characters);
+``transformer`` is cut from the teacher's first layers, reads the teacher's pieces and also matches
+the teacher's hidden states and attention maps (an online teacher pass). Every student carries the
+segment stage's word segmenter, so serving segments as training did.
 """
 
 import logging
