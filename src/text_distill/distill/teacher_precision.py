@@ -52,7 +52,8 @@ def fast_bf16(device: str) -> bool:
 def resolve_precision(name: str | bool, device: str, parameter: str = "soft_targets.precision") -> str:
     """``auto`` -> ``bf16`` where ``device`` runs bf16 in hardware (``fast_bf16``), else ``float32``;
     ``bf16`` (or true) wherever torch supports it, even emulated; ``float32`` (or false)."""
-    name = {True: "bf16", False: "float32"}.get(name, name) if isinstance(name, bool) else name
+    if isinstance(name, bool):  # teacher.bf16: true | false
+        name = "bf16" if name else "float32"
     if name not in PRECISIONS:
         raise DeviceError(f"{parameter} must be one of {list(PRECISIONS)}, got {name!r}")
     supported = is_torch_bf16_available_on_device(device)
