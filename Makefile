@@ -14,7 +14,7 @@ export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 # one busy process slowed 1.7x instead of 2.2-2.9x (bench/threads_under_load.py, docs/benchmarks.md)
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: install distill smoke test lint viz mlflow-ui compare screenshots clean-data
+.PHONY: install distill smoke test test-fast lint viz mlflow-ui compare screenshots clean-data
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +35,10 @@ smoke: install
 
 test: install
 	$(BIN)/python -m pytest -q
+
+# The unit and pipeline layers only (no whole runs, real assets or Ray): a few minutes.
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not integration"
 
 lint: install
 	$(BIN)/ruff check src tests bench scripts

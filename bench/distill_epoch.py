@@ -19,10 +19,11 @@ import torch
 from teacher_precision import latest
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.distill.losses import distillation_loss
+from text_distill.distill.recipe import StudentRecipe
 from text_distill.distill.speed import rotating_rounds
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
-from text_distill.distill.train import TrainingConfig, train_student
+from text_distill.distill.train import train_student
 
 BATCH = 64
 
@@ -72,7 +73,13 @@ def main() -> None:
     )
     texts, labels = rows["text"].tolist(), rows["label_id"].to_numpy()
     cached_logits = np.stack(rows["logits"].to_numpy()).astype(np.float32)
-    config = TrainingConfig(epochs=1, batch_size=BATCH, learning_rate=2e-3, progress=False)
+    recipe = StudentRecipe.from_yaml("conf/base/parameters_student.yml").override(
+        {
+            "optimiser": {"epochs": 1, "batch_size": BATCH, "learning_rate": 2e-3},
+            "runtime": {"progress": False},
+        }
+    )
+    config = recipe.training_config()
 
     def timed(mode: str) -> float:
         student = fresh_student(vocabulary, embeddings)

@@ -23,9 +23,9 @@ from kedro_datasets.pandas import ParquetDataset
 from teacher_precision import ROOT, latest
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.datasets.partitions import GrowingPartitionedDataset
+from text_distill.distill.engines.local_labelling import teacher_scorer
 from text_distill.distill.soft_target_store import lazy_partitions, plan_fill
 from text_distill.distill.speed import rotating_rounds
-from text_distill.pipelines.soft_targets.nodes import teacher_scorer
 
 BATCH = 64
 

@@ -144,7 +144,10 @@ def distill_run(tmp_path_factory, tiny_encoder_dir):
         },
         # the tiny random-init teacher has near-tie logits: bf16 (auto) may flip one of 100 dev labels
         "soft_targets": {"threads": 1, "min_agreement": 0.9},
-        "student": {"epochs": 2, "batch_size": 32, "threads": 1, "progress": False},
+        "student": {
+            "optimiser": {"epochs": 2, "batch_size": 32},
+            "runtime": {"threads": 1, "progress": False},
+        },
         "evaluate": {
             "threads": 1,
             "speed_texts": 50,
@@ -160,9 +163,15 @@ def distill_run(tmp_path_factory, tiny_encoder_dir):
     return project
 
 
-def run_pipeline(project, *names: str) -> None:
+def run_pipeline(project, *names: str, env: str = "tiny", runtime_params=None, from_nodes=None) -> None:
+    """``kedro run --env ENV --pipeline NAMES [--params ...] [--from-nodes ...]`` in this process,
+    in a fresh MLflow run as a new ``kedro run`` process would be."""
+    import mlflow
+
+    while mlflow.active_run():  # kedro-mlflow would reuse a run an earlier in-process run left open
+        mlflow.end_run()
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(project)  # the sqlite tracking URI is relative to the project
         bootstrap_project(project)
-        with KedroSession.create(project_path=project, env="tiny") as session:
-            session.run(pipeline_names=list(names))
+        with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
+            session.run(pipeline_names=list(names), from_nodes=from_nodes)

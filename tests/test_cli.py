@@ -14,6 +14,8 @@ import pytest
 from tests.conftest import PROJECT_ROOT
 from text_distill.hooks import STOP_SIGNALS, MlflowArtifactHook
 
+pytestmark = pytest.mark.integration
+
 
 @pytest.fixture
 def project(tmp_path):

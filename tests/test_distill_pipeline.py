@@ -17,6 +17,8 @@ from tests.conftest import run_pipeline
 from text_distill.distill.soft_targets import SoftTargetMismatchError
 from text_distill.pipeline_registry import register_pipelines
 
+pytestmark = pytest.mark.integration
+
 MODELS = ("teacher", "student", "student_alone")
 
 
@@ -61,7 +63,7 @@ def test_mlflow_run_has_params_metrics_reports_and_models(distill_run):
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("text_distill")
     (run,) = client.search_runs([experiment.experiment_id])
-    assert run.data.params["student.kd_loss"] == "mse"
+    assert run.data.params["student.objective.kd_loss"] == "mse"
     for name in MODELS:
         assert f"{name}_accuracy" in run.data.metrics and f"{name}_texts_per_second" in run.data.metrics
     assert "student_accuracy_std" in run.data.metrics
@@ -119,7 +121,7 @@ def latest(project, path: str) -> dict:
 
 def test_temperature_sweep_logs_nested_runs_a_table_and_a_plot(distill_run):
     tiny = yaml.safe_load((distill_run / "conf" / "tiny" / "parameters.yml").read_text())
-    sweep = {"temperature_sweep": {"temperatures": [1, 4]}, "student": {"epochs": 1}}
+    sweep = {"temperature_sweep": {"temperatures": [1, 4]}, "student": {"optimiser": {"epochs": 1}}}
     (distill_run / "conf" / "tiny_sweep").mkdir(exist_ok=True)
     (distill_run / "conf" / "tiny_sweep" / "parameters.yml").write_text(
         yaml.safe_dump(merged(tiny, sweep), allow_unicode=True)
@@ -139,8 +141,8 @@ def test_temperature_sweep_logs_nested_runs_a_table_and_a_plot(distill_run):
     )
     assert sorted(run.info.run_name for run in children) == ["T=1", "T=4"]
     for child in children:
-        assert child.data.params["kd_loss"] == "kl"
-        assert float(child.data.params["temperature"]) == child.data.metrics["temperature"]
+        assert child.data.params["objective.kd_loss"] == "kl"
+        assert float(child.data.params["objective.temperature"]) == child.data.metrics["temperature"]
         assert 0.0 <= child.data.metrics["test_accuracy"] <= 1.0
         assert len(client.get_metric_history(child.info.run_id, "train_loss")) == 1  # one epoch
     table = sorted((distill_run / "data/08_reporting/temperature_sweep.csv").glob("*/*"))[-1].read_text()
@@ -175,7 +177,10 @@ def test_augmented_transfer_set_is_labelled_once_and_a_rerun_runs_no_teacher_pas
     """Augmentation and unlabelled texts through the real CLI; then the whole ``distill`` again with
     the same teacher and data: every logit comes from the store."""
     tiny = yaml.safe_load((distill_run / "conf" / "tiny" / "parameters.yml").read_text())
-    augment = {"augment": {"n_iter": 2, "unlabelled": {"max_rows": 50}}, "student": {"replica_seeds": []}}
+    augment = {
+        "augment": {"n_iter": 2, "unlabelled": {"max_rows": 50}},
+        "student": {"runtime": {"replica_seeds": []}},
+    }
     (distill_run / "conf" / "tiny_augmented").mkdir(exist_ok=True)
     (distill_run / "conf" / "tiny_augmented" / "parameters.yml").write_text(
         yaml.safe_dump(merged(tiny, augment), allow_unicode=True)

@@ -19,6 +19,8 @@ import requests
 
 from text_distill.distill.text import segment_words, segment_words_rjieba
 
+pytestmark = pytest.mark.integration
+
 MODEL_NAME = "text_distill_student"
 BIN = Path(sys.executable).parent
 

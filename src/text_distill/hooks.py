@@ -1,4 +1,4 @@
-"""Log saved datasets to the active MLflow run.
+"""Project hooks: the student recipe checked before a run starts; saved datasets logged to MLflow.
 
 kedro-mlflow's ``MlflowArtifactDataset`` cannot wrap a versioned dataset (it raises
 ``VersionAlreadyExistsError``) nor a model directory. Instead a catalog entry opts in with
@@ -23,10 +23,14 @@ from typing import Any
 import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, DataCatalog
+from kedro.pipeline import Pipeline
 from mlflow.entities import RunStatus
+
+from text_distill.distill.recipe import StudentRecipe
 
 logger = logging.getLogger(__name__)
 
+STUDENT_PARAMS = "params:student"
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 Handler = Callable[[int, FrameType | None], Any] | int | None
 
@@ -90,6 +94,16 @@ def restore_signal_handlers(replaced: dict[int, Handler]) -> None:
     if threading.current_thread() is threading.main_thread():
         for signum, previous in replaced.items():
             signal.signal(signum, previous)
+
+
+class RecipeCheckHook:
+    """Checks the whole student recipe before the first node of a run that trains students, so a
+    typo fails in seconds (one line), not after the teacher has fine-tuned."""
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
+        if STUDENT_PARAMS in pipeline.inputs():
+            StudentRecipe.from_params(catalog.load(STUDENT_PARAMS))
 
 
 class MlflowArtifactHook:

@@ -11,6 +11,7 @@ from text_distill.pipelines import (
     export,
     ingest,
     predict,
+    recipe_search,
     segment,
     soft_targets,
     student,
@@ -20,9 +21,9 @@ from text_distill.pipelines import (
 
 
 def register_pipelines() -> dict[str, Pipeline]:
-    """The stages, each runnable alone, ``distill`` = all of them chained; the temperature sweep (run
-    after ``distill``: it reads its cache and scores), ``compare`` (the last runs in MLflow) and
-    ``predict`` (batch predictions from the last student, the served model's pipeline)."""
+    """The stages, each runnable alone, ``distill`` = all of them chained; the temperature sweep and
+    the recipe search (run after ``distill``: they read its cache and scores), ``compare`` (the last
+    runs in MLflow) and ``predict`` (batch predictions from the last student, the served model's pipeline)."""
     stages = {
         "ingest": ingest.create_pipeline(),
         "segment": segment.create_pipeline(),
@@ -47,6 +48,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         "distill": distill,
         "__default__": distill,
         "temperature_sweep": temperature_sweep.create_pipeline(),
+        "recipe_search": recipe_search.create_pipeline(),
         "compare": compare.create_pipeline(),
         "predict": predict.create_pipeline(),
     }

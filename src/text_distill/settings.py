@@ -1,16 +1,16 @@
 """Project settings: config resolvers and hooks."""
 
-from kedro.config import OmegaConfigLoader
-
 from text_distill.assets import package_file
-from text_distill.hooks import MlflowArtifactHook
+from text_distill.config_loader import RecipeConfigLoader
+from text_distill.hooks import MlflowArtifactHook, RecipeCheckHook
 
-HOOKS = (MlflowArtifactHook(),)
+HOOKS = (RecipeCheckHook(), MlflowArtifactHook())
 
 # Telemetry would try the network on every command; this project runs offline.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry",)
 
-CONFIG_LOADER_CLASS = OmegaConfigLoader
+# parameters take the recipe file that `--params recipe=<name>` names (conf/base/recipes/)
+CONFIG_LOADER_CLASS = RecipeConfigLoader
 CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",

@@ -6,13 +6,14 @@ import logging
 import numpy as np
 import pytest
 import torch
+from tests.recipes import training_config
 from torch import nn
 
 from text_distill.distill import train as train_module
 from text_distill.distill.adversarial import adversarial_backward
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
-from text_distill.distill.train import TrainingConfig, train_student
+from text_distill.distill.train import train_student
 from text_distill.distill.vocab import PAD, UNK
 
 VOCABULARY = [PAD, UNK, "a", "b", "c", "d"]
@@ -27,7 +28,7 @@ def student() -> StudentClassifier:
 
 
 def fit(model: StudentClassifier, **options) -> list[dict]:
-    config = TrainingConfig(
+    config = training_config(
         **{"epochs": 2, "batch_size": 4, "learning_rate": 0.05, "progress": False, **options}
     )
     return train_student(model, TRAIN_IDS, TRAIN_LABELS, None, TRAIN_IDS[:4], TRAIN_LABELS[:4], config)
@@ -141,7 +142,7 @@ def other_embeddings() -> StudentClassifier:
 
 
 def distil(model: StudentClassifier, logits=LOGITS, labels=TRAIN_LABELS, **options) -> list[dict]:
-    config = TrainingConfig(
+    config = training_config(
         **{"epochs": 2, "batch_size": 4, "learning_rate": 0.05, "progress": False, "alpha": 0.5, **options}
     )
     return train_student(model, TRAIN_IDS, labels, logits, TRAIN_IDS[:4], TRAIN_LABELS[:4], config)

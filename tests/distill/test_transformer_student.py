@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from tests.conftest import tiny_encoder
+from tests.recipes import training_config
 from transformers.utils import is_torch_bf16_available_on_device
 
 from text_distill.distill.intermediate import IntermediateMatching, uniform_layer_map
@@ -16,7 +17,7 @@ from text_distill.distill.students.transformer import (
     pruned_vocabulary,
 )
 from text_distill.distill.teacher import TeacherClassifier
-from text_distill.distill.train import TrainingConfig, train_student
+from text_distill.distill.train import train_student
 from text_distill.distill.vocab import PAD, UNK
 
 TRAIN = ["中国队夺冠", "篮球比赛", "股市大涨", "银行利率", "足球联赛", "基金收益"]
@@ -108,7 +109,7 @@ def test_training_with_matching_logs_every_loss_part_and_pickles(teacher, bf16):
     matcher = IntermediateMatching(teacher.encoder, teacher_ids, 32, 1, None)
     ids = [student.ids(student.segmenter(text)) for text in TRAIN]
     logits = teacher.predict_logits(TRAIN)
-    config = TrainingConfig(epochs=2, batch_size=3, learning_rate=1e-3, progress=False, bf16=bf16)
+    config = training_config(epochs=2, batch_size=3, learning_rate=1e-3, progress=False, bf16=bf16)
     history = train_student(student, ids, LABELS, logits, ids, LABELS, config, matcher)
     assert {"train_hard", "train_kd", "train_hidden", "train_attention"} <= set(history[0])
     assert all(np.isfinite(value) for record in history for value in record.values())
@@ -122,7 +123,7 @@ def test_resuming_from_a_checkpoint_restores_the_learned_projection(teacher, tmp
         student, teacher_ids = cut(teacher, layers=1, hidden_size=16)
         matcher = IntermediateMatching(teacher.encoder, teacher_ids, 16, 1, None)
         ids = [student.ids(student.segmenter(text)) for text in TRAIN]
-        config = TrainingConfig(
+        config = training_config(
             epochs=epochs, batch_size=3, learning_rate=1e-2, progress=False, checkpoint=checkpoint
         )
         train_student(student, ids, LABELS, teacher.predict_logits(TRAIN), ids, LABELS, config, matcher)

@@ -5,22 +5,19 @@ import pytest
 from matplotlib.figure import Figure
 
 from text_distill.distill.baselines import BASELINES, fit_baseline
+from text_distill.distill.evaluation import SCALAR_SCORES as SCALARS
+from text_distill.distill.evaluation import against_best_baseline, serialised_size
 from text_distill.distill.soft_targets import soft_target_table
 from text_distill.distill.speed import interleaved_latency, interleaved_throughput, texts_per_second
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 from text_distill.distill.vocab import PAD, UNK
 from text_distill.pipelines.evaluate.nodes import (
-    SCALAR_SCORES as SCALARS,
-)
-from text_distill.pipelines.evaluate.nodes import (
-    against_best_baseline,
     plot_evaluation,
     profile_models,
     score_across_seeds,
     score_model,
     score_teacher,
-    serialised_size,
     summarise,
 )
 

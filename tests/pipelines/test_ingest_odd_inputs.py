@@ -196,6 +196,7 @@ def test_a_clean_corpus_passes_the_check_without_a_warning(caplog):
 def run_ingest(source: str, overrides: dict) -> tuple[DataCatalog, BaseException | None]:
     """The ingest pipeline as Kedro runs it, on in-memory datasets; the catalog and any error."""
     datasets = ["raw_corpus", "validated_examples", "quarantine", "row_accounting", "examples", "label_names"]
+    datasets += ["train_dev_examples", "test_examples"]
     catalog = DataCatalog(
         {
             "corpus_source": MemoryDataset(source),
@@ -237,7 +238,9 @@ def test_the_pipeline_splits_a_usable_corpus():
     source = "".join(f"{label}\t{label}新闻{i}\n" for label in ("体育", "财经") for i in range(40))
     catalog, error = run_ingest(source, {})
     assert error is None
-    assert catalog.load("examples")["split"].value_counts().to_dict() == {"train": 60, "test": 12, "dev": 8}
+    train_dev, test = catalog.load("train_dev_examples"), catalog.load("test_examples")
+    assert train_dev["split"].value_counts().to_dict() == {"train": 60, "dev": 8}
+    assert test["split"].value_counts().to_dict() == {"test": 12}
 
 
 # ---- item 10: a byte-order mark in every format -------------------------------------------------

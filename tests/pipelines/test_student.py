@@ -5,7 +5,9 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.metrics import f1_score
+from tests.recipes import DEFAULT_RECIPE
 
+from text_distill.distill.recipe import RecipeError, merge
 from text_distill.distill.soft_targets import SoftTargetMismatchError, soft_target_table
 from text_distill.distill.text import segment_chars, segment_words
 from text_distill.distill.vocab import UNK, build_vocabulary
@@ -14,35 +16,38 @@ from text_distill.pipelines.student.nodes import train_distilled_student, train_
 
 # the teacher (and the pretrained base, for the baseline) are read only by a transformer student:
 # None below
-PARAMS = {
-    "architecture": "bilstm",
-    "unit": "word",
-    "max_tokens": 16,
-    "bilstm": {"hidden_size": 16, "dropout": 0.0},
-    "textcnn": {"kernel_sizes": [1, 2], "filters": 8, "dropout": 0.0},
-    "ngram": {
-        "embedding_dim": 8,
-        "hidden_size": None,
-        "dropout": 0.0,
-        "char_ngrams": [1, 2],
-        "word_ngrams": [1, 1],
-        "min_freq": 1,
-        "max_size": None,
-        "max_features": 64,
-    },
-    "freeze_embeddings": False,
-    "epochs": 6,
-    "batch_size": 4,
-    "learning_rate": 0.01,
-    "weight_decay": 0.0,
-    "grad_clip": 5.0,
-    "alpha": 0.5,
-    "kd_loss": "kl",
-    "temperature": 2.0,
-    "seed": 0,
-    "threads": 1,
-    "progress": False,
-}
+PARAMS = DEFAULT_RECIPE.override(
+    {
+        "model": {
+            "architecture": "bilstm",
+            "unit": "word",
+            "max_tokens": 16,
+            "bilstm": {"hidden_size": 16, "dropout": 0.0},
+            "textcnn": {"kernel_sizes": [1, 2], "filters": 8, "dropout": 0.0},
+            "ngram": {
+                "embedding_dim": 8,
+                "char_ngrams": [1, 2],
+                "word_ngrams": [1, 1],
+                "min_freq": 1,
+                "max_features": 64,
+            },
+        },
+        "objective": {"alpha": 0.5, "kd_loss": "kl", "temperature": 2.0},
+        "optimiser": {
+            "epochs": 6,
+            "batch_size": 4,
+            "learning_rate": 0.01,
+            "weight_decay": 0.0,
+            "grad_clip": 5.0,
+        },
+        "runtime": {"seed": 0, "replica_seeds": [], "threads": 1, "progress": False},
+    }
+).as_params()
+
+
+def params_with(**groups: dict) -> dict:
+    """``PARAMS`` with some keys of its groups changed."""
+    return merge(PARAMS, groups)
 
 
 NO_TRANSFER = pd.DataFrame(columns=TRANSFER_TARGET_COLUMNS)
@@ -73,14 +78,20 @@ def inputs(examples_frame):
     "overrides",
     [
         {},
-        {"architecture": "textcnn", "unit": "char"},
-        {"architecture": "ngram"},
-        {"kd_loss": "mse", "temperature_schedule": "flsw", "kd_weight_schedule": "linear_decay"},
+        {"model": {"architecture": "textcnn", "unit": "char"}},
+        {"model": {"architecture": "ngram"}},
+        {
+            "objective": {
+                "kd_loss": "mse",
+                "temperature_schedule": "flsw",
+                "kd_weight_schedule": "linear_decay",
+            }
+        },
     ],
 )
 def test_distilled_student_trains_from_the_cache_and_reads_raw_text(inputs, overrides):
     segmented, examples, cache, vectors, labels = inputs
-    params = {**PARAMS, **overrides}
+    params = merge(PARAMS, overrides)
     transfer = pd.DataFrame(  # augmented rows: teacher logits, no hard label
         {
             "source": "augmented",
@@ -117,7 +128,7 @@ def test_student_refuses_a_cache_from_another_teacher(inputs):
 def test_student_alone_uses_hard_labels_only(inputs):
     segmented, examples, _, vectors, labels = inputs
     student, log, _ = train_student_alone(
-        segmented, examples, None, *vectors, labels, {**PARAMS, "unit": "char"}, {}
+        segmented, examples, None, *vectors, labels, params_with(model={"unit": "char"}), {}
     )
     assert all("train_kd" not in record for record in log["history"])
     assert student.unit == "char" and len(student.token_ids) == len(vectors[2])
@@ -125,17 +136,19 @@ def test_student_alone_uses_hard_labels_only(inputs):
 
 def test_unknown_architecture_or_unit_is_refused(inputs):
     segmented, examples, _, vectors, labels = inputs
-    with pytest.raises(ValueError, match="student.unit must be one of"):
-        train_student_alone(segmented, examples, None, *vectors, labels, {**PARAMS, "unit": "byte"}, {})
-    with pytest.raises(ValueError, match="student.architecture must be one of"):
+    with pytest.raises(RecipeError, match="student.model.unit must be one of"):
         train_student_alone(
-            segmented, examples, None, *vectors, labels, {**PARAMS, "architecture": "gru"}, {}
+            segmented, examples, None, *vectors, labels, params_with(model={"unit": "byte"}), {}
+        )
+    with pytest.raises(RecipeError, match="student.model.architecture must be one of"):
+        train_student_alone(
+            segmented, examples, None, *vectors, labels, params_with(model={"architecture": "gru"}), {}
         )
 
 
 def test_checkpoints_are_written_per_student_when_asked(inputs, tmp_path):
     segmented, examples, cache, vectors, labels = inputs
-    params = {**PARAMS, "checkpoint_dir": str(tmp_path / "checkpoints")}
+    params = params_with(runtime={"checkpoint_dir": str(tmp_path / "checkpoints")})
     train_distilled_student(
         segmented, examples, cache, NO_TRANSFER, {"fingerprint": "f" * 64}, None, *vectors, labels, params
     )
@@ -145,7 +158,7 @@ def test_checkpoints_are_written_per_student_when_asked(inputs, tmp_path):
 
 def test_replica_seeds_train_the_same_student_again_with_other_seeds(inputs):
     segmented, examples, cache, vectors, labels = inputs
-    params = {**PARAMS, "epochs": 1, "replica_seeds": [1, 2]}
+    params = params_with(optimiser={"epochs": 1}, runtime={"replica_seeds": [1, 2]})
     fingerprint = {"fingerprint": "f" * 64}
     student, log, replicas = train_distilled_student(
         segmented, examples, cache, NO_TRANSFER, fingerprint, None, *vectors, labels, params
@@ -162,14 +175,16 @@ def test_replica_seeds_train_the_same_student_again_with_other_seeds(inputs):
         None,
         *vectors,
         labels,
-        {**params, "seed": 1, "replica_seeds": []},
+        merge(params, {"runtime": {"seed": 1, "replica_seeds": []}}),
     )
     torch.testing.assert_close(again.model.classifier[-1].weight, weights[1])  # a replica is a seeded run
 
 
 def test_ngram_student_reads_word_and_character_ngrams_of_its_segmenter(inputs):
     segmented, examples, cache, vectors, labels = inputs
-    params = {**PARAMS, "architecture": "ngram", "unit": "word"}  # the ngram architecture ignores unit
+    params = params_with(
+        model={"architecture": "ngram", "unit": "word"}
+    )  # the ngram architecture ignores unit
     student, _, _ = train_distilled_student(
         segmented, examples, cache, NO_TRANSFER, {"fingerprint": "f" * 64}, None, *vectors, labels, params
     )

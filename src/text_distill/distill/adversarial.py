@@ -10,7 +10,11 @@ from collections.abc import Callable, Iterable
 import torch
 from torch import nn
 
-ADVERSARIAL = ("fgm", "pgd")
+# name -> (steps, step size, epsilon) -> (steps taken, size of each step): FGM is one step of epsilon
+ADVERSARIAL: dict[str, Callable[[int, float, float], tuple[int, float]]] = {
+    "fgm": lambda steps, step_size, epsilon: (1, epsilon),
+    "pgd": lambda steps, step_size, epsilon: (steps, step_size),
+}
 
 
 def adversarial_backward(
@@ -29,19 +33,19 @@ def adversarial_backward(
     ``epsilon`` ball; only the last step's gradients are added to the clean ones.
     """
     if method not in ADVERSARIAL:
-        raise ValueError(f"adversarial must be one of {ADVERSARIAL} or null, got {method!r}")
+        raise ValueError(f"adversarial must be one of {sorted(ADVERSARIAL)} or null, got {method!r}")
     weight = embedding.weight
     if weight.grad is None:
         return 0.0
     original = weight.data.clone()
     clean = {p: p.grad.clone() for p in parameters if p.grad is not None}
-    total_steps = 1 if method == "fgm" else steps
+    total_steps, size = ADVERSARIAL[method](steps, step_size, epsilon)
     loss_value = 0.0
     for step in range(total_steps):
         norm = torch.linalg.vector_norm(weight.grad)
         if norm == 0 or not torch.isfinite(norm):
             break
-        weight.data.add_(weight.grad * ((epsilon if method == "fgm" else step_size) / norm))
+        weight.data.add_(weight.grad * (size / norm))
         offset = weight.data - original
         offset_norm = torch.linalg.vector_norm(offset)
         if offset_norm > epsilon:  # project back onto the epsilon ball

@@ -19,6 +19,7 @@ from functools import lru_cache
 import jieba
 import jieba.posseg
 import numpy as np
+import pandas as pd
 
 from text_distill.distill.vocab import UNK
 
@@ -150,3 +151,16 @@ def augment_texts(
     for position, (text, seed) in enumerate(zip(texts, seeds, strict=True)):
         for copy in augment_text(text, vocabulary, config, int(seed)):
             yield position, copy
+
+
+def first_copies(transfer_rows: pd.DataFrame, copies: int | None) -> pd.DataFrame:
+    """The transfer rows with at most ``copies`` augmented copies per example (the first ones drawn,
+    in order; None: all); other rows (unlabelled texts) stay. How a search varies the augmentation
+    size from one cached transfer set."""
+    if copies is None:
+        return transfer_rows
+    augmented = transfer_rows["source"] == "augmented"
+    rank = transfer_rows[augmented].groupby("origin_id", sort=False).cumcount()
+    keep = ~augmented
+    keep.loc[rank.index] = rank.to_numpy() < int(copies)
+    return transfer_rows[keep].reset_index(drop=True)

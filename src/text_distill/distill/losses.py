@@ -6,13 +6,10 @@ schedules in ``schedules.py``). ``distillation_loss`` is the student stage's obj
 ``hard_weight = alpha`` and ``kd_weight = 1 - alpha``.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
-
-KD_LOSSES = ("mse", "mse_t", "kl", "soft_ce")
-
 
 NO_LABEL = -1  # the hard label of a transfer-set row the teacher labelled, but no person did
 
@@ -63,6 +60,15 @@ def soft_cross_entropy(
     return loss * _t_squared(temperature) if scale_t_squared else loss
 
 
+# name -> (student logits, teacher logits, T, scale by T^2) -> loss
+KD_LOSSES: dict[str, Callable[..., torch.Tensor]] = {
+    "mse": lambda student, teacher, temperature, scale: kd_mse(student, teacher),  # raw logits (Tang et al.)
+    "mse_t": lambda student, teacher, temperature, scale: kd_mse(student, teacher, temperature),
+    "kl": kd_kl,
+    "soft_ce": soft_cross_entropy,
+}
+
+
 def logit_kd_loss(
     kind: str,
     student_logits: torch.Tensor,
@@ -71,15 +77,9 @@ def logit_kd_loss(
     scale_t_squared: bool = True,
 ) -> torch.Tensor:
     """One of ``KD_LOSSES``: ``mse`` (raw logits), ``mse_t`` (logits / T), ``kl``, ``soft_ce``."""
-    if kind == "mse":
-        return kd_mse(student_logits, teacher_logits)
-    if kind == "mse_t":
-        return kd_mse(student_logits, teacher_logits, temperature)
-    if kind == "kl":
-        return kd_kl(student_logits, teacher_logits, temperature, scale_t_squared)
-    if kind == "soft_ce":
-        return soft_cross_entropy(student_logits, teacher_logits, temperature, scale_t_squared)
-    raise ValueError(f"kd_loss must be one of {KD_LOSSES}, got {kind!r}")
+    if kind not in KD_LOSSES:
+        raise ValueError(f"kd_loss must be one of {sorted(KD_LOSSES)}, got {kind!r}")
+    return KD_LOSSES[kind](student_logits, teacher_logits, temperature, scale_t_squared)
 
 
 def _masked_mean(values: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:

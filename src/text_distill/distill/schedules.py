@@ -8,23 +8,23 @@ is; both give a per-example temperature around the base one.
 """
 
 from collections.abc import Callable
+from typing import Any
 
 import torch
 
-WEIGHT_SCHEDULES = ("constant", "linear_decay", "linear_growth")
-TEMPERATURE_SCHEDULES = ("constant", "linear_decay", "flsw", "cwsm")
+# name -> (weight, training progress in [0, 1]) -> the weight at that point
+WEIGHT_SCHEDULES: dict[str, Callable[[float, float], float]] = {
+    "constant": lambda weight, progress: weight,
+    "linear_decay": lambda weight, progress: weight * (1.0 - progress),
+    "linear_growth": lambda weight, progress: weight * progress,
+}
 
 
 def scheduled_weight(weight: float, schedule: str, step: int, total_steps: int) -> float:
     """The loss weight at ``step`` (0-based) of ``total_steps``."""
-    progress = min(max(step / max(total_steps, 1), 0.0), 1.0)
-    if schedule == "constant":
-        return weight
-    if schedule == "linear_decay":
-        return weight * (1.0 - progress)
-    if schedule == "linear_growth":
-        return weight * progress
-    raise ValueError(f"weight schedule must be one of {WEIGHT_SCHEDULES}, got {schedule!r}")
+    if schedule not in WEIGHT_SCHEDULES:
+        raise ValueError(f"weight schedule must be one of {sorted(WEIGHT_SCHEDULES)}, got {schedule!r}")
+    return WEIGHT_SCHEDULES[schedule](weight, min(max(step / max(total_steps, 1), 0.0), 1.0))
 
 
 def flsw_temperature(
@@ -44,16 +44,25 @@ def cwsm_temperature(student_logits: torch.Tensor, base: float, beta: float) -> 
         return base + (w.mean() - w) * beta
 
 
+# name -> (base T, final T, beta, gamma) -> f(student logits, teacher logits, step, total steps) -> T
+TEMPERATURE_SCHEDULES: dict[str, Callable[..., Callable[[torch.Tensor, torch.Tensor, int, int], Any]]] = {
+    "constant": lambda base, final, beta, gamma: lambda s, t, step, total: base,
+    "linear_decay": lambda base, final, beta, gamma: (
+        lambda s, t, step, total: base + (final - base) * min(step / max(total, 1), 1.0)
+    ),
+    "flsw": lambda base, final, beta, gamma: (
+        lambda s, t, step, total: flsw_temperature(s, t, base, beta, gamma)
+    ),
+    "cwsm": lambda base, final, beta, gamma: lambda s, t, step, total: cwsm_temperature(s, base, beta),
+}
+
+
 def temperature_schedule(
     schedule: str, base: float, final: float = 1.0, beta: float = 1.0, gamma: float = 2.0
 ) -> Callable[[torch.Tensor, torch.Tensor, int, int], float | torch.Tensor]:
     """``f(student_logits, teacher_logits, step, total_steps) -> T`` (a float or one T per example)."""
-    if schedule == "constant":
-        return lambda s, t, step, total: base
-    if schedule == "linear_decay":
-        return lambda s, t, step, total: base + (final - base) * min(step / max(total, 1), 1.0)
-    if schedule == "flsw":
-        return lambda s, t, step, total: flsw_temperature(s, t, base, beta, gamma)
-    if schedule == "cwsm":
-        return lambda s, t, step, total: cwsm_temperature(s, base, beta)
-    raise ValueError(f"temperature schedule must be one of {TEMPERATURE_SCHEDULES}, got {schedule!r}")
+    if schedule not in TEMPERATURE_SCHEDULES:
+        raise ValueError(
+            f"temperature schedule must be one of {sorted(TEMPERATURE_SCHEDULES)}, got {schedule!r}"
+        )
+    return TEMPERATURE_SCHEDULES[schedule](base, final, beta, gamma)

@@ -106,15 +106,20 @@ def score_partition(
     several teachers, each member's ``(n, teachers, labels)``."""
     texts = list(texts)
     logits, member_logits = score(texts)
+    return store_rows([store_key(fingerprint, text) for text in texts], fingerprint, logits, member_logits)
+
+
+def store_rows(
+    keys: Sequence[str], fingerprint: str, logits: np.ndarray, member_logits: np.ndarray | None
+) -> pd.DataFrame:
+    """A store partition's rows: ``logits`` ``(n, labels)`` and, with several teachers, each
+    member's, ``(n, teachers, labels)`` or already flat ``(n, teachers * labels)``. Every scoring
+    engine writes through here, so their partitions have the same columns and types."""
     frame = pd.DataFrame(
-        {
-            "key": [store_key(fingerprint, text) for text in texts],
-            "teacher_fingerprint": fingerprint,
-            "logits": list(logits.astype(np.float32)),
-        }
+        {"key": list(keys), "teacher_fingerprint": fingerprint, "logits": list(logits.astype(np.float32))}
     )
     if member_logits is not None:
-        frame["member_logits"] = list(member_logits.reshape(len(texts), -1).astype(np.float32))
+        frame["member_logits"] = list(member_logits.reshape(len(keys), -1).astype(np.float32))
     return frame
 
 

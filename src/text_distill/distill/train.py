@@ -28,30 +28,33 @@ logger = logging.getLogger(__name__)
 
 @dataclass
 class TrainingConfig:
-    epochs: int = 4
-    batch_size: int = 64
-    learning_rate: float = 1e-3
-    weight_decay: float = 0.0
-    grad_clip: float = 5.0
-    alpha: float = 0.5  # hard-label weight; the KD weight is 1 - alpha
-    hard_weight_schedule: str = "constant"
-    kd_weight_schedule: str = "constant"
-    kd_loss: str = "mse"
-    temperature: float = 1.0
-    temperature_schedule: str = "constant"
-    final_temperature: float = 1.0  # linear_decay's last T
-    temperature_beta: float = 1.0  # flsw / cwsm spread
-    temperature_gamma: float = 2.0  # flsw exponent
-    accumulation_steps: int = 1  # batches per optimiser step
-    early_stopping_patience: int | None = None  # epochs without a better dev macro-F1 before stopping
-    adversarial: str | None = None  # fgm | pgd on the embedding table
-    adversarial_epsilon: float = 1.0
-    pgd_steps: int = 3
-    pgd_step_size: float = 0.3
+    """What the training loop needs of a recipe, built by ``StudentRecipe.training_config``: the
+    defaults live in ``conf/base/parameters_student.yml`` only."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    grad_clip: float
+    alpha: float  # hard-label weight; the KD weight is 1 - alpha
+    hard_weight_schedule: str
+    kd_weight_schedule: str
+    kd_loss: str
+    temperature: float
+    temperature_schedule: str
+    final_temperature: float  # linear_decay's last T
+    temperature_beta: float  # flsw / cwsm spread
+    temperature_gamma: float  # flsw exponent
+    accumulation_steps: int  # batches per optimiser step
+    early_stopping_patience: int | None  # epochs without a better dev macro-F1 before stopping
+    adversarial: str | None  # fgm | pgd on the embedding table
+    adversarial_epsilon: float
+    pgd_steps: int
+    pgd_step_size: float
+    bf16: bool  # bf16 autocast for the forward passes where the CPU supports it
+    seed: int
+    progress: bool
     checkpoint: str | None = None  # file saved after every epoch; resumed if made from the same inputs
-    bf16: bool = False  # bf16 autocast for the forward passes where the CPU supports it
-    seed: int = 42
-    progress: bool = True
 
 
 def _evaluate(

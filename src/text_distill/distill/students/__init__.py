@@ -10,7 +10,7 @@ from text_distill.distill.students.ngram import BagOfNgramsClassifier
 from text_distill.distill.students.textcnn import TextCNNClassifier
 
 ARCHITECTURES = {"bilstm": BiLSTMClassifier, "textcnn": TextCNNClassifier, "ngram": BagOfNgramsClassifier}
-# the transformer student is cut from the teacher instead: ``transformer.TransformerClassifier``
+TRANSFORMER = "transformer"  # cut from the teacher instead: ``transformer.TransformerClassifier``
 
 
 def build_student_model(
@@ -23,7 +23,7 @@ def build_student_model(
 ) -> nn.Module:
     """A randomly initialised student whose embedding table starts from ``embeddings``."""
     if architecture not in ARCHITECTURES:
-        choices = sorted([*ARCHITECTURES, "transformer"])
+        choices = sorted([*ARCHITECTURES, TRANSFORMER])
         raise ValueError(f"student.architecture must be one of {choices}, got {architecture!r}")
     return ARCHITECTURES[architecture](
         vocab_size=vocab_size,

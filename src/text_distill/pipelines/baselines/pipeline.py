@@ -14,7 +14,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 update_wrapper(partial(fit_reference_baseline, name), fit_reference_baseline),
-                ["examples", "word_segmenter", "label_names", "params:baselines"],
+                ["train_dev_examples", "word_segmenter", "label_names", "params:baselines"],
                 [f"baseline_{name}", f"baseline_{name}_log"],
                 name=f"fit_baseline_{name}",
             )

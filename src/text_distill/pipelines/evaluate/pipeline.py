@@ -13,7 +13,7 @@ from .nodes import (
     summarise,
 )
 
-AGAINST_TEACHER = ["examples", "soft_targets", "teacher_fingerprint", "label_names", "params:evaluate"]
+AGAINST_TEACHER = ["test_examples", "soft_targets", "teacher_fingerprint", "label_names", "params:evaluate"]
 BASELINE_MODELS = {f"baseline_{name}": f"baseline_{name}" for name in BASELINES}
 BASELINE_SCORES = {f"baseline_{name}": f"baseline_{name}_scores" for name in BASELINES}
 
@@ -23,7 +23,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         [
             Node(
                 score_teacher,
-                ["soft_targets", "examples", "teacher_fingerprint", "label_names", "params:evaluate"],
+                ["soft_targets", "test_examples", "teacher_fingerprint", "label_names", "params:evaluate"],
                 "teacher_scores",
                 name="score_teacher",
             ),
@@ -55,7 +55,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 profile_models,
                 {
-                    "examples": "examples",
+                    "examples": "test_examples",
                     "params": "params:evaluate",
                     "teacher": "teacher",
                     "student": "student",

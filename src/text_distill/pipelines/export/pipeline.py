@@ -16,7 +16,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 check_onnx_parity,
-                ["serving_student", "student_onnx", "student_onnx_int8", "examples", "params:export"],
+                ["serving_student", "student_onnx", "student_onnx_int8", "test_examples", "params:export"],
                 ["onnx_parity", "onnx_parity_metrics"],
                 name="check_onnx_parity",
             ),

@@ -388,3 +388,10 @@ def split_examples(examples: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.D
     splits = _label_splits({"train": train, "dev": dev, "test": test}, label_names)
     logger.info("Split sizes: %s", splits["split"].value_counts().to_dict())
     return splits[["example_id", "split", "text", "label", "label_id", "text_hash"]], label_names
+
+
+def hold_out_test(examples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The train and dev rows (what every model is fitted and selected on) and the test rows (read by
+    evaluation and export only), as separate datasets: the graph shows which nodes can see test."""
+    test = examples["split"] == "test"
+    return examples[~test].reset_index(drop=True), examples[test].reset_index(drop=True)

@@ -5,7 +5,7 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import check_corpus, parse_corpus, split_examples, validate_corpus
+from .nodes import check_corpus, hold_out_test, parse_corpus, split_examples, validate_corpus
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -30,5 +30,6 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["examples", "label_names"],
                 name="split_examples",
             ),
+            Node(hold_out_test, "examples", ["train_dev_examples", "test_examples"], name="hold_out_test"),
         ]
     )

@@ -9,6 +9,9 @@ The teacher scores in bf16 autocast where the device runs it in hardware (``soft
 a check that bf16 gives the float32 labels on the dev split; the precision is part of the teacher
 fingerprint, so a store folder never mixes bf16 and float32 logits.
 
+The misses are scored in this process (``soft_targets.engine: local``) or by a Ray Data actor pool
+(``ray``, ``distill/engines/ray_labelling.py``); both write the same partitions.
+
 ``soft_targets`` (labelled examples) and ``transfer_targets`` (augmented and unlabelled rows) are
 assembled from the store for the student.
 """
@@ -22,14 +25,8 @@ import pandas as pd
 import torch
 
 from text_distill.distill.baselines import CrossFittedBaseline
-from text_distill.distill.losses import combine_teacher_logits
-from text_distill.distill.soft_target_store import (
-    known_keys,
-    lazy_partitions,
-    lookup,
-    plan_fill,
-    store_key,
-)
+from text_distill.distill.engines.labelling import TeacherScoring, scoring_engine, teacher_scorer
+from text_distill.distill.soft_target_store import known_keys, lookup, plan_fill, store_key
 from text_distill.distill.soft_targets import (
     DATA_CHANGED_ADVICE,
     TEACHER_CHANGED_ADVICE,
@@ -47,26 +44,6 @@ from text_distill.distill.teacher_precision import (
 logger = logging.getLogger(__name__)
 
 TRANSFER_TARGET_COLUMNS = ["source", "origin_id", "teacher_text", "words", "logits", "teacher_fingerprint"]
-
-
-def teacher_scorer(
-    members: list[TeacherClassifier | CrossFittedBaseline],
-    weights: list[float] | None,
-    batch_size: int,
-    precision: str = "float32",
-) -> Callable[[list[str]], tuple[np.ndarray, np.ndarray | None]]:
-    """Texts -> the target logits (an ensemble's combination) and each member's, if several."""
-
-    def score(texts: list[str]) -> tuple[np.ndarray, np.ndarray | None]:
-        logits = [
-            member.predict_logits(texts, batch_size=batch_size, precision=precision) for member in members
-        ]
-        if len(members) == 1:
-            return logits[0], None
-        combined = combine_teacher_logits([torch.from_numpy(each) for each in logits], weights).numpy()
-        return combined, np.stack(logits, axis=1)
-
-    return score
 
 
 def scoring_precision(teacher_fingerprint: dict[str, Any], params: dict[str, Any], device: str) -> str:
@@ -95,14 +72,18 @@ def fill_soft_target_store(
     store_keys: dict[str, Callable[[], pd.DataFrame]],
     examples: pd.DataFrame,
     params: dict[str, Any],
+    ray_params: dict[str, Any] | None = None,
 ) -> tuple[dict[str, Callable[[], pd.DataFrame]], dict[str, Any], dict[str, dict[str, float]]]:
-    """New store partitions for the transfer-set texts the store lacks (scored as they are saved),
+    """New store partitions for the transfer-set texts the store lacks (scored as they are saved,
+    by the ``params.engine`` engine: ``local``, or ``ray`` on the Ray that ``ray_params`` names),
     the labelling report and its MLflow metrics. ``store_keys`` is the store read key column only.
 
     Before any miss is scored in bf16, the ``examples`` dev split is scored in float32 and bf16 and
     bf16 is refused below ``params.min_agreement`` label agreement; with no misses nothing is scored,
     not even that check."""
     torch.set_num_threads(int(params["threads"]))
+    engine_name = params.get("engine", "local")
+    engine = scoring_engine(engine_name)
     members = [teacher, *ensemble.values(), *([ngram_teacher] if ngram_teacher is not None else [])]
     if len(members) != len(teacher_fingerprint["members"]):
         raise SoftTargetMismatchError(
@@ -128,6 +109,7 @@ def fill_soft_target_store(
         "new_partitions": len(plan.misses),
         "precision": precision,
         "device": device,
+        "engine": engine_name,
     }
     logger.info(
         "Soft-target store: %d transfer rows, %d already stored, %d repeats; teacher forward passes: "
@@ -183,8 +165,10 @@ def fill_soft_target_store(
     }
     metrics["soft_targets_bf16"] = {"value": float(precision == "bf16"), "step": 0}
     metrics["soft_targets_cuda"] = {"value": float(device == "cuda"), "step": 0}
-    score = teacher_scorer(members, teacher_fingerprint["weights"], batch_size, precision)
-    return lazy_partitions(plan, "teacher_text", score), report, metrics
+    scoring = TeacherScoring(members, teacher_fingerprint["weights"], batch_size, precision)
+    partitions, engine_report = engine(plan, "teacher_text", scoring, params, ray_params or {})
+    report.update(engine_report)
+    return partitions, report, metrics
 
 
 def assemble_soft_targets(

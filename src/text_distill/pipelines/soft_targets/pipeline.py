@@ -19,6 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "soft_target_store_keys",
                     "examples",
                     "params:soft_targets",
+                    "params:ray",  # read only with soft_targets.engine: ray
                 ],
                 ["soft_target_store", "teacher_labelling", "teacher_labelling_metrics"],
                 name="fill_soft_target_store",

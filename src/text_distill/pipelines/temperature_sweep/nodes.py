@@ -1,5 +1,9 @@
 """Temperature sweep: the distilled student retrained at each temperature from the same cached logits,
-each a nested MLflow run, summarised as a table and a plot of test accuracy against T."""
+each a nested MLflow run, summarised as a table and a plot of test accuracy against T.
+
+``temperature_sweep.engine`` says where the trials run: ``local`` (one after another here) or ``ray``
+(one Ray Tune trial per temperature); the same trial function, so the same seed gives the same runs.
+"""
 
 import logging
 from typing import Any
@@ -8,21 +12,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from text_distill.distill.engines.sweeps import GRID_ENGINES, engine, flatten
+from text_distill.distill.engines.trials import ARCHITECTURE, TEMPERATURE, needed_teacher, student_trial
 from text_distill.distill.teacher import TeacherClassifier
-from text_distill.pipelines.evaluate.nodes import score_model
-from text_distill.pipelines.student.nodes import train_distilled_student
 
 logger = logging.getLogger(__name__)
-
-
-def _flat(params: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    flat = {}
-    for key, value in params.items():
-        if isinstance(value, dict):
-            flat.update(_flat(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
 
 
 def sweep_temperature(
@@ -41,49 +35,36 @@ def sweep_temperature(
     student_params: dict[str, Any],
     evaluate_params: dict[str, Any],
     params: dict[str, Any],
+    ray_params: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, Any]]:
     """One distilled student per temperature: ``student_params`` with ``params.overrides`` (a loss that
-    T enters) and ``temperature = T``. Selection on dev as always; test scores for the table only."""
-    runs = {}
-    for temperature in params["temperatures"]:
-        run_params = {**student_params, **params["overrides"], "temperature": float(temperature)}
-        logger.info("Temperature sweep: T = %s", temperature)
-        student, log, _ = train_distilled_student(
-            segmented,
-            examples,
-            soft_targets,
-            transfer_targets,
-            teacher_fingerprint,
-            teacher,
-            word_vocabulary,
-            word_embeddings,
-            char_vocabulary,
-            char_embeddings,
-            word_segmenter,
-            label_names,
-            run_params,
-        )
-        scores = score_model(
-            student, examples, soft_targets, teacher_fingerprint, label_names, evaluate_params
-        )
-        best = max(log["history"], key=lambda record: record["dev_macro_f1"])
-        runs[f"T={temperature:g}"] = {
-            "params": {
-                key: value
-                for key, value in _flat(run_params).items()
-                if key not in ("progress", "threads", "checkpoint_dir")
-            },
-            "metrics": {
-                "temperature": float(temperature),
-                "dev_macro_f1": best["dev_macro_f1"],
-                "test_accuracy": scores["accuracy"],
-                "test_macro_f1": scores["macro_f1"],
-                "test_fidelity": scores["fidelity"],
-                "test_ece": scores["ece"],
-                "best_epoch": float(log["best_epoch"]),
-            },
-            "history": log["history"],
-        }
+    T enters) and the temperature T, on ``params.engine``. Selection on dev as always; test scores
+    for the table only."""
+    overrides = flatten({"student": params.get("overrides") or {}})
+    configs = {
+        f"T={temperature:g}": {**overrides, TEMPERATURE: float(temperature)}
+        for temperature in params["temperatures"]
+    }
+    trial = student_trial(
+        segmented,
+        examples,
+        soft_targets,
+        transfer_targets,
+        teacher_fingerprint,
+        needed_teacher(teacher, student_params, [overrides.get(ARCHITECTURE)]),
+        word_vocabulary,
+        word_embeddings,
+        char_vocabulary,
+        char_embeddings,
+        word_segmenter,
+        label_names,
+        student_params,
+        evaluate_params,
+    )
+    run = engine(GRID_ENGINES, params.get("engine", "local"), "temperature_sweep.engine")
+    runs = run(trial, configs, params, ray_params or {})
+    for record in runs.values():  # the table's x axis, under a short name
+        record["metrics"]["temperature"] = record["metrics"].pop(TEMPERATURE)
     return runs
 
 

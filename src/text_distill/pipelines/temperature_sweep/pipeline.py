@@ -3,7 +3,7 @@ selection."""
 
 from kedro.pipeline import Node, Pipeline
 
-from text_distill.pipelines.student.pipeline import DISTILLED, SHARED, VECTORS
+from text_distill.pipelines.student.pipeline import DISTILLED, VECTORS
 
 from .nodes import sweep_temperature, tabulate_sweep
 
@@ -14,11 +14,13 @@ def create_pipeline(**kwargs) -> Pipeline:
             Node(
                 sweep_temperature,
                 [
-                    *SHARED,
+                    "segmented_examples",
+                    "examples",  # train and dev to train on, test for the table (never to select)
                     *DISTILLED,
                     *VECTORS,  # ends with params:student
                     "params:evaluate",
                     "params:temperature_sweep",
+                    "params:ray",
                 ],
                 "temperature_sweep_runs",
                 name="sweep_temperature",

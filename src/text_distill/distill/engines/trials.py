@@ -1,0 +1,105 @@
+"""One trial of a sweep or search: a configuration of dotted parameter paths
+(``student.objective.temperature``: 4.0) -> one distilled student trained with those values over the
+student parameters, selected on dev, scored on test for the table only, as a nested-run record. The
+same function runs in this process or in a Ray Tune trial, so the same seed gives the same record.
+"""
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from text_distill.distill.engines.sweeps import flatten, unflatten
+from text_distill.distill.evaluation import teacher_test_logits, test_scores
+from text_distill.distill.recipe import StudentRecipe, merge
+from text_distill.distill.soft_targets import check_soft_targets, check_transfer_targets
+from text_distill.distill.student_training import StudentData, Transfer, train_distilled
+from text_distill.distill.students import TRANSFORMER
+from text_distill.distill.teacher import TeacherClassifier
+
+PLUMBING = ("progress", "threads", "checkpoint_dir")  # how a run ran, not what it trained
+# one student per trial: no seed replicas, and no checkpoint file shared by concurrent trials
+ONE_STUDENT = {"runtime": {"replica_seeds": [], "checkpoint_dir": None}}
+STUDENT = "student."  # a trial's keys under it override the student parameters
+TEMPERATURE = "student.objective.temperature"  # where T lives in the parameters
+ARCHITECTURE = "student.model.architecture"
+
+
+def needed_teacher(
+    teacher: TeacherClassifier | None, student_params: dict[str, Any], architectures: list[Any]
+) -> TeacherClassifier | None:
+    """The teacher, only when a trial may train a transformer student (the one student that runs
+    it): on Ray the trials' inputs go through the object store, and a teacher is hundreds of MB."""
+    wanted = {student_params["model"]["architecture"], *architectures}
+    return teacher if TRANSFORMER in wanted else None
+
+
+def student_trial(
+    segmented: pd.DataFrame,
+    examples: pd.DataFrame,
+    soft_targets: pd.DataFrame,
+    transfer_targets: pd.DataFrame,
+    teacher_fingerprint: dict[str, Any],
+    teacher: TeacherClassifier,
+    word_vocabulary: list[str],
+    word_embeddings: np.ndarray,
+    char_vocabulary: list[str],
+    char_embeddings: np.ndarray,
+    word_segmenter: dict[str, str],
+    label_names: list[str],
+    student_params: dict[str, Any],
+    evaluate_params: dict[str, Any],
+    transfer: Callable[[pd.DataFrame, dict[str, Any]], pd.DataFrame] | None = None,
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A trial: a configuration of dotted parameter paths (``student.objective.temperature``: 4.0)
+    -> one distilled student trained with its ``student.*`` values over ``student_params`` and
+    scored, as a nested-run record (params; metrics: the configuration's numbers, best-epoch dev
+    macro-F1 and the test scores for the table; history). ``transfer`` picks the transfer rows a
+    trial uses from its configuration (default: all of them)."""
+
+    fingerprint = teacher_fingerprint["fingerprint"]
+    check_soft_targets(soft_targets, examples, fingerprint)  # once, for every trial
+    check_transfer_targets(transfer_targets, fingerprint)
+    vectors = (word_vocabulary, word_embeddings, char_vocabulary, char_embeddings)
+    data = StudentData.of(examples, segmented, vectors, word_segmenter, label_names)
+    test, teacher_logits = teacher_test_logits(soft_targets, examples, teacher_fingerprint)
+    bins = int(evaluate_params["calibration_bins"])
+
+    def trial(config: dict[str, Any]) -> dict[str, Any]:
+        changes = unflatten(
+            {key.removeprefix(STUDENT): value for key, value in config.items() if key.startswith(STUDENT)}
+        )
+        run_params = merge(merge(student_params, changes), ONE_STUDENT)
+        rows = transfer_targets if transfer is None else transfer(transfer_targets, config)
+        recipe = StudentRecipe.from_params(run_params)
+        student, log, _ = train_distilled(data, soft_targets, Transfer.of(rows), teacher, recipe)
+        logits = student.predict_logits(test["text"].tolist())
+        scores = test_scores(test["label_id"].to_numpy(), logits, label_names, teacher_logits, bins)
+        best = max(log["history"], key=lambda record: record["dev_macro_f1"])
+        searched = {
+            key: float(value)
+            for key, value in config.items()
+            if isinstance(value, int | float) and not isinstance(value, bool)
+        }
+        return {
+            "config": config,  # what the trial set, for a search's recipe file (not logged to MLflow)
+            "params": {
+                key: value
+                for key, value in flatten(run_params).items()
+                if key.rsplit(".", 1)[-1] not in PLUMBING
+            },
+            "metrics": {
+                **searched,
+                "dev_macro_f1": best["dev_macro_f1"],
+                "test_accuracy": scores["accuracy"],
+                "test_macro_f1": scores["macro_f1"],
+                "test_fidelity": scores["fidelity"],
+                "test_ece": scores["ece"],
+                "best_epoch": float(log["best_epoch"]),
+                "transfer_rows": float(log["transfer_rows"]),
+            },
+            "history": log["history"],
+        }
+
+    return trial

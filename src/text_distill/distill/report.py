@@ -1,0 +1,131 @@
+"""The markdown distillation report: the verdict against the best baseline, quality, speed and size,
+spread across seeds, teacher members, row accounting and per-class scores."""
+
+from typing import Any
+
+import pandas as pd
+
+from text_distill.distill.evaluation import STUDENTS
+
+
+def verdict_lines(verdict: dict[str, Any]) -> list[str]:
+    if not verdict:
+        return []
+    lines = [
+        "## Against the best baseline",
+        "",
+        f"The best reference baseline on the test split is `{verdict['baseline']}` (TF-IDF n-grams + "
+        f"linear SVM, fitted on train in this run, C chosen on dev): accuracy {verdict['accuracy']:.4f}. "
+        "Students are compared by their mean accuracy over seeds.",
+        "",
+        "| model | accuracy | vs best baseline (points) | beats it |",
+        "|---|---|---|---|",
+    ]
+    for name in ("teacher", *STUDENTS):
+        row = verdict[name]
+        lines.append(
+            f"| {name} | {row['accuracy']:.4f} | {row['margin_points']:+.2f} | "
+            f"{'**yes**' if row['beats'] else '**no**'} |"
+        )
+    return [*lines, ""]
+
+
+def render_report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
+    names = list(scores)
+    verdict = summary["against_best_baseline"]
+    lines = [
+        "# Distillation report",
+        "",
+        f"Teacher fingerprint: `{summary['teacher_fingerprint']}`",
+        f"Test rows: {scores['teacher']['test_rows']}. Model selection and early stopping used the dev "
+        "split only; the test split was used for nothing but this report.",
+        "",
+        *verdict_lines(verdict),
+        "## Quality",
+        "",
+        "Fidelity: share of test texts where the model predicts the teacher's class; KL: mean "
+        "KL(teacher || model) in nats; ECE: expected calibration error "
+        f"({summary['calibration_bins']} confidence bins).",
+        "",
+        "| model | accuracy | macro-F1 | fidelity | KL to teacher | ECE |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        row = summary[name]
+        lines.append(
+            f"| {name} | {row['accuracy']:.4f} | {row['macro_f1']:.4f} | {row['fidelity']:.4f} | "
+            f"{row['kl_to_teacher']:.4f} | {row['ece']:.4f} |"
+        )
+    lines += [
+        "",
+        "## Speed and size",
+        "",
+        f"One process, {summary['threads']} thread(s), models interleaved. End to end: raw text to "
+        "logits, normalisation, segmentation and tokenisation included; model-only: inputs prepared in "
+        f"advance. Throughput at batch {summary['batch_size']}, latency at batch 1.",
+        "",
+        "| model | params | size on disk (MB) | texts/s end to end | texts/s model-only | p50 ms | p95 ms "
+        "| speed-up vs teacher |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    teacher_speed = summary["teacher"]["texts_per_second"]
+    for name in names:
+        row = summary[name]
+        lines.append(
+            f"| {name} | {row['params']:,} | {row['size_bytes'] / 1e6:.1f} | {row['texts_per_second']:.1f} | "
+            f"{row['model_texts_per_second']:.1f} | {row['latency_p50_ms']:.2f} | "
+            f"{row['latency_p95_ms']:.2f} | {row['texts_per_second'] / teacher_speed:.1f}x |"
+        )
+    lines += [
+        "",
+        "## Across seeds",
+        "",
+        "Each student trained once per seed, same data and settings; mean ± sample standard deviation "
+        "of the test scores (the tables above show the kept model, the first seed).",
+        "",
+        "| model | seeds | accuracy | macro-F1 | fidelity | ECE |",
+        "|---|---|---|---|---|---|",
+    ]
+    for name, seeded in summary["across_seeds"].items():
+        cells = " | ".join(
+            f"{seeded[key]['mean']:.4f} ± {seeded[key]['std']:.4f}"
+            for key in ("accuracy", "macro_f1", "fidelity", "ece")
+        )
+        lines.append(f"| {name} | {', '.join(map(str, seeded['seeds']))} | {cells} |")
+    if "teacher_members" in summary:
+        lines += [
+            "",
+            f"The teacher row is the ensemble's combined logits (weights: "
+            f"{summary['teacher_ensemble_weights'] or 'mean'}); speed is the main teacher's alone. Members:",
+            "",
+            "| teacher | accuracy | macro-F1 |",
+            "|---|---|---|",
+            *(
+                f"| {name} | {member['accuracy']:.4f} | {member['macro_f1']:.4f} |"
+                for name, member in summary["teacher_members"].items()
+            ),
+        ]
+    rows = summary["rows"]
+    lines += [
+        "",
+        "## Rows",
+        "",
+        f"{rows['rows_in']} in = {rows['kept']} kept + {rows['quarantined']} quarantined + "
+        f"{rows['duplicates_collapsed']} duplicates collapsed; quarantined by reason: "
+        f"{rows['quarantined_by_reason'] or 'none'}.",
+    ]
+    labelling = summary["teacher_labelling"]
+    by_source = ", ".join(f"{count} {source}" for source, count in labelling["rows_by_source"].items())
+    lines += [
+        "",
+        f"Transfer set: {labelling['transfer_rows']} rows ({by_source}); the teacher scored "
+        f"{labelling['teacher_forward_texts']} texts in this run, {labelling['store_hits']} came from the "
+        f"soft-target store and {labelling['repeated_texts']} repeated a text already scored.",
+    ]
+    for name in names:
+        rows = {
+            key: value for key, value in scores[name]["per_class"].items() if key != "accuracy"
+        }  # a scalar
+        per_class = pd.DataFrame(rows).T
+        lines += ["", f"## Per class: {name}", "", per_class.round(4).to_markdown()]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,354 @@
+"""Students from a recipe: build the chosen architecture over its unit's vocabulary, train it on the
+train split (hard labels and, when distilling, the cached teacher logits plus the transfer rows),
+select on dev, and again at each replica seed. The test split is never read here.
+
+``recipe.model.architecture`` chooses the model: ``ngram`` (fastText's bag of word and character
+n-grams) reads n-gram features of the segmenter's words; ``bilstm`` and ``textcnn`` read
+``recipe.model.unit`` (word: the segmenter's words with word2vec vectors; char: characters);
+``transformer`` is cut from a teacher encoder's first layers, reads its pieces and, when distilling,
+also matches the teacher's hidden states and attention maps (an online teacher pass). Every student
+carries the word segmenter, so serving segments as training did.
+"""
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from transformers import PreTrainedModel, PreTrainedTokenizerBase
+
+from text_distill.distill.intermediate import IntermediateMatching
+from text_distill.distill.losses import NO_LABEL
+from text_distill.distill.recipe import ModelSpec, StudentRecipe, TransformerOptions
+from text_distill.distill.soft_targets import logits_for
+from text_distill.distill.student import StudentClassifier
+from text_distill.distill.students import TRANSFORMER, build_student_model
+from text_distill.distill.students.transformer import (
+    SubwordSegmenter,
+    TransformerClassifier,
+    pruned_vocabulary,
+)
+from text_distill.distill.teacher import TeacherClassifier
+from text_distill.distill.text import Segmenter
+from text_distill.distill.train import train_student
+from text_distill.distill.vocab import build_vocabulary, vector_matrix
+
+logger = logging.getLogger(__name__)
+
+Vectors = tuple[list[str], np.ndarray]  # a vocabulary and its rows of vectors
+
+
+@dataclass
+class StudentData:
+    """What every student reads: the labelled examples (train and dev used), their words, the
+    word and character vectors, the segmenter's name and the label names."""
+
+    examples: pd.DataFrame
+    segmented: pd.DataFrame
+    word_vectors: Vectors
+    char_vectors: Vectors
+    word_segmenter: str
+    label_names: list[str]
+
+    @classmethod
+    def of(
+        cls,
+        examples: pd.DataFrame,
+        segmented: pd.DataFrame,
+        vectors: tuple[list[str], np.ndarray, list[str], np.ndarray],
+        word_segmenter: dict[str, str],
+        label_names: list[str],
+    ) -> "StudentData":
+        """From the catalog's datasets: ``vectors`` is the word vocabulary and embeddings, then the
+        character ones; ``word_segmenter`` the segment stage's record."""
+        words, word_rows, chars, char_rows = vectors
+        return cls(
+            examples,
+            segmented,
+            (words, word_rows),
+            (chars, char_rows),
+            word_segmenter["segmenter"],
+            label_names,
+        )
+
+    def split(self, frame: pd.DataFrame, name: str) -> pd.DataFrame:
+        return frame[frame["split"] == name]
+
+
+@dataclass
+class Transfer:
+    """Rows the teacher labelled but no person did: what the student reads of each, their logits."""
+
+    words: list[list[str]]
+    texts: list[str]
+    logits: np.ndarray | None
+
+    @classmethod
+    def of(cls, transfer_targets: pd.DataFrame) -> "Transfer":
+        logits = np.stack(transfer_targets["logits"].to_numpy()) if len(transfer_targets) else None
+        return cls(list(transfer_targets["words"]), transfer_targets["teacher_text"].tolist(), logits)
+
+
+@dataclass
+class EncoderSource:
+    """What a transformer student is cut from: an encoder with its tokenizer and input settings, the
+    head to start from, and the teacher whose hidden states it matches (None: logits only)."""
+
+    encoder: PreTrainedModel
+    tokenizer: PreTrainedTokenizerBase
+    text_prefix: str
+    max_length: int
+    head: torch.nn.Linear | None = None
+    teacher: TeacherClassifier | None = None
+
+    @classmethod
+    def of_teacher(cls, teacher: TeacherClassifier) -> "EncoderSource":
+        return cls(
+            teacher.encoder, teacher.tokenizer, teacher.text_prefix, teacher.max_length, teacher.head, teacher
+        )
+
+
+def student_segmenter(model: ModelSpec, word_segmenter: str) -> Segmenter:
+    """How the student reads raw text: its unit (``ngram`` reads n-gram features of the words)
+    over the segment stage's word segmenter, so training and serving segment alike."""
+    ngram = model.ngram
+    unit = "ngram" if model.architecture == "ngram" else model.unit
+    return Segmenter(unit, word_segmenter, ngram.char_ngrams, ngram.word_ngrams)
+
+
+def _ngram_vocabulary(train_tokens: Iterable[list[str]], model: ModelSpec, seed: int) -> Vectors:
+    """The train split's n-gram features seen ``min_freq`` times, random initial rows."""
+    options = model.ngram
+    vocabulary = build_vocabulary(train_tokens, options.min_freq, options.max_size)
+    embeddings, _ = vector_matrix(vocabulary, {}, options.embedding_dim, seed)
+    logger.info("n-gram student: %d features (min_freq %s)", len(vocabulary) - 2, options.min_freq)
+    return vocabulary, embeddings
+
+
+# unit -> (train tokens, data, model spec, seed) -> the vocabulary and its initial rows
+UNIT_VOCABULARIES: dict[str, Callable[[Iterable[list[str]], StudentData, ModelSpec, int], Vectors]] = {
+    "word": lambda tokens, data, model, seed: data.word_vectors,
+    "char": lambda tokens, data, model, seed: data.char_vectors,
+    "ngram": lambda tokens, data, model, seed: _ngram_vocabulary(tokens, model, seed),
+}
+# architecture -> its options that shape the network (the rest of ``ngram`` shapes the features)
+MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
+    "bilstm": ("hidden_size", "dropout"),
+    "textcnn": ("kernel_sizes", "filters", "dropout"),
+    "ngram": ("hidden_size", "dropout"),
+}
+TOKENS_READ: dict[str, Callable[[ModelSpec], int]] = {  # tokens read per text
+    "bilstm": lambda model: model.max_tokens,
+    "textcnn": lambda model: model.max_tokens,
+    "ngram": lambda model: model.ngram.max_features,
+}
+
+
+@dataclass
+class Built:
+    """A new student, the token lists of train and dev, and the transfer rows' tokens and logits."""
+
+    student: StudentClassifier
+    train_tokens: list[list[str]]
+    dev_tokens: list[list[str]]
+    transfer: tuple[list[list[str]], np.ndarray | None]
+    matcher: IntermediateMatching | None = None
+
+
+def embedding_student(
+    data: StudentData,
+    recipe: StudentRecipe,
+    transfer: Transfer | None = None,
+    source: EncoderSource | None = None,
+) -> Built:
+    """A BiLSTM, TextCNN or bag of n-grams over its unit's tokens."""
+    model_spec = recipe.model
+    segmenter = student_segmenter(model_spec, data.word_segmenter)
+    tokens = data.examples[["example_id", "split"]].merge(
+        data.segmented[["example_id", "words"]], on="example_id", how="left", validate="one_to_one"
+    )
+    if tokens["words"].isna().any():
+        raise ValueError(
+            f"{int(tokens['words'].isna().sum())} examples have no segmentation: rerun "
+            "`kedro run --pipeline segment`"
+        )
+    tokens["tokens"] = tokens["words"].map(segmenter.from_words)
+    train, dev = (list(data.split(tokens, name)["tokens"]) for name in ("train", "dev"))
+    vocabulary, embeddings = UNIT_VOCABULARIES[segmenter.unit](train, data, model_spec, recipe.runtime.seed)
+    options = model_spec.options
+    model = build_student_model(
+        model_spec.architecture,
+        len(vocabulary),
+        len(data.label_names),
+        embeddings,
+        model_spec.freeze_embeddings,
+        {name: getattr(options, name) for name in MODEL_OPTIONS[model_spec.architecture]},
+    )
+    read = TOKENS_READ[model_spec.architecture](model_spec)
+    student = StudentClassifier(model, vocabulary, segmenter.unit, data.label_names, read, segmenter)
+    transfer_tokens = [] if transfer is None else [segmenter.from_words(words) for words in transfer.words]
+    return Built(student, train, dev, (transfer_tokens, None if transfer is None else transfer.logits))
+
+
+def transformer_student(
+    data: StudentData, recipe: StudentRecipe, transfer: Transfer | None, source: EncoderSource
+) -> Built:
+    """The first layers of the source encoder over the pieces the train split (and the transfer rows)
+    use, matching the source teacher's hidden states and attentions when the recipe asks."""
+    options = recipe.model.transformer
+    segmenter = SubwordSegmenter(source.tokenizer, source.text_prefix, source.max_length)
+    train, dev = (
+        segmenter.segment_many(data.split(data.examples, name)["text"].tolist()) for name in ("train", "dev")
+    )
+    extra = segmenter.segment_many([] if transfer is None else transfer.texts)
+    vocabulary, teacher_ids = pruned_vocabulary(source.tokenizer, [*train, *extra])
+    model = TransformerClassifier.from_teacher(
+        source.encoder,
+        teacher_ids,
+        len(data.label_names),
+        options.num_layers,
+        options.dropout,
+        options.hidden_size,
+        source.head,
+    )
+    logger.info(
+        "Transformer student: %d of the teacher's %d layers, %d of its %d pieces",
+        model.encoder.config.num_hidden_layers,
+        source.encoder.config.num_hidden_layers,
+        len(vocabulary),
+        len(source.tokenizer),
+    )
+    student = StudentClassifier(model, vocabulary, "subword", data.label_names, source.max_length, segmenter)
+    matcher = (
+        None
+        if source.teacher is None
+        else intermediate_matcher(source.teacher, student, teacher_ids, options)
+    )
+    return Built(student, train, dev, (extra, None if transfer is None else transfer.logits), matcher)
+
+
+def intermediate_matcher(
+    teacher: TeacherClassifier,
+    student: StudentClassifier,
+    teacher_ids: list[int],
+    options: TransformerOptions,
+) -> IntermediateMatching | None:
+    """Hidden-state and attention matching against an online teacher pass; None: logits only."""
+    if not (options.hidden_weight or options.attention_weight):
+        return None
+    return IntermediateMatching(
+        teacher.encoder,
+        teacher_ids,
+        student.model.encoder.config.hidden_size,
+        student.model.encoder.config.num_hidden_layers,
+        options.layer_map,
+        options.hidden_weight,
+        options.attention_weight,
+        options.hidden_loss,
+    )
+
+
+def fit(
+    name: str, built: Built, data: StudentData, soft_targets: pd.DataFrame | None, recipe: StudentRecipe
+) -> tuple[StudentClassifier, dict[str, Any]]:
+    """Train on the train split (hard labels and, with ``soft_targets``, the teacher's logits) plus
+    the transfer rows (teacher logits, no hard label); keep the epoch best on dev macro-F1."""
+    train, dev = data.split(data.examples, "train"), data.split(data.examples, "dev")
+    tokens, labels = list(built.train_tokens), train["label_id"].to_numpy()
+    teacher_logits = None if soft_targets is None else logits_for(soft_targets, train["example_id"])
+    extra_tokens, extra_logits = built.transfer
+    if soft_targets is not None and len(extra_tokens):
+        tokens = [*tokens, *extra_tokens]
+        labels = np.concatenate([labels, np.full(len(extra_tokens), NO_LABEL)])
+        teacher_logits = np.concatenate([teacher_logits, np.asarray(extra_logits, dtype=np.float32)])
+    checkpoint_dir = recipe.runtime.checkpoint_dir
+    config = recipe.training_config(
+        checkpoint=f"{checkpoint_dir}/{name}.pt" if checkpoint_dir else None,
+        hard_labels_only=soft_targets is None,
+    )
+    student = built.student
+    history = train_student(
+        student,
+        [student.ids(each) for each in tokens],
+        labels,
+        teacher_logits,
+        [student.ids(each) for each in built.dev_tokens],
+        dev["label_id"].to_numpy(),
+        config,
+        built.matcher,
+    )
+    best = max(history, key=lambda record: record["dev_macro_f1"])
+    log = {
+        "train_rows": len(train),
+        "transfer_rows": len(tokens) - len(train),
+        "dev_rows": len(dev),
+        "best_epoch": best["epoch"],
+        "history": history,
+    }
+    return student, log
+
+
+def replicated(
+    train: Callable[[StudentRecipe], tuple[StudentClassifier, dict[str, Any]]], recipe: StudentRecipe
+) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
+    """The model at the recipe's seed, its log, and the same model at each of its replica seeds (for
+    the mean and spread of test scores across seeds; none when the list is empty)."""
+
+    def seeded(run: StudentRecipe) -> tuple[StudentClassifier, dict[str, Any]]:
+        torch.set_num_threads(run.runtime.threads)
+        torch.manual_seed(run.runtime.seed)
+        return train(run)
+
+    student, log = seeded(recipe)
+    replicas = []
+    for seed in recipe.runtime.replica_seeds:
+        logger.info("Seed replica %s", seed)
+        runtime = replace(recipe.runtime, seed=seed, checkpoint_dir=None)
+        replicas.append(seeded(replace(recipe, runtime=runtime))[0])
+    log = {**log, "seed": recipe.runtime.seed, "replica_seeds": list(recipe.runtime.replica_seeds)}
+    return student, log, replicas
+
+
+# architecture -> (data, recipe, transfer rows or None, encoder source or None) -> a new student
+BUILDERS: dict[str, Callable[[StudentData, StudentRecipe, Transfer | None, EncoderSource | None], Built]] = {
+    "bilstm": embedding_student,
+    "textcnn": embedding_student,
+    "ngram": embedding_student,
+    TRANSFORMER: transformer_student,
+}
+
+
+def train_distilled(
+    data: StudentData,
+    soft_targets: pd.DataFrame,
+    transfer: Transfer,
+    teacher: TeacherClassifier,
+    recipe: StudentRecipe,
+) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
+    """``alpha * CE(hard) + (1 - alpha) * KD`` against the cached teacher logits over the train split
+    and the transfer rows (plus intermediate matching for a transformer student cut from
+    ``teacher``: its only use here), and again at each replica seed."""
+    source = None if teacher is None else EncoderSource.of_teacher(teacher)
+
+    def train(run: StudentRecipe) -> tuple[StudentClassifier, dict[str, Any]]:
+        built = BUILDERS[run.model.architecture](data, run, transfer, source)
+        return fit("student", built, data, soft_targets, run)
+
+    return replicated(train, recipe)
+
+
+def train_alone(
+    data: StudentData, source: EncoderSource | None, recipe: StudentRecipe
+) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
+    """The same student, same data and schedule, on hard labels alone: the baseline. A transformer
+    student is cut from ``source``, the pretrained encoder (never the fine-tuned teacher)."""
+
+    def train(run: StudentRecipe) -> tuple[StudentClassifier, dict[str, Any]]:
+        return fit(
+            "student_alone", BUILDERS[run.model.architecture](data, run, None, source), data, None, run
+        )
+
+    return replicated(train, recipe)

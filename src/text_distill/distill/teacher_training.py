@@ -1,0 +1,237 @@
+"""Teacher fine-tuning with transformers ``Trainer``, the same code wherever it runs.
+
+``run_trainer`` is the one place a ``Trainer`` is built and run; the engines in ``TEACHER_ENGINES``
+only decide where: ``local`` (this process, ``teacher.device``) or ``ray`` (``TorchTrainer`` workers,
+``distill/engines/ray_training.py``). Options are the ``teacher.*`` parameters as a plain dict.
+"""
+
+import logging
+import shutil
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from accelerate.utils import extract_model_from_parallel
+from sklearn.metrics import accuracy_score, f1_score
+from transformers import DataCollatorWithPadding, EvalPrediction, Trainer, TrainingArguments
+
+from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
+from text_distill.distill.teacher_precision import resolve_device, resolve_precision
+
+logger = logging.getLogger(__name__)
+
+
+class EncodedRows(torch.utils.data.Dataset):
+    """Rows (``text``, ``label_id``) tokenised as ``teacher`` reads them, for ``Trainer``."""
+
+    def __init__(self, teacher: TeacherClassifier, rows: pd.DataFrame) -> None:
+        self.features = teacher.tokenize(rows["text"].tolist())
+        self.labels = rows["label_id"].tolist()
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def __getitem__(self, i: int) -> dict[str, Any]:
+        return {**{key: values[i] for key, values in self.features.items()}, "labels": self.labels[i]}
+
+
+def dev_metrics(prediction: EvalPrediction) -> dict[str, float]:
+    """Accuracy and macro-F1 of ``Trainer``'s evaluation predictions (macro-F1 selects the epoch)."""
+    logits = (
+        prediction.predictions[0] if isinstance(prediction.predictions, tuple) else prediction.predictions
+    )
+    predicted = np.asarray(logits).argmax(axis=-1)
+    return {
+        "accuracy": float(accuracy_score(prediction.label_ids, predicted)),
+        "macro_f1": float(f1_score(prediction.label_ids, predicted, average="macro")),
+    }
+
+
+@dataclass
+class TrainerOutcome:
+    """What a ``Trainer`` run leaves besides the model: its log history and the kept epoch's dev entry."""
+
+    history: list[dict[str, Any]]
+    best: dict[str, Any]
+
+
+def build_teacher(
+    base: PretrainedEncoder, label_names: list[str], params: dict[str, Any]
+) -> TeacherClassifier:
+    """Encoder + mean-pool head, the head initialised under ``params.seed``."""
+    torch.manual_seed(int(params["seed"]))
+    teacher = TeacherClassifier(
+        base, label_names, params["max_length"], params["text_prefix"], params["dropout"]
+    )
+    if params["freeze_word_embeddings"]:
+        # Most of e5-small's parameters are its 250k-piece word table: freezing it keeps the
+        # multilingual vocabulary intact and halves the optimiser's work.
+        teacher.encoder.get_input_embeddings().weight.requires_grad_(False)
+    return teacher
+
+
+def training_splits(examples: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Train rows (``params.train_rows`` of them, sampled under the seed, when set) and dev rows.
+    The test split is never returned."""
+    train = examples[examples["split"] == "train"]
+    if params.get("train_rows") and params["train_rows"] < len(train):
+        train = train.sample(n=int(params["train_rows"]), random_state=int(params["seed"]))
+    return train, examples[examples["split"] == "dev"]
+
+
+def training_arguments(
+    params: dict[str, Any], output_dir: str, device: str, bf16: bool, per_device_batch: int
+) -> TrainingArguments:
+    """``TrainingArguments`` from ``teacher.*``: one evaluation and checkpoint per epoch, the best on
+    dev macro-F1 reloaded at the end."""
+    return TrainingArguments(
+        output_dir=output_dir,
+        num_train_epochs=float(params["epochs"]),
+        per_device_train_batch_size=int(per_device_batch),
+        per_device_eval_batch_size=int(params["eval_batch_size"]),
+        learning_rate=float(params["learning_rate"]),
+        weight_decay=float(params["weight_decay"]),
+        warmup_steps=float(params["warmup_ratio"]),
+        lr_scheduler_type="linear",
+        eval_strategy="epoch",
+        save_strategy="epoch",
+        save_total_limit=1,
+        save_only_model=True,
+        # every node writes its own copy of a checkpoint, so every worker of a multi-node run can
+        # reload the best one (one process: no difference)
+        save_on_each_node=True,
+        load_best_model_at_end=True,
+        metric_for_best_model="macro_f1",
+        logging_steps=int(params["logging_steps"]),
+        report_to="none",  # tracking goes through kedro-mlflow, not Trainer callbacks
+        use_cpu=device == "cpu",  # otherwise Trainer places the model on the GPU
+        bf16=bf16,  # autocast: weights and the saved model stay float32
+        seed=int(params["seed"]),
+        dataloader_num_workers=0,
+        ddp_find_unused_parameters=False,  # the frozen word table is no parameter DDP syncs
+        disable_tqdm=not params.get("progress", True),
+    )
+
+
+def run_trainer(
+    teacher: TeacherClassifier,
+    train: pd.DataFrame,
+    dev: pd.DataFrame,
+    arguments: TrainingArguments,
+) -> TrainerOutcome:
+    """Fine-tune ``teacher`` in place on ``train`` with ``Trainer`` and keep the epoch best on ``dev``.
+    In a torch.distributed process group (a Ray Train worker) ``Trainer`` runs DDP over it."""
+    trainer = Trainer(
+        model=teacher,
+        args=arguments,
+        train_dataset=EncodedRows(teacher, train),
+        eval_dataset=EncodedRows(teacher, dev),
+        data_collator=DataCollatorWithPadding(teacher.tokenizer),
+        compute_metrics=dev_metrics,
+    )
+    trainer.train()
+    history = trainer.state.log_history
+    # the dev scores of the checkpoint Trainer kept (load_best_model_at_end): no second dev pass
+    best = next(e for e in history if "eval_macro_f1" in e and e["step"] == trainer.state.best_global_step)
+    return TrainerOutcome(history, best)
+
+
+def unwrapped(teacher: torch.nn.Module) -> TeacherClassifier:
+    """The plain float32 module on the CPU: Trainer's bf16 leaves autocast wrapped around forward
+    (float32 scoring must be float32), and downstream nodes expect a CPU model."""
+    return extract_model_from_parallel(teacher, keep_fp32_wrapper=False).to("cpu").eval()
+
+
+def bf16_on(device: str, params: dict[str, Any]) -> bool:
+    """Whether ``teacher.bf16`` means bf16 autocast on ``device``."""
+    return resolve_precision(params["bf16"], device, "teacher.bf16") == "bf16"
+
+
+def fine_tune_local(
+    teacher: TeacherClassifier,
+    train: pd.DataFrame,
+    dev: pd.DataFrame,
+    params: dict[str, Any],
+    ray_params: dict[str, Any] | None = None,
+) -> tuple[TeacherClassifier, TrainerOutcome, str]:
+    """``run_trainer`` in this process on ``teacher.device``; the trained teacher, outcome, device."""
+    torch.set_num_threads(int(params["threads"]))
+    device = resolve_device(params.get("device", "auto"), "teacher.device")
+    bf16 = bf16_on(device, params)
+    logger.info(
+        "Fine-tuning the teacher on %d train rows (%s, %s), selecting on %d dev rows",
+        len(train),
+        "bf16 mixed precision" if bf16 else "float32",
+        device,
+        len(dev),
+    )
+    with tempfile.TemporaryDirectory(prefix="teacher-trainer-") as workdir:
+        outcome = run_trainer(
+            teacher, train, dev, training_arguments(params, workdir, device, bf16, params["batch_size"])
+        )
+    return unwrapped(teacher), outcome, device
+
+
+def fine_tune_ray(
+    teacher: TeacherClassifier,
+    train: pd.DataFrame,
+    dev: pd.DataFrame,
+    params: dict[str, Any],
+    ray_params: dict[str, Any] | None = None,
+) -> tuple[TeacherClassifier, TrainerOutcome, str]:
+    """``run_trainer`` on ``teacher.ray_workers`` Ray Train workers (imported here: the local engine
+    never imports Ray)."""
+    from text_distill.distill.engines.ray_training import fine_tune_on_ray
+
+    return fine_tune_on_ray(teacher, train, dev, params, ray_params or {})
+
+
+# teacher.engine -> (teacher, train, dev, teacher params, ray params) -> (teacher, outcome, device)
+TEACHER_ENGINES: dict[
+    str,
+    Callable[
+        [TeacherClassifier, pd.DataFrame, pd.DataFrame, dict[str, Any], dict[str, Any] | None],
+        tuple[TeacherClassifier, TrainerOutcome, str],
+    ],
+] = {"local": fine_tune_local, "ray": fine_tune_ray}
+
+
+def fine_tune(
+    base: PretrainedEncoder,
+    examples: pd.DataFrame,
+    label_names: list[str],
+    params: dict[str, Any],
+    ray_params: dict[str, Any] | None = None,
+) -> tuple[TeacherClassifier, dict[str, Any]]:
+    """Fine-tune encoder + mean-pool head on ``train`` on ``teacher.engine`` and keep the epoch best
+    on ``dev`` macro-F1; the teacher and its training log. The test split is never seen here."""
+    engine = params.get("engine", "local")
+    if engine not in TEACHER_ENGINES:
+        raise ValueError(f"teacher.engine must be one of {sorted(TEACHER_ENGINES)}, got {engine!r}")
+    teacher = build_teacher(base, label_names, params)
+    train, dev = training_splits(examples, params)
+    teacher, outcome, device = TEACHER_ENGINES[engine](teacher, train, dev, params, ray_params)
+    log = {
+        "engine": engine,
+        "device": device,
+        "train_rows": len(train),
+        "dev_rows": len(dev),
+        "best_epoch": outcome.best["epoch"],
+        "dev_accuracy": outcome.best["eval_accuracy"],
+        "dev_macro_f1": outcome.best["eval_macro_f1"],
+        "history": outcome.history,
+    }
+    logger.info(
+        "Teacher selected on dev: accuracy %.4f, macro-F1 %.4f", log["dev_accuracy"], log["dev_macro_f1"]
+    )
+    return teacher, log
+
+
+def remove_tree(path: str | Path) -> None:
+    """Remove a scratch directory, already gone or not."""
+    shutil.rmtree(path, ignore_errors=True)

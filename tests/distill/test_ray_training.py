@@ -1,0 +1,148 @@
+"""Teacher fine-tuning on Ray Train and sweeps on Ray Tune, in a local Ray (2 CPUs) started once for
+the module: each gives what the local engine gives."""
+
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from tests.conftest import tiny_encoder
+from tests.sweep_inputs import EVALUATE, STUDENT, student_inputs
+
+from text_distill.distill.engines.ray_runtime import connect
+from text_distill.distill.teacher_training import TEACHER_ENGINES, fine_tune
+from text_distill.pipelines.recipe_search.nodes import search_recipe
+from text_distill.pipelines.temperature_sweep.nodes import sweep_temperature
+
+pytestmark = pytest.mark.integration  # Ray Train and Tune on a local Ray
+
+RAY = {"address": None, "num_cpus": 2}
+LABELS = ["sports", "finance"]
+TEACHER = {
+    "base_model": None,
+    "text_prefix": "",
+    "max_length": 16,
+    "train_rows": None,
+    "epochs": 2,
+    "batch_size": 6,  # the whole train split: one full-batch step per epoch
+    "eval_batch_size": 8,
+    "learning_rate": 1e-3,
+    "weight_decay": 0.01,
+    "warmup_ratio": 0.0,
+    "dropout": 0.0,
+    "freeze_word_embeddings": True,
+    "bf16": False,
+    "logging_steps": 1,
+    "seed": 0,
+    "threads": 1,
+    "device": "cpu",
+    "progress": False,
+}
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    import ray
+
+    connect(RAY)
+    yield
+    ray.shutdown()
+
+
+@pytest.fixture(scope="module")
+def teacher_examples() -> pd.DataFrame:
+    texts = {
+        "sports": ["中国队夺冠", "篮球比赛", "足球联赛", "游泳比赛"],
+        "finance": ["股市大涨", "银行利率", "基金收益", "央行报告"],
+    }
+    rows = [
+        (label_id * 10 + n, "train" if n < 3 else "dev", text, label, label_id)
+        for label_id, (label, items) in enumerate(texts.items())
+        for n, text in enumerate(items)
+    ]
+    return pd.DataFrame(rows, columns=["example_id", "split", "text", "label", "label_id"])
+
+
+def test_ray_train_on_two_workers_matches_one_process_on_the_full_batch(local_ray, teacher_examples):
+    base = tiny_encoder(teacher_examples["text"].tolist())
+    for module in base.encoder.modules():  # dropout off: both runs must see the same forward pass
+        if isinstance(module, torch.nn.Dropout):
+            module.p = 0.0
+    local, local_log = fine_tune(copy.deepcopy(base), teacher_examples, LABELS, TEACHER)
+    # 2 workers x 3 rows: DDP's mean of the two half-batch gradients is the full-batch gradient
+    remote, ray_log = fine_tune(
+        copy.deepcopy(base),
+        teacher_examples,
+        LABELS,
+        {**TEACHER, "engine": "ray", "ray_workers": 2, "ray_use_gpu": False},
+        RAY,
+    )
+    local_state, ray_state = local.state_dict(), remote.state_dict()
+    assert local_state.keys() == ray_state.keys()
+    for name, weights in local_state.items():
+        torch.testing.assert_close(ray_state[name], weights, atol=1e-5, rtol=0, msg=name)
+    assert not torch.equal(local_state["head.weight"], base_head(base)), "training moved nothing"
+    assert (ray_log["engine"], ray_log["device"], local_log["engine"]) == ("ray", "cpu", "local")
+    for key in ("train_rows", "dev_rows", "best_epoch", "dev_accuracy", "dev_macro_f1"):
+        assert ray_log[key] == local_log[key], key
+    losses = [[e["loss"] for e in log["history"] if "loss" in e] for log in (local_log, ray_log)]
+    np.testing.assert_allclose(losses[1], losses[0], atol=1e-5)
+    texts = teacher_examples["text"].tolist()
+    np.testing.assert_allclose(remote.predict_logits(texts), local.predict_logits(texts), atol=1e-5)
+    assert not remote.training and next(remote.parameters()).device.type == "cpu"
+
+
+def base_head(base) -> torch.Tensor:
+    """The head ``fine_tune`` initialises (seeded), before any step."""
+    from text_distill.distill.teacher_training import build_teacher
+
+    return build_teacher(copy.deepcopy(base), LABELS, TEACHER).head.weight
+
+
+def test_teacher_engine_is_chosen_by_name_and_ray_needs_an_even_batch_split(teacher_examples):
+    assert set(TEACHER_ENGINES) == {"local", "ray"}
+    base = tiny_encoder(teacher_examples["text"].tolist())
+    with pytest.raises(ValueError, match="teacher.engine must be one of"):
+        fine_tune(base, teacher_examples, LABELS, {**TEACHER, "engine": "spark"})
+    with pytest.raises(ValueError, match="must split evenly over teacher.ray_workers"):
+        fine_tune(base, teacher_examples, LABELS, {**TEACHER, "engine": "ray", "ray_workers": 4}, RAY)
+
+
+@pytest.fixture(scope="module")
+def inputs():
+    return student_inputs()
+
+
+def test_each_tune_trial_equals_the_sequential_run_with_the_same_seed(local_ray, inputs):
+    sweep = {
+        "temperatures": [1, 4],
+        "overrides": {"objective": {"kd_loss": "kl", "alpha": 0.3}},
+        "trial_cpus": 1,
+    }
+    local = sweep_temperature(*inputs, STUDENT, EVALUATE, {**sweep, "engine": "local"})
+    tuned = sweep_temperature(*inputs, STUDENT, EVALUATE, {**sweep, "engine": "ray"}, RAY)
+    assert list(tuned) == list(local) == ["T=1", "T=4"]
+    for name in local:
+        assert tuned[name] == local[name], name  # params, metrics and every epoch's history
+    assert local["T=1"]["history"] != local["T=4"]["history"]  # T reached the loss
+
+
+def test_the_search_through_tune_draws_what_optuna_alone_draws(local_ray, inputs):
+    search = {
+        "trials": 3,
+        "seed": 3,
+        "sampler": "tpe",
+        "space": {
+            "student": {"objective": {"temperature": {"low": 1.0, "high": 8.0, "log": True}}},
+            "augment": {"n_iter": {"low": 0, "high": 2}},
+        },
+        "fixed": {"student": {"objective": {"kd_loss": "kl"}}},
+        "trial_cpus": 1,
+        "max_concurrent_trials": 1,  # one at a time: the sampler sees every result before drawing
+    }
+    local = search_recipe(*inputs, STUDENT, EVALUATE, {**search, "engine": "local"})
+    tuned = search_recipe(*inputs, STUDENT, EVALUATE, {**search, "engine": "ray"}, RAY)
+    assert list(tuned) == list(local) == ["trial_000", "trial_001", "trial_002"]
+    for name in local:
+        assert tuned[name] == local[name], name

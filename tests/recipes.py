@@ -1,0 +1,15 @@
+"""The project's default student recipe for library tests: defaults live in the parameters file only."""
+
+from dataclasses import replace
+from typing import Any
+
+from tests.conftest import PROJECT_ROOT
+from text_distill.distill.recipe import StudentRecipe
+from text_distill.distill.train import TrainingConfig
+
+DEFAULT_RECIPE = StudentRecipe.from_yaml(PROJECT_ROOT / "conf" / "base" / "parameters_student.yml")
+
+
+def training_config(**changes: Any) -> TrainingConfig:
+    """The default recipe's trainer settings with ``changes``, quiet."""
+    return replace(DEFAULT_RECIPE.training_config(), **{"progress": False, **changes})

@@ -1,0 +1,83 @@
+"""Tiny inputs for the sweep and search nodes (the student stage's inputs, from the cache only): a
+labelled table, its segmentation, word and character vectors, teacher logits for every example,
+and a transfer set with two augmented copies of each train example."""
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from tests.recipes import DEFAULT_RECIPE
+from text_distill.distill.soft_targets import soft_target_table
+from text_distill.distill.text import segment_chars, segment_words, text_hash
+from text_distill.distill.vocab import UNK, build_vocabulary
+from text_distill.pipelines.soft_targets.nodes import TRANSFER_TARGET_COLUMNS
+
+FINGERPRINT = "f" * 64
+LABELS = ["sports", "finance"]
+TEXTS = {
+    "sports": ["中国队夺得冠军", "篮球比赛今晚开始", "足球联赛第十轮", "游泳世锦赛落幕", "排球队获胜"],
+    "finance": ["股市今日大涨", "银行利率下调", "基金收益创新高", "央行发布报告", "债券价格回落"],
+}
+STUDENT = DEFAULT_RECIPE.override(
+    {
+        "model": {"ngram": {"embedding_dim": 8, "char_ngrams": [1, 2], "word_ngrams": [1, 1], "min_freq": 1}},
+        "optimiser": {"epochs": 3, "batch_size": 4},
+        "runtime": {"seed": 0, "replica_seeds": [], "threads": 1, "progress": False},
+    }
+).as_params()
+EVALUATE = {"calibration_bins": 5}
+
+
+def student_inputs() -> list[Any]:
+    """The twelve data inputs of ``sweep_temperature`` / ``search_recipe``, in order."""
+    rows = []
+    for label_id, (label, items) in enumerate(TEXTS.items()):
+        for n, text in enumerate(items):
+            split = "train" if n < 3 else ("dev" if n == 3 else "test")
+            rows.append((label_id * 10 + n, split, text, label, label_id))
+    examples = pd.DataFrame(rows, columns=["example_id", "split", "text", "label", "label_id"])
+    examples["text_hash"] = examples["text"].map(text_hash)
+    segmented = pd.DataFrame(
+        {
+            "example_id": examples["example_id"],
+            "split": examples["split"],
+            "words": examples["text"].map(segment_words),
+            "chars": examples["text"].map(segment_chars),
+        }
+    )
+    rng = np.random.default_rng(0)
+    vectors = []
+    for column in ("words", "chars"):
+        vocabulary = build_vocabulary(segmented.loc[segmented["split"] == "train", column], min_freq=1)
+        vectors += [vocabulary, rng.normal(size=(len(vocabulary), 8)).astype(np.float32)]
+    logits = np.eye(2, dtype=np.float32)[examples["label_id"]] * 3 + rng.normal(size=(len(examples), 2))
+    soft_targets = soft_target_table(examples, logits.astype(np.float32), FINGERPRINT)
+    train = examples[examples["split"] == "train"]
+    copies = [
+        (origin, f"{UNK}{text[copy:]}", [UNK, *segment_words(text[copy:])], label_id)
+        for origin, text, label_id in zip(train["example_id"], train["text"], train["label_id"], strict=True)
+        for copy in (1, 2)
+    ]
+    transfer = pd.DataFrame(
+        {
+            "source": "augmented",
+            "origin_id": pd.array([origin for origin, *_ in copies], dtype="int64"),
+            "teacher_text": [text for _, text, _, _ in copies],
+            "words": [words for _, _, words, _ in copies],
+            "logits": [np.eye(2, dtype=np.float32)[label_id] * 2 for *_, label_id in copies],
+            "teacher_fingerprint": FINGERPRINT,
+        }
+    )[TRANSFER_TARGET_COLUMNS]
+    fingerprint = {"fingerprint": FINGERPRINT}
+    return [
+        segmented,
+        examples,
+        soft_targets,
+        transfer,
+        fingerprint,
+        None,  # the teacher: read by a transformer student only
+        *vectors,
+        {"segmenter": "jieba"},
+        LABELS,
+    ]

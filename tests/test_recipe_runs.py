@@ -1,0 +1,122 @@
+"""Every recipe file of conf/base/recipes/ runs end to end with `--params recipe=<name>` over a scale
+environment: on a copy of the tiny project of conftest.py (tiny BERT teacher, 600 rows), sliced for
+time (one seed per student, `tinybert` cut to 1 layer), re-running only the nodes its parameters change
+and reusing the tiny run's teacher and soft targets, as the recipes on the full corpus did
+(docs/recipes.md). The run logs the recipe it trained as recipe.yml.
+"""
+
+import json
+import pickle
+import shutil
+
+import mlflow
+import pandas as pd
+import pytest
+import yaml
+
+from tests.conftest import PROJECT_ROOT, run_pipeline
+from tests.test_distill_pipeline import latest, merged
+from text_distill.distill.students import ARCHITECTURES, TRANSFORMER
+from text_distill.distill.students.transformer import TransformerClassifier
+
+pytestmark = pytest.mark.integration
+
+# Where each recipe's run starts (it runs everything downstream): the recipe node, then the nodes its
+# parameters change.
+FROM_NODES = {
+    "bilstm": ["train_distilled_student", "train_student_alone"],
+    "hinton": ["train_distilled_student", "train_student_alone"],
+    "tang2019": ["train_distilled_student", "train_student_alone"],
+    "char_bilstm": ["train_distilled_student", "train_student_alone"],
+    "augmented": ["build_transfer_set", "train_student_alone"],
+    "multi_teacher": ["fine_tune_teacher_ensemble", "train_student_alone"],
+    "tinybert": ["train_distilled_student", "train_student_alone"],
+}
+SLICE = {"student": {"runtime": {"replica_seeds": []}}}  # over the tiny environment
+RECIPE_SLICE = {
+    "tinybert": {"student": {"model": {"transformer": {"num_layers": 1}}}},
+    "augmented": {"augment": {"n_iter": 1, "unlabelled": {"max_rows": 20}}},
+}
+STUDENT_MODELS = {**ARCHITECTURES, TRANSFORMER: TransformerClassifier}
+
+
+def test_every_recipe_file_has_a_run_here():
+    assert sorted(FROM_NODES) == sorted(p.stem for p in (PROJECT_ROOT / "conf/base/recipes").glob("*.yml"))
+
+
+@pytest.fixture(scope="module")
+def project(distill_run, tmp_path_factory):
+    copy = tmp_path_factory.mktemp("recipes") / "project"
+    shutil.copytree(distill_run, copy)  # the shared run stays as it is
+    return copy
+
+
+def latest_model(project, name: str):
+    with open(sorted((project / "data/06_models" / f"{name}.pkl").glob("*/*"))[-1], "rb") as handle:
+        return pickle.load(handle)
+
+
+@pytest.mark.parametrize("name", list(FROM_NODES))
+def test_recipe_runs_end_to_end(project, name):
+    tiny = yaml.safe_load((project / "conf" / "tiny" / "parameters.yml").read_text())
+    scale = merged(SLICE, RECIPE_SLICE.get(name, {}))
+    (project / "conf" / f"tiny_{name}").mkdir()
+    (project / "conf" / f"tiny_{name}" / "parameters.yml").write_text(
+        yaml.safe_dump(merged(tiny, scale), allow_unicode=True)
+    )
+    # an absolute tracking URI: MLflow caches its store by URI, and `sqlite:///mlflow.db` in this
+    # process already means the shared tiny project's database
+    tracking = {"server": {"mlflow_tracking_uri": f"sqlite:///{project / 'mlflow.db'}"}}
+    (project / "conf" / f"tiny_{name}" / "mlflow.yml").write_text(yaml.safe_dump(tracking))
+    recipe = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "recipes" / f"{name}.yml").read_text())
+    run_pipeline(
+        project,
+        "distill",
+        env=f"tiny_{name}",
+        runtime_params={"recipe": name},
+        from_nodes=["resolve_student_recipe", *FROM_NODES[name]],
+    )
+
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("text_distill")
+    (run,) = client.search_runs([experiment.experiment_id], max_results=1, order_by=["start_time DESC"])
+    assert run.info.status == "FINISHED"
+    base = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_student.yml").read_text())
+    config = merged(merged(base, merged(tiny, scale)), recipe)["student"]
+    with open(client.download_artifacts(run.info.run_id, "recipe/recipe.yml")) as handle:
+        assert yaml.safe_load(handle) == {"recipe": name, "student": config}  # the whole recipe as it ran
+    # kedro-mlflow logs nested parameters flattened: `student.objective.kd_loss`
+    for key, value in pd.json_normalize(recipe, sep=".").to_dict("records")[0].items():
+        assert run.data.params[key] == str(value), key
+    summary = json.loads((project / "data/08_reporting/distill_summary.json").read_text())
+    assert run.data.metrics["student_accuracy"] == summary["student"]["accuracy"]
+    assert summary["across_seeds"]["student"]["seeds"] == [42]
+
+    model_spec, objective = config["model"], config["objective"]
+    for model in (latest_model(project, "student"), latest_model(project, "student_alone")):
+        assert type(model.model) is STUDENT_MODELS[model_spec["architecture"]]
+        units = {TRANSFORMER: "subword", "ngram": "ngram"}
+        assert model.unit == units.get(model_spec["architecture"], model_spec["unit"])
+    # each epoch's mean loss is the recipe's mix of its parts (constant schedules)
+    layers = model_spec["transformer"]
+    for epoch in latest(project, "08_reporting/student_training_log.json")["history"]:
+        expected = objective["alpha"] * epoch["train_hard"] + (1 - objective["alpha"]) * epoch["train_kd"]
+        expected += layers["hidden_weight"] * epoch.get("train_hidden", 0.0)
+        expected += layers["attention_weight"] * epoch.get("train_attention", 0.0)
+        assert epoch["train_loss"] == pytest.approx(expected, rel=1e-4)
+
+    if name == "tinybert":
+        distilled, baseline = (
+            latest(project, f"08_reporting/{each}_training_log.json")["history"][0]
+            for each in ("student", "student_alone")
+        )
+        assert {"train_kd", "train_hidden", "train_attention"} <= set(distilled)
+        assert "train_hidden" not in baseline  # the baseline has no teacher to match
+    if name == "augmented":
+        log = latest(project, "08_reporting/student_training_log.json")
+        assert log["transfer_rows"] > 0
+    if name == "multi_teacher":
+        # the two transformers and the default's heterogeneous member, the character n-gram SVM
+        assert list(summary["teacher_members"]) == ["seed_42", "seed_7", "tfidf_char_svm"]
+        report = (project / "data/08_reporting/distill_report.md").read_text()
+        assert "| seed_7 |" in report
