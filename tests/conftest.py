@@ -166,12 +166,41 @@ def distill_run(tmp_path_factory, tiny_encoder_dir):
 def run_pipeline(project, *names: str, env: str = "tiny", runtime_params=None, from_nodes=None) -> None:
     """``kedro run --env ENV --pipeline NAMES [--params ...] [--from-nodes ...]`` in this process,
     in a fresh MLflow run as a new ``kedro run`` process would be."""
+    end_mlflow_runs()  # kedro-mlflow would reuse a run an earlier in-process run left open
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(project)  # the sqlite tracking URI is relative to the project
+            bootstrap_project(project)
+            with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
+                session.run(pipeline_names=list(names), from_nodes=from_nodes)
+    finally:
+        end_mlflow_runs()  # a failed run may leave one open for the next test
+
+
+def end_mlflow_runs() -> None:
     import mlflow
 
-    while mlflow.active_run():  # kedro-mlflow would reuse a run an earlier in-process run left open
+    while mlflow.active_run():
         mlflow.end_run()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(project)  # the sqlite tracking URI is relative to the project
-        bootstrap_project(project)
-        with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
-            session.run(pipeline_names=list(names), from_nodes=from_nodes)
+
+
+def kedro_cli(project, *args: str, env: str = "local"):
+    """``kedro run --env ENV ARGS`` through the project's CLI (one-line errors, exit code 2), in this process:
+    no 10-second interpreter start per call. The project tracks to its own MLflow file by absolute
+    path (MLflow caches its store by URI, and the relative default may already mean another
+    project's). Returns click's result: ``exit_code``, ``stderr``, ``output``."""
+    from click.testing import CliRunner
+
+    from text_distill.cli import cli
+
+    tracking = {"server": {"mlflow_tracking_uri": f"sqlite:///{project / 'mlflow.db'}"}}
+    (project / "conf" / env / "mlflow.yml").write_text(yaml.safe_dump(tracking))
+    end_mlflow_runs()
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.chdir(project)
+            patch.setenv("COLUMNS", "200")  # one error line, unwrapped
+            bootstrap_project(project)
+            return CliRunner().invoke(cli, ["run", "--env", env, *args])
+    finally:
+        end_mlflow_runs()

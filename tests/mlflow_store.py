@@ -26,6 +26,7 @@ def use_sqlite_store(directory: Path, monkeypatch: pytest.MonkeyPatch, experimen
     """Point MLflow at ``sqlite:///<directory>/mlflow.db`` with a new active experiment whose artifacts
     go under ``directory``; ``monkeypatch`` restores the previous tracking URI and experiment. Returns
     the experiment's id."""
+    end_active_runs()  # in the store they belong to, before switching stores
     database = directory / "mlflow.db"
     shutil.copy(_template(), database)
     uri = f"sqlite:///{database}"

@@ -1,5 +1,6 @@
-"""``kedro run`` reports bad input as one clear message with exit code 2, without a stack trace, and a
-run stopped by a signal is not left RUNNING in MLflow."""
+"""``kedro run`` reports bad input as one clear message with exit code 2, without a stack trace (the
+project's CLI in this process), and a run stopped by a signal is not left RUNNING in MLflow (a real
+``kedro run`` process)."""
 
 import os
 import shutil
@@ -11,7 +12,7 @@ import time
 import mlflow
 import pytest
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, kedro_cli
 from text_distill.hooks import STOP_SIGNALS, MlflowArtifactHook
 
 pytestmark = pytest.mark.integration
@@ -24,18 +25,6 @@ def project(tmp_path):
     (tmp_path / "src").mkdir()  # the package itself is installed; Kedro only checks the folder
     shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
     return tmp_path
-
-
-def kedro_run(project, *args: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "kedro", "run", *args],
-        cwd=project,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.mark.parametrize(
@@ -52,10 +41,10 @@ def test_bad_corpus_is_one_clear_error(project, content, message):
         f"corpus_source:\n  type: text.TextDataset\n  filepath: {corpus}\n"
         "  fs_args:\n    open_args_load:\n      encoding: utf-8\n      errors: surrogateescape\n"
     )
-    result = kedro_run(project, "--pipeline", "ingest")
-    assert result.returncode == 2, result.stderr[-2000:]
+    result = kedro_cli(project, "--pipeline", "ingest")
+    assert result.exit_code == 2, result.output[-2000:]
     assert message in result.stderr
-    assert "Traceback" not in result.stderr + result.stdout
+    assert "Traceback" not in result.output
 
 
 @pytest.mark.parametrize(
@@ -75,11 +64,11 @@ def test_bad_corpus_is_one_clear_error(project, content, message):
 def test_unreadable_texts_to_predict_are_one_clear_error(project, content, message):
     texts = project / "texts.csv"
     texts.write_bytes(content)
-    result = kedro_run(project, "--pipeline", "predict", "--params", f"texts_to_predict={texts}")
-    assert result.returncode == 2, result.stderr[-2000:]
+    result = kedro_cli(project, "--pipeline", "predict", "--params", f"texts_to_predict={texts}")
+    assert result.exit_code == 2, result.output[-2000:]
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert line.startswith(f"Error: cannot read texts_to_predict ({texts}): {message}")
-    assert "Traceback" not in result.stderr + result.stdout
+    assert "Traceback" not in result.output
 
 
 def test_a_run_stopped_by_sigterm_is_killed_in_mlflow_not_left_running(project):

@@ -153,11 +153,8 @@ def test_temperature_sweep_logs_nested_runs_a_table_and_a_plot(distill_run):
 
 
 def test_compare_renders_the_last_runs_from_the_mlflow_store(distill_run):
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1"}
-    for pipeline in ("evaluate", "compare"):  # a finished run with scores, from its own process
-        command = [sys.executable, "-m", "kedro", "run", "--env", "tiny", "--pipeline", pipeline]
-        result = subprocess.run(command, cwd=distill_run, env=env, capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr[-3000:]
+    for pipeline in ("evaluate", "compare"):  # a finished run with scores, then the comparison
+        run_pipeline(distill_run, pipeline)
     table = (distill_run / "data/08_reporting/run_comparison.md").read_text()
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("text_distill")
@@ -185,12 +182,9 @@ def test_augmented_transfer_set_is_labelled_once_and_a_rerun_runs_no_teacher_pas
     (distill_run / "conf" / "tiny_augmented" / "parameters.yml").write_text(
         yaml.safe_dump(merged(tiny, augment), allow_unicode=True)
     )
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "kedro", "run", "--env", "tiny_augmented", "--pipeline", "distill"]
     reports = []
     for _ in range(2):
-        result = subprocess.run(command, cwd=distill_run, env=env, capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr[-3000:]
+        run_pipeline(distill_run, "distill", env="tiny_augmented")
         reports.append(latest(distill_run, "08_reporting/teacher_labelling.json"))
     first, second = reports
     assert first["rows_by_source"]["unlabelled"] == 50 and first["rows_by_source"]["augmented"] > 400

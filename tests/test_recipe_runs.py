@@ -32,6 +32,8 @@ FROM_NODES = {
     "multi_teacher": ["fine_tune_teacher_ensemble", "train_student_alone"],
     "tinybert": ["train_distilled_student", "train_student_alone"],
 }
+# the stages a recipe changes and what scores it (export and the served model are the tiny run's)
+STAGES = ("teacher", "augment", "soft_targets", "student", "evaluate")
 SLICE = {"student": {"runtime": {"replica_seeds": []}}}  # over the tiny environment
 RECIPE_SLICE = {
     "tinybert": {"student": {"model": {"transformer": {"num_layers": 1}}}},
@@ -60,19 +62,20 @@ def latest_model(project, name: str):
 def test_recipe_runs_end_to_end(project, name):
     tiny = yaml.safe_load((project / "conf" / "tiny" / "parameters.yml").read_text())
     scale = merged(SLICE, RECIPE_SLICE.get(name, {}))
-    (project / "conf" / f"tiny_{name}").mkdir()
-    (project / "conf" / f"tiny_{name}" / "parameters.yml").write_text(
+    env = f"recipe_{name}"  # over tiny, sliced (a folder name no other test uses)
+    (project / "conf" / env).mkdir()
+    (project / "conf" / env / "parameters.yml").write_text(
         yaml.safe_dump(merged(tiny, scale), allow_unicode=True)
     )
     # an absolute tracking URI: MLflow caches its store by URI, and `sqlite:///mlflow.db` in this
     # process already means the shared tiny project's database
     tracking = {"server": {"mlflow_tracking_uri": f"sqlite:///{project / 'mlflow.db'}"}}
-    (project / "conf" / f"tiny_{name}" / "mlflow.yml").write_text(yaml.safe_dump(tracking))
+    (project / "conf" / env / "mlflow.yml").write_text(yaml.safe_dump(tracking))
     recipe = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "recipes" / f"{name}.yml").read_text())
     run_pipeline(
         project,
-        "distill",
-        env=f"tiny_{name}",
+        *STAGES,
+        env=env,
         runtime_params={"recipe": name},
         from_nodes=["resolve_student_recipe", *FROM_NODES[name]],
     )

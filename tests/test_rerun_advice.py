@@ -4,19 +4,16 @@ after a change of split the student stage's advice, run as given, makes the stud
 used to name `kedro run --pipeline soft_targets`, which failed with the same advice)."""
 
 import ast
-import os
 import re
 import shlex
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from kedro.pipeline import Pipeline
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import PROJECT_ROOT, kedro_cli
 from text_distill.distill.soft_targets import DATA_CHANGED_ADVICE, TEACHER_CHANGED_ADVICE
 from text_distill.pipeline_registry import register_pipelines
 
@@ -93,13 +90,6 @@ def test_the_advice_reruns_every_stage_the_cause_made_stale():
     assert {"fill_soft_target_store", "assemble_soft_targets"} <= {n.name for n in pipeline_of(relabel).nodes}
 
 
-def kedro(project: Path, *args: str) -> subprocess.CompletedProcess:
-    """``kedro run --env tiny ARGS`` through the real CLI, in its own process (a clean MLflow state)."""
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1", "COLUMNS": "200"}
-    command = [sys.executable, "-m", "kedro", "run", "--env", "tiny", *args]
-    return subprocess.run(command, cwd=project, env=env, capture_output=True, text=True, timeout=900)
-
-
 def test_after_a_change_of_split_the_students_advice_fixes_it(distill_run, tmp_path):
     project = tmp_path / "project"
     shutil.copytree(distill_run, project)  # the shared run stays as it is
@@ -109,13 +99,13 @@ def test_after_a_change_of_split_the_students_advice_fixes_it(distill_run, tmp_p
     overrides["student"]["runtime"].update(replica_seeds=[])  # for time
     overrides["student"]["optimiser"].update(epochs=1)
     parameters.write_text(yaml.safe_dump(overrides, allow_unicode=True))
-    assert kedro(project, "--pipeline", "ingest").returncode == 0
+    assert kedro_cli(project, "--pipeline", "ingest", env="tiny").exit_code == 0
 
-    refused = kedro(project, "--pipeline", "student")
-    assert refused.returncode == 2, refused.stderr[-3000:]
+    refused = kedro_cli(project, "--pipeline", "student", env="tiny")
+    assert refused.exit_code == 2, refused.output[-3000:]
     (error,) = [line for line in refused.stderr.splitlines() if line.startswith("Error:")]
     assert "the data changed since the soft targets were made" in error
     command = COMMAND.search(error)[1]
     assert command == "kedro run --pipeline distill --from-inputs examples"
-    fixed = kedro(project, *shlex.split(command)[2:])  # the advice as given: the student stage included
-    assert fixed.returncode == 0, fixed.stderr[-3000:]
+    fixed = kedro_cli(project, *shlex.split(command)[2:], env="tiny")  # the advice as given
+    assert fixed.exit_code == 0, fixed.output[-3000:]
