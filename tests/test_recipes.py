@@ -52,6 +52,7 @@ def test_every_shipped_recipe_is_a_valid_recipe(path):
         ({"runtime": {"replica_seeds": [1.5]}}, "student.runtime.replica_seeds[0] must be an integer"),
         ({"model": {"ngram": {"char_ngrams": [1]}}}, "student.model.ngram.char_ngrams must have 2 items"),
         ({"runtime": {"progress": "yes"}}, "student.runtime.progress must be true or false"),
+        ({"runtime": {"device": "gpu"}}, "student.runtime.device must be one of ['auto', 'cpu', 'cuda']"),
         ({"optimizer": {}}, "student.optimizer is not a recipe key (did you mean optimiser?)"),
     ],
 )
@@ -72,6 +73,7 @@ def test_the_trainer_settings_come_from_the_recipe_alone():
     assert config.learning_rate == DEFAULT_RECIPE.optimiser.learning_rate
     assert config.kd_loss == DEFAULT_RECIPE.objective.kd_loss and config.checkpoint == "x.pt"
     assert DEFAULT_RECIPE.training_config(hard_labels_only=True).alpha == 1.0
+    assert config.device in ("cpu", "cuda")  # auto, resolved: cuda only where torch sees one
 
 
 @pytest.fixture

@@ -22,6 +22,7 @@ from text_distill.distill.intermediate import HIDDEN_LOSSES
 from text_distill.distill.losses import KD_LOSSES
 from text_distill.distill.schedules import TEMPERATURE_SCHEDULES, WEIGHT_SCHEDULES
 from text_distill.distill.students import ARCHITECTURES, TRANSFORMER
+from text_distill.distill.teacher_precision import DEVICES, resolve_device
 from text_distill.distill.train import TrainingConfig
 from text_distill.errors import TextDistillError
 
@@ -120,6 +121,7 @@ class RuntimeSpec:
     threads: int
     progress: bool
     bf16: bool
+    device: str  # auto (cuda when torch sees one) | cpu | cuda
     checkpoint_dir: str | None
 
 
@@ -133,6 +135,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "temperature_schedule": tuple(TEMPERATURE_SCHEDULES),
     "adversarial": tuple(ADVERSARIAL),
     "hidden_loss": tuple(HIDDEN_LOSSES),
+    "device": DEVICES,
 }
 AT_LEAST_ONE = {
     "epochs", "batch_size", "accumulation_steps", "threads", "max_tokens", "max_features",
@@ -260,7 +263,8 @@ class StudentRecipe:
             objective["alpha"] = 1.0
         optimiser = dataclasses.asdict(self.optimiser)
         runtime = {key: getattr(self.runtime, key) for key in ("seed", "progress", "bf16")}
-        return TrainingConfig(**objective, **optimiser, **runtime, checkpoint=checkpoint)
+        device = resolve_device(self.runtime.device, "student.runtime.device")
+        return TrainingConfig(**objective, **optimiser, **runtime, device=device, checkpoint=checkpoint)
 
 
 def _plain(value: Any) -> Any:

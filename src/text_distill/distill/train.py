@@ -52,19 +52,21 @@ class TrainingConfig:
     pgd_steps: int
     pgd_step_size: float
     bf16: bool  # bf16 autocast for the forward passes where the CPU supports it
+    device: str  # cpu | cuda, resolved (the student comes back on the CPU either way)
     seed: int
     progress: bool
     checkpoint: str | None = None  # file saved after every epoch; resumed if made from the same inputs
 
 
 def _evaluate(
-    student: StudentClassifier, ids: Sequence[Sequence[int]], labels: np.ndarray
+    student: StudentClassifier, ids: Sequence[Sequence[int]], labels: np.ndarray, device: str = "cpu"
 ) -> dict[str, float]:
     student.eval()
     predicted = []
     with torch.inference_mode():
         for start in range(0, len(ids), 512):
-            predicted.append(student(*student.batch(ids[start : start + 512])).argmax(-1).numpy())
+            batch = [part.to(device) for part in student.batch(ids[start : start + 512])]
+            predicted.append(student(*batch).argmax(-1).cpu().numpy())
     predicted = np.concatenate(predicted)
     return {
         "accuracy": float(accuracy_score(labels, predicted)),
@@ -241,17 +243,25 @@ def train_student(
     """
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
-    autocast = config.bf16 and is_torch_bf16_available_on_device("cpu")
+    device = config.device
+    autocast = config.bf16 and is_torch_bf16_available_on_device(device)
     if config.bf16 and not autocast:
-        logger.warning("student.bf16 is set but this CPU has no bf16 support: training in float32")
+        logger.warning("student.bf16 is set but this %s has no bf16 support: training in float32", device)
+    student.to(device)
+    if matcher is not None:
+        matcher.to(device)
     trained = [*student.parameters(), *(matcher.parameters() if matcher is not None else [])]
     optimiser = torch.optim.AdamW(
         [p for p in trained if p.requires_grad],
         lr=config.learning_rate,
         weight_decay=config.weight_decay,
     )
-    labels = torch.tensor(np.asarray(train_labels), dtype=torch.long)
-    targets = None if teacher_logits is None else torch.as_tensor(teacher_logits, dtype=torch.float32)
+    labels = torch.tensor(np.asarray(train_labels), dtype=torch.long, device=device)
+    targets = (
+        None
+        if teacher_logits is None
+        else torch.as_tensor(teacher_logits, dtype=torch.float32, device=device)
+    )
     best_state, best_f1, best_epoch, history = None, -1.0, 0, []
     temperature = temperature_schedule(
         config.temperature_schedule,
@@ -291,7 +301,7 @@ def train_student(
         batches = range(0, len(order), config.batch_size)
         for start in tqdm(batches, desc=f"student epoch {epoch}", disable=not config.progress, mininterval=5):
             index = order[start : start + config.batch_size]
-            token_ids, lengths = student.batch([train_ids[i] for i in index])
+            token_ids, lengths = (part.to(device) for part in student.batch([train_ids[i] for i in index]))
             weights = (
                 scheduled_weight(config.alpha, config.hard_weight_schedule, step, total_steps),
                 scheduled_weight(1.0 - config.alpha, config.kd_weight_schedule, step, total_steps),
@@ -333,7 +343,7 @@ def train_student(
             for name, value in parts.items():
                 sums[name] = sums.get(name, 0.0) + value * len(index)
         record = {"epoch": epoch, **{f"train_{k}": v / len(order) for k, v in sums.items()}}
-        record.update({f"dev_{k}": v for k, v in _evaluate(student, dev_ids, dev_labels).items()})
+        record.update({f"dev_{k}": v for k, v in _evaluate(student, dev_ids, dev_labels, device).items()})
         history.append(record)
         logger.info("Student epoch %d: %s", epoch, {k: round(v, 4) for k, v in record.items()})
         if record["dev_macro_f1"] > best_f1:
@@ -365,5 +375,7 @@ def train_student(
             logger.info("Early stop: dev macro-F1 has not improved for %d epochs", epoch - best_epoch)
             break
     student.load_state_dict(best_state)
-    student.eval()
+    student.to("cpu").eval()  # what the catalog, export and serving expect
+    if matcher is not None:
+        matcher.to("cpu")
     return history

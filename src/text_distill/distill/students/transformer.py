@@ -122,7 +122,7 @@ class TransformerClassifier(nn.Module):
         self, token_ids: torch.Tensor, lengths: torch.Tensor, states: bool = False
     ) -> tuple[torch.Tensor, tuple[torch.Tensor, ...], tuple[torch.Tensor, ...], torch.Tensor]:
         """Logits, and with ``states`` the hidden states (embeddings first), attention maps and mask."""
-        mask = (torch.arange(token_ids.shape[1]) < lengths.unsqueeze(1)).long()
+        mask = (torch.arange(token_ids.shape[1], device=token_ids.device) < lengths.unsqueeze(1)).long()
         output = self.encoder(
             input_ids=token_ids,
             attention_mask=mask,
