@@ -11,7 +11,6 @@ from tests.conftest import PROJECT_ROOT, tiny_encoder
 from text_distill.datasets.partitions import GrowingPartitionedDataset
 from text_distill.distill.engines import ray_labelling
 from text_distill.distill.engines.labelling import SCORING_ENGINES, scoring_engine
-from text_distill.distill.engines.ray_runtime import connect
 from text_distill.distill.teacher import TeacherClassifier
 from text_distill.pipelines.augment.nodes import transfer_frame
 from text_distill.pipelines.soft_targets.nodes import fill_soft_target_store
@@ -19,8 +18,9 @@ from text_distill.pipelines.soft_targets.pipeline import create_pipeline
 
 pytestmark = pytest.mark.integration  # Ray Data on a local Ray
 
+RAY = {"address": None, "num_cpus": 2}  # the local Ray of conftest.py's local_ray
+
 LABELS = ["sports", "finance", "politics"]
-RAY = {"address": None, "num_cpus": 2}
 ENGINE_KEYS = {
     "engine",
     "ray_address",
@@ -30,15 +30,6 @@ ENGINE_KEYS = {
     "actor_threads",
     "actor_device",
 }
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    import ray
-
-    connect(RAY)
-    yield
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -10,14 +10,14 @@ import torch
 from tests.conftest import tiny_encoder
 from tests.sweep_inputs import EVALUATE, STUDENT, student_inputs
 
-from text_distill.distill.engines.ray_runtime import connect
 from text_distill.distill.teacher_training import TEACHER_ENGINES, fine_tune
 from text_distill.pipelines.recipe_search.nodes import search_recipe
 from text_distill.pipelines.temperature_sweep.nodes import sweep_temperature
 
 pytestmark = pytest.mark.integration  # Ray Train and Tune on a local Ray
 
-RAY = {"address": None, "num_cpus": 2}
+RAY = {"address": None, "num_cpus": 2}  # the local Ray of conftest.py's local_ray
+
 LABELS = ["sports", "finance"]
 TEACHER = {
     "base_model": None,
@@ -39,15 +39,6 @@ TEACHER = {
     "device": "cpu",
     "progress": False,
 }
-
-
-@pytest.fixture(scope="module")
-def local_ray():
-    import ray
-
-    connect(RAY)
-    yield
-    ray.shutdown()
 
 
 @pytest.fixture(scope="module")

@@ -142,12 +142,6 @@ AT_LEAST_ONE = {
     "embedding_dim", "num_layers", "filters", "min_freq", "pgd_steps", "early_stopping_patience",
 }  # fmt: skip
 POSITIVE = {"learning_rate", "temperature", "final_temperature", "adversarial_epsilon", "pgd_step_size"}
-SPEC_GROUPS = {
-    "model": ModelSpec,
-    "objective": ObjectiveSpec,
-    "optimiser": OptimiserSpec,
-    "runtime": RuntimeSpec,
-}
 
 
 def _where(prefix: str, key: str) -> str:

@@ -111,14 +111,6 @@ class EncoderSource:
         )
 
 
-def student_segmenter(model: ModelSpec, word_segmenter: str) -> Segmenter:
-    """How the student reads raw text: its unit (``ngram`` reads n-gram features of the words)
-    over the segment stage's word segmenter, so training and serving segment alike."""
-    ngram = model.ngram
-    unit = "ngram" if model.architecture == "ngram" else model.unit
-    return Segmenter(unit, word_segmenter, ngram.char_ngrams, ngram.word_ngrams)
-
-
 def _ngram_vocabulary(train_tokens: Iterable[list[str]], model: ModelSpec, seed: int) -> Vectors:
     """The train split's n-gram features seen ``min_freq`` times, random initial rows."""
     options = model.ngram
@@ -134,17 +126,32 @@ UNIT_VOCABULARIES: dict[str, Callable[[Iterable[list[str]], StudentData, ModelSp
     "char": lambda tokens, data, model, seed: data.char_vectors,
     "ngram": lambda tokens, data, model, seed: _ngram_vocabulary(tokens, model, seed),
 }
-# architecture -> its options that shape the network (the rest of ``ngram`` shapes the features)
-MODEL_OPTIONS: dict[str, tuple[str, ...]] = {
-    "bilstm": ("hidden_size", "dropout"),
-    "textcnn": ("kernel_sizes", "filters", "dropout"),
-    "ngram": ("hidden_size", "dropout"),
+
+
+@dataclass(frozen=True)
+class EmbeddingStudent:
+    """How an embedding student reads text: the options of its block that shape the network (the
+    rest of ``ngram`` shapes the features), the unit it reads and how many tokens per text."""
+
+    network_options: tuple[str, ...]
+    unit: Callable[[ModelSpec], str]
+    tokens_read: Callable[[ModelSpec], int]
+
+
+EMBEDDING_STUDENTS: dict[str, EmbeddingStudent] = {
+    "bilstm": EmbeddingStudent(("hidden_size", "dropout"), lambda m: m.unit, lambda m: m.max_tokens),
+    "textcnn": EmbeddingStudent(
+        ("kernel_sizes", "filters", "dropout"), lambda m: m.unit, lambda m: m.max_tokens
+    ),
+    "ngram": EmbeddingStudent(("hidden_size", "dropout"), lambda m: "ngram", lambda m: m.ngram.max_features),
 }
-TOKENS_READ: dict[str, Callable[[ModelSpec], int]] = {  # tokens read per text
-    "bilstm": lambda model: model.max_tokens,
-    "textcnn": lambda model: model.max_tokens,
-    "ngram": lambda model: model.ngram.max_features,
-}
+
+
+def student_segmenter(model: ModelSpec, word_segmenter: str) -> Segmenter:
+    """How the student reads raw text: its unit (``ngram`` reads n-gram features of the words)
+    over the segment stage's word segmenter, so training and serving segment alike."""
+    unit = EMBEDDING_STUDENTS[model.architecture].unit(model)
+    return Segmenter(unit, word_segmenter, model.ngram.char_ngrams, model.ngram.word_ngrams)
 
 
 @dataclass
@@ -166,6 +173,7 @@ def embedding_student(
 ) -> Built:
     """A BiLSTM, TextCNN or bag of n-grams over its unit's tokens."""
     model_spec = recipe.model
+    kind = EMBEDDING_STUDENTS[model_spec.architecture]
     segmenter = student_segmenter(model_spec, data.word_segmenter)
     tokens = data.examples[["example_id", "split"]].merge(
         data.segmented[["example_id", "words"]], on="example_id", how="left", validate="one_to_one"
@@ -185,9 +193,9 @@ def embedding_student(
         len(data.label_names),
         embeddings,
         model_spec.freeze_embeddings,
-        {name: getattr(options, name) for name in MODEL_OPTIONS[model_spec.architecture]},
+        {name: getattr(options, name) for name in kind.network_options},
     )
-    read = TOKENS_READ[model_spec.architecture](model_spec)
+    read = kind.tokens_read(model_spec)
     student = StudentClassifier(model, vocabulary, segmenter.unit, data.label_names, read, segmenter)
     transfer_tokens = [] if transfer is None else [segmenter.from_words(words) for words in transfer.words]
     return Built(student, train, dev, (transfer_tokens, None if transfer is None else transfer.logits))

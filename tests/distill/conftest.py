@@ -1,0 +1,14 @@
+"""A local Ray for the engine tests, started once per module and shut down after it."""
+
+import pytest
+
+from text_distill.distill.engines.ray_runtime import connect
+
+
+@pytest.fixture(scope="module")
+def local_ray():
+    import ray
+
+    connect({"address": None, "num_cpus": 2})  # a local Ray on two cores
+    yield
+    ray.shutdown()
