@@ -147,6 +147,13 @@ def test_augmentation_size_is_searched_only_over_copies_the_cache_holds(inputs):
     assert set(SEARCH_ENGINES) == {"local", "ray"}
 
 
+def test_a_key_both_searched_and_fixed_is_refused(inputs):
+    """The trial would train the drawn value and the recipe file would hold the fixed one."""
+    space = {"student": {"objective": {"kd_loss": {"choices": ["mse", "kl"]}}}}
+    with pytest.raises(ValueError, match="student.objective.kd_loss both searched and fixed"):
+        search_recipe(*inputs, STUDENT, EVALUATE, {**SEARCH, "space": space})
+
+
 def test_first_copies_keeps_the_first_k_augmented_copies_of_each_example():
     rows = pd.DataFrame(
         {

@@ -73,6 +73,11 @@ def search_recipe(
     sampler maximises dev macro-F1. One record per trial."""
     space = search_space(params, transfer_targets)
     fixed = flatten(params.get("fixed") or {})
+    both = sorted(set(space) & set(fixed))
+    if both:  # the trial would take the drawn value but the recipe file the fixed one
+        raise ValueError(
+            f"recipe_search: {', '.join(both)} both searched and fixed: drop it from recipe_search.fixed"
+        )
     architectures = [fixed.get(ARCHITECTURE), *space.get(ARCHITECTURE, {}).get("choices", [])]
     trial = student_trial(
         segmented,
