@@ -29,6 +29,24 @@ STUDENT = DEFAULT_RECIPE.override(
 EVALUATE = {"calibration_bins": 5}
 
 
+def segmented_and_vectors(examples: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, list[Any]]:
+    """The segment stage's outputs for ``examples``: words and characters per example, and the
+    train-split word and character vocabularies with random 8-wide vectors (drawn from ``rng``)."""
+    segmented = pd.DataFrame(
+        {
+            "example_id": examples["example_id"],
+            "split": examples["split"],
+            "words": examples["text"].map(segment_words),
+            "chars": examples["text"].map(segment_chars),
+        }
+    )
+    vectors = []
+    for column in ("words", "chars"):
+        vocabulary = build_vocabulary(segmented.loc[segmented["split"] == "train", column], min_freq=1)
+        vectors += [vocabulary, rng.normal(size=(len(vocabulary), 8)).astype(np.float32)]
+    return segmented, vectors
+
+
 def student_inputs() -> list[Any]:
     """The twelve data inputs of ``sweep_temperature`` / ``search_recipe``, in order."""
     rows = []
@@ -38,19 +56,8 @@ def student_inputs() -> list[Any]:
             rows.append((label_id * 10 + n, split, text, label, label_id))
     examples = pd.DataFrame(rows, columns=["example_id", "split", "text", "label", "label_id"])
     examples["text_hash"] = examples["text"].map(text_hash)
-    segmented = pd.DataFrame(
-        {
-            "example_id": examples["example_id"],
-            "split": examples["split"],
-            "words": examples["text"].map(segment_words),
-            "chars": examples["text"].map(segment_chars),
-        }
-    )
     rng = np.random.default_rng(0)
-    vectors = []
-    for column in ("words", "chars"):
-        vocabulary = build_vocabulary(segmented.loc[segmented["split"] == "train", column], min_freq=1)
-        vectors += [vocabulary, rng.normal(size=(len(vocabulary), 8)).astype(np.float32)]
+    segmented, vectors = segmented_and_vectors(examples, rng)
     logits = np.eye(2, dtype=np.float32)[examples["label_id"]] * 3 + rng.normal(size=(len(examples), 2))
     soft_targets = soft_target_table(examples, logits.astype(np.float32), FINGERPRINT)
     train = examples[examples["split"] == "train"]

@@ -14,6 +14,7 @@ from kedro.io import Version
 from kedro_datasets.json import JSONDataset
 
 from tests.conftest import run_pipeline
+from text_distill.distill.recipe import merge as merged  # extra over base, as Kedro merges an environment
 from text_distill.distill.soft_targets import SoftTargetMismatchError
 from text_distill.pipeline_registry import register_pipelines
 
@@ -102,16 +103,6 @@ def test_student_stage_reads_the_cache_and_refuses_another_teachers(distill_run)
             run_pipeline(distill_run, "student")
     finally:
         fingerprint.save(real)
-
-
-def merged(base: dict, extra: dict) -> dict:
-    """``extra`` over ``base``, nested dicts merged key by key (as Kedro merges an environment)."""
-    out = dict(base)
-    for key, value in extra.items():
-        out[key] = (
-            merged(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-        )
-    return out
 
 
 def latest(project, path: str) -> dict:

@@ -6,11 +6,11 @@ import pytest
 import torch
 from sklearn.metrics import f1_score
 from tests.recipes import DEFAULT_RECIPE
+from tests.sweep_inputs import segmented_and_vectors
 
 from text_distill.distill.recipe import RecipeError, merge
 from text_distill.distill.soft_targets import SoftTargetMismatchError, soft_target_table
-from text_distill.distill.text import segment_chars, segment_words
-from text_distill.distill.vocab import UNK, build_vocabulary
+from text_distill.distill.vocab import UNK
 from text_distill.pipelines.soft_targets.nodes import TRANSFER_TARGET_COLUMNS
 from text_distill.pipelines.student.nodes import train_distilled_student, train_student_alone
 
@@ -55,19 +55,7 @@ NO_TRANSFER = pd.DataFrame(columns=TRANSFER_TARGET_COLUMNS)
 
 @pytest.fixture
 def inputs(examples_frame):
-    segmented = pd.DataFrame(
-        {
-            "example_id": examples_frame["example_id"],
-            "split": examples_frame["split"],
-            "words": examples_frame["text"].map(segment_words),
-            "chars": examples_frame["text"].map(segment_chars),
-        }
-    )
-    rng = np.random.default_rng(0)
-    vectors = []
-    for column in ("words", "chars"):
-        vocabulary = build_vocabulary(segmented.loc[segmented["split"] == "train", column], min_freq=1)
-        vectors += [vocabulary, rng.normal(size=(len(vocabulary), 8)).astype(np.float32)]
+    segmented, vectors = segmented_and_vectors(examples_frame, np.random.default_rng(0))
     vectors.append({"segmenter": "jieba"})  # the segment stage's word segmenter
     logits = np.eye(2, dtype=np.float32)[examples_frame["label_id"]] * 4
     cache = soft_target_table(examples_frame, logits, "f" * 64)

@@ -20,6 +20,7 @@ from accelerate.utils import extract_model_from_parallel
 from sklearn.metrics import accuracy_score, f1_score
 from transformers import DataCollatorWithPadding, EvalPrediction, Trainer, TrainingArguments
 
+from text_distill.distill.engines import engine
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
 from text_distill.distill.teacher_precision import resolve_device, resolve_precision
 
@@ -210,14 +211,13 @@ def fine_tune(
 ) -> tuple[TeacherClassifier, dict[str, Any]]:
     """Fine-tune encoder + mean-pool head on ``train`` on ``teacher.engine`` and keep the epoch best
     on ``dev`` macro-F1; the teacher and its training log. The test split is never seen here."""
-    engine = params.get("engine", "local")
-    if engine not in TEACHER_ENGINES:
-        raise ValueError(f"teacher.engine must be one of {sorted(TEACHER_ENGINES)}, got {engine!r}")
+    engine_name = params.get("engine", "local")
+    run = engine(TEACHER_ENGINES, engine_name, "teacher.engine")
     teacher = build_teacher(base, label_names, params)
     train, dev = training_splits(examples, params)
-    teacher, outcome, device = TEACHER_ENGINES[engine](teacher, train, dev, params, ray_params)
+    teacher, outcome, device = run(teacher, train, dev, params, ray_params)
     log = {
-        "engine": engine,
+        "engine": engine_name,
         "device": device,
         "train_rows": len(train),
         "dev_rows": len(dev),

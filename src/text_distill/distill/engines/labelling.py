@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from text_distill.distill.engines import engine
 from text_distill.distill.engines.local_labelling import TeacherScoring, local_partitions, teacher_scorer
 from text_distill.distill.engines.ray_labelling import ray_partitions
 from text_distill.distill.soft_target_store import FillPlan
@@ -26,6 +27,4 @@ __all__ = ["SCORING_ENGINES", "ScoringEngine", "TeacherScoring", "scoring_engine
 
 def scoring_engine(name: str) -> ScoringEngine:
     """The engine called ``name``; an unknown name raises, listing the known ones."""
-    if name not in SCORING_ENGINES:
-        raise ValueError(f"soft_targets.engine must be one of {sorted(SCORING_ENGINES)}, got {name!r}")
-    return SCORING_ENGINES[name]
+    return engine(SCORING_ENGINES, name, "soft_targets.engine")

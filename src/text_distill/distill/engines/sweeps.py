@@ -199,13 +199,6 @@ SEARCH_ENGINES: dict[str, Callable[..., dict[str, dict[str, Any]]]] = {
 }
 
 
-def engine(registry: dict[str, Callable[..., Any]], name: str, parameter: str) -> Callable[..., Any]:
-    """The engine called ``name`` in ``registry``, or an error naming the choices."""
-    if name not in registry:
-        raise ValueError(f"{parameter} must be one of {sorted(registry)}, got {name!r}")
-    return registry[name]
-
-
 def flatten(
     nested: dict[str, Any], prefix: str = "", leaf: Callable[[Any], bool] = lambda value: False
 ) -> dict[str, Any]:

@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from text_distill.distill.augment import first_copies
-from text_distill.distill.engines.sweeps import SEARCH_ENGINES, engine, flatten, unflatten
+from text_distill.distill.engines import engine
+from text_distill.distill.engines.sweeps import SEARCH_ENGINES, flatten, unflatten
 from text_distill.distill.engines.trials import ARCHITECTURE, STUDENT, needed_teacher, student_trial
 from text_distill.distill.teacher import TeacherClassifier
 

@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from text_distill.distill.engines.sweeps import GRID_ENGINES, engine, flatten
+from text_distill.distill.engines import engine
+from text_distill.distill.engines.sweeps import GRID_ENGINES, flatten
 from text_distill.distill.engines.trials import ARCHITECTURE, TEMPERATURE, needed_teacher, student_trial
 from text_distill.distill.teacher import TeacherClassifier
 
