@@ -8,8 +8,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from text_distill.distill.text import SEGMENTERS, normalise_text
+from text_distill.distill.ngram_index import NgramIndex
+from text_distill.distill.text import SEGMENTERS, normalise_text, word_segmenter
 from text_distill.distill.vocab import UNK
+
+
+def pad(flat: np.ndarray, lengths: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    """Texts' ids, one after another in ``flat`` (``lengths`` each), right-padded with 0 into one
+    matrix (one scatter, no tensor per row), and the lengths."""
+    rows = np.repeat(np.arange(len(lengths)), lengths)
+    columns = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    padded = np.zeros((len(lengths), int(lengths.max(initial=1))), dtype=np.int64)
+    padded[rows, columns] = flat
+    return torch.from_numpy(padded), torch.from_numpy(lengths)
 
 
 class StudentClassifier(nn.Module):
@@ -47,21 +58,42 @@ class StudentClassifier(nn.Module):
         unknown = self.token_ids[UNK]
         id_lists = [ids or [unknown] for ids in id_lists]
         lengths = np.fromiter(map(len, id_lists), dtype=np.int64, count=len(id_lists))
-        # one flat array scattered into the padded matrix: no per-row tensor
         flat = np.fromiter(itertools.chain.from_iterable(id_lists), dtype=np.int64, count=int(lengths.sum()))
-        rows = np.repeat(np.arange(len(id_lists)), lengths)
-        columns = np.arange(len(flat)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
-        padded = np.zeros((len(id_lists), int(lengths.max())), dtype=np.int64)
-        padded[rows, columns] = flat
-        return torch.from_numpy(padded), torch.from_numpy(lengths)
+        return pad(flat, lengths)
 
     def forward(self, token_ids: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
         return self.model(token_ids, lengths)
 
     def encode(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw texts -> normalised -> segmented -> the model's padded input: what serving does."""
+        index = self.ngram_index
+        if index is not None:  # the same ids as the string path below, a batch at a time
+            split = word_segmenter(self.segmenter.words)
+            return pad(*index.ids([split(normalise_text(text)) for text in texts]))
         segment = self.segmenter or SEGMENTERS[self.unit]
         return self.batch([self.ids(segment(normalise_text(text))) for text in texts])
+
+    @property
+    def ngram_index(self) -> NgramIndex | None:
+        """An n-gram student's features as integer keys (``ngram_index.py``): built on first use from
+        the vocabulary, never saved with the student."""
+        segmenter = self.segmenter
+        if getattr(segmenter, "unit", None) != "ngram":
+            return None
+        if "_ngram_index" not in self.__dict__:
+            try:
+                index = NgramIndex(
+                    self.token_ids, segmenter.char_ngrams, segmenter.word_ngrams, self.max_tokens
+                )
+            except OverflowError:  # n-grams too long for int64 keys: the string path
+                index = None
+            self.__dict__["_ngram_index"] = index
+        return self.__dict__["_ngram_index"]
+
+    def __getstate__(self) -> dict:
+        state = super().__getstate__()
+        state.pop("_ngram_index", None)
+        return state
 
     @torch.inference_mode()
     def predict_logits(
