@@ -106,7 +106,7 @@ def label_through_store(
     partitions, report, metrics = fill_soft_target_store(
         teacher,
         members,
-        ngram,  # the n-gram member, if any
+        ngram or {},  # the n-gram members by name, if any
         fingerprint,
         transfer,
         store(load_args={"columns": ["key"]}).load(),

@@ -29,7 +29,7 @@ def test_every_model_is_fitted_on_train_and_dev_rows_only():
     fitting = readers("train_dev_examples")
     assert {
         "fine_tune_teacher",
-        "fit_ngram_teacher",
+        "fit_ngram_teachers",
         "train_distilled_student",
         "train_student_alone",
     } <= fitting

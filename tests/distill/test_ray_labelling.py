@@ -74,7 +74,7 @@ def fill(setting, path, engine, ray_params=RAY):
     partitions, report, metrics = fill_soft_target_store(
         teacher,
         ensemble,
-        None,
+        {},
         fingerprint,
         transfer,
         store(path, load_args={"columns": ["key"]}).load(),
@@ -143,7 +143,7 @@ def test_a_local_ray_with_every_cpu_reserved_by_actors_is_refused(setting, local
     partitions, _, _ = fill_soft_target_store(
         teacher,
         ensemble,
-        None,
+        {},
         fingerprint,
         transfer,
         {},

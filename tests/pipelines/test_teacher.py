@@ -18,7 +18,7 @@ from text_distill.pipelines.teacher.nodes import (
     fine_tune_teacher,
     fine_tune_teacher_ensemble,
     fingerprint_teacher,
-    fit_ngram_teacher,
+    fit_ngram_teachers,
     prepare_teacher_base,
 )
 
@@ -47,7 +47,7 @@ FLOAT32 = {"precision": "float32", "device": "cpu"}  # params:soft_targets
 def fingerprint_of(teacher, ensemble, params, soft_target_params):
     """``fingerprint_teacher`` with no n-gram member and the weights as configured."""
     weights = {"weights": params.get("ensemble_weights")}
-    return fingerprint_teacher(teacher, ensemble, None, weights, params, soft_target_params)
+    return fingerprint_teacher(teacher, ensemble, {}, weights, params, soft_target_params)
 
 
 @pytest.fixture(scope="module")
@@ -197,55 +197,70 @@ def test_ensemble_soft_targets_combine_members_and_teacher_scores_report_each(tr
         label_through_store(teacher, {}, fingerprint, examples, tmp_path / "other")
 
 
-NGRAM = {**PARAMS, "ngram_member": True, "ngram_folds": 2, "ensemble_weights": "dev", "eval_batch_size": 4}
+NGRAM = {
+    **PARAMS,
+    "ngram_members": ["tfidf_char_svm", "tfidf_word_svm"],
+    "ngram_folds": 2,
+    "ensemble_weights": "dev",
+    "eval_batch_size": 4,
+}
 
 
 @pytest.fixture(scope="module")
-def ngram_member(trained):
-    examples = trained[2]
-    train = examples[examples["split"] == "train"]
-    baseline, _ = fit_baseline(
-        replace(BASELINES["tfidf_char_svm"], min_df=1),
-        "jieba",
-        (train["text"].tolist(), train["label_id"].to_numpy()),
-        (train["text"].tolist(), train["label_id"].to_numpy()),
-        ["sports", "finance"],
-        [1.0],
-    )
-    return fit_ngram_teacher(baseline, examples, NGRAM)
-
-
-def test_the_ngram_member_is_cross_fitted_and_off_when_asked(trained, ngram_member):
-    member, log = ngram_member
-    assert len(member.folds) == 2 and log["ngram_member"] == "tfidf_char_svm" and log["logit_scale"] > 0
+def baselines(trained):
     train = trained[2][trained[2]["split"] == "train"]
-    assert set(member.fold_of_text) == set(train["text"])  # every train text has its held-out fold
-    assert fit_ngram_teacher(None, trained[2], PARAMS) == (
-        None,
-        {"ngram_member": None},
-    )
+    fitted = {
+        name: fit_baseline(
+            replace(spec, min_df=1),
+            "jieba",
+            (train["text"].tolist(), train["label_id"].to_numpy()),
+            (train["text"].tolist(), train["label_id"].to_numpy()),
+            ["sports", "finance"],
+            [1.0],
+        )[0]
+        for name, spec in BASELINES.items()
+    }
+    return fitted
+
+
+@pytest.fixture(scope="module")
+def ngram_member(trained, baselines):
+    return fit_ngram_teachers(trained[2], NGRAM, **baselines)
+
+
+def test_the_ngram_members_are_cross_fitted_and_off_when_asked(trained, baselines, ngram_member):
+    members, logs = ngram_member
+    assert list(members) == ["tfidf_char_svm", "tfidf_word_svm"]
+    train = trained[2][trained[2]["split"] == "train"]
+    for name, member in members.items():
+        assert len(member.folds) == 2 and logs[name]["logit_scale"] > 0
+        assert set(member.fold_of_text) == set(train["text"])  # every train text has its held-out fold
+    assert fit_ngram_teachers(trained[2], {**PARAMS, "ngram_members": []}, **baselines) == ({}, {})
+    with pytest.raises(ValueError, match=r"\['tfidf_char_lr'\] are not baselines"):
+        fit_ngram_teachers(trained[2], {**NGRAM, "ngram_members": ["tfidf_char_lr"]}, **baselines)
 
 
 def test_member_weights_are_chosen_on_dev_or_taken_as_given(trained, ngram_member):
     teacher, _, examples = trained
-    member = ngram_member[0]
-    chosen = choose_teacher_weights(teacher, {}, member, examples, NGRAM, FLOAT32)
-    assert chosen["chosen_on"] == "dev" and len(chosen["weights"]) == 2
-    assert sum(chosen["weights"]) == pytest.approx(1.0) and chosen["weights"][1] == chosen["ngram_weight"]
-    accuracies = chosen["dev_accuracy_by_ngram_weight"]
-    assert len(accuracies) == 21 and chosen["dev_accuracy"] == max(accuracies.values())
+    members = ngram_member[0]
+    chosen = choose_teacher_weights(teacher, {}, members, examples, NGRAM, FLOAT32)
+    assert chosen["chosen_on"] == "dev" and len(chosen["weights"]) == 3
+    assert sum(chosen["weights"]) == pytest.approx(1.0)
+    assert chosen["weights"][1:] == list(chosen["ngram_weights"].values())
+    accuracies = chosen["dev_accuracy_by_ngram_weights"]
+    assert len(accuracies) == 231 and chosen["dev_accuracy"] == max(accuracies.values())
     dev = examples[examples["split"] == "dev"]
     alone = float((teacher.predict_logits(dev["text"].tolist()).argmax(1) == dev["label_id"]).mean())
     assert chosen["dev_accuracy_transformers_alone"] == alone  # the test split is not read
-    given = {**PARAMS, "ensemble_weights": [3, 1]}
-    assert choose_teacher_weights(teacher, {}, member, examples, given, FLOAT32)["weights"] == [3, 1]
-    with pytest.raises(ValueError, match="needs teacher.ngram_member"):
-        choose_teacher_weights(teacher, {}, None, examples, NGRAM, FLOAT32)
+    given = {**PARAMS, "ensemble_weights": [3, 1, 1]}
+    assert choose_teacher_weights(teacher, {}, members, examples, given, FLOAT32)["weights"] == [3, 1, 1]
+    with pytest.raises(ValueError, match="needs teacher.ngram_members"):
+        choose_teacher_weights(teacher, {}, {}, examples, NGRAM, FLOAT32)
 
 
 def test_the_ngram_member_joins_the_fingerprint_and_the_store(trained, ngram_member, tmp_path):
     teacher, _, examples = trained
-    member = ngram_member[0]
+    member = {"tfidf_char_svm": ngram_member[0]["tfidf_char_svm"]}
     weights = {"weights": [0.6, 0.4]}
     fingerprint = fingerprint_teacher(teacher, {}, member, weights, NGRAM, FLOAT32)
     assert list(fingerprint["members"]) == ["seed_0", "tfidf_char_svm"]
@@ -253,7 +268,7 @@ def test_the_ngram_member_joins_the_fingerprint_and_the_store(trained, ngram_mem
     cache, _, report = label_through_store(teacher, {}, fingerprint, examples, tmp_path, ngram=member)
     assert report["teachers"] == 2
     texts = examples["text"].tolist()
-    own = np.stack([teacher.predict_logits(texts), member.predict_logits(texts)], axis=1)
+    own = np.stack([teacher.predict_logits(texts), member["tfidf_char_svm"].predict_logits(texts)], axis=1)
     np.testing.assert_allclose(
         logits_for(cache, examples["example_id"], "member_logits").reshape(own.shape), own, atol=1e-5
     )

@@ -66,7 +66,7 @@ def scoring_precision(teacher_fingerprint: dict[str, Any], params: dict[str, Any
 def fill_soft_target_store(
     teacher: TeacherClassifier,
     ensemble: dict[str, TeacherClassifier],
-    ngram_teacher: CrossFittedBaseline | None,
+    ngram_teachers: dict[str, CrossFittedBaseline],
     teacher_fingerprint: dict[str, Any],
     transfer_set: dict[str, Callable[[], pd.DataFrame]],
     store_keys: dict[str, Callable[[], pd.DataFrame]],
@@ -84,7 +84,7 @@ def fill_soft_target_store(
     torch.set_num_threads(int(params["threads"]))
     engine_name = params.get("engine", "local")
     engine = scoring_engine(engine_name)
-    members = [teacher, *ensemble.values(), *([ngram_teacher] if ngram_teacher is not None else [])]
+    members = [teacher, *ensemble.values(), *ngram_teachers.values()]
     if len(members) != len(teacher_fingerprint["members"]):
         raise SoftTargetMismatchError(
             f"{len(members)} teachers but the fingerprint names {len(teacher_fingerprint['members'])}: "

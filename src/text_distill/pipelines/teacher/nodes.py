@@ -73,46 +73,47 @@ def fine_tune_teacher_ensemble(
     return members, logs
 
 
-NGRAM_MEMBER = "tfidf_char_svm"  # the heterogeneous member: the strongest reference baseline
-
-
-def fit_ngram_teacher(
-    baseline: BaselineClassifier,
-    examples: pd.DataFrame,
-    params: dict[str, Any],
-) -> tuple[CrossFittedBaseline | None, dict[str, Any]]:
-    """With ``teacher.ngram_member``, the character n-gram SVM baseline as a second, heterogeneous
-    teacher: cross-fitted on ``teacher.ngram_folds`` folds of train (a train text is scored by the
-    fold model that did not see it), its scores scaled into logits on dev. Seconds, not minutes."""
-    if not params.get("ngram_member"):
-        return None, {"ngram_member": None}
+def fit_ngram_teachers(
+    examples: pd.DataFrame, params: dict[str, Any], **baselines: BaselineClassifier
+) -> tuple[dict[str, CrossFittedBaseline], dict[str, Any]]:
+    """Each reference baseline named in ``teacher.ngram_members`` as a heterogeneous teacher:
+    cross-fitted on ``teacher.ngram_folds`` folds of train (a train text is scored by the fold model
+    that did not see it), its scores scaled into logits on dev. Seconds, not minutes."""
+    names = list(params.get("ngram_members") or [])
+    unknown = sorted(set(names) - set(baselines))
+    if unknown:
+        raise ValueError(
+            f"teacher.ngram_members {unknown} are not baselines; choose from {sorted(baselines)}"
+        )
     train, dev = (examples[examples["split"] == split] for split in ("train", "dev"))
-    member, log = cross_fit_baseline(
-        baseline,
-        (train["text"].tolist(), train["label_id"].to_numpy()),
-        (dev["text"].tolist(), dev["label_id"].to_numpy()),
-        int(params["ngram_folds"]),
-        int(params["seed"]),
-    )
-    return member, {"ngram_member": NGRAM_MEMBER, **log}
+    members, logs = {}, {}
+    for name in names:
+        members[name], logs[name] = cross_fit_baseline(
+            baselines[name],
+            (train["text"].tolist(), train["label_id"].to_numpy()),
+            (dev["text"].tolist(), dev["label_id"].to_numpy()),
+            int(params["ngram_folds"]),
+            int(params["seed"]),
+        )
+    return members, logs
 
 
 def choose_teacher_weights(
     teacher: TeacherClassifier,
     ensemble: dict[str, TeacherClassifier],
-    ngram_teacher: CrossFittedBaseline | None,
+    ngram_teachers: dict[str, CrossFittedBaseline],
     examples: pd.DataFrame,
     params: dict[str, Any],
     soft_target_params: dict[str, Any],
 ) -> dict[str, Any]:
     """The members' combination weights: ``teacher.ensemble_weights`` as given (null: the mean), or
-    with ``dev`` and an n-gram member, the n-gram member's share with the best dev accuracy (the
-    transformers scored in the store's precision, on its device). The test split is never read."""
+    with ``dev`` and n-gram members, their shares with the best dev accuracy (the transformers
+    scored in the store's precision, on its device). The test split is never read."""
     weights = params.get("ensemble_weights")
     if weights != "dev":
         return {"weights": weights, "chosen_on": None}
-    if ngram_teacher is None:
-        raise ValueError("teacher.ensemble_weights: dev needs teacher.ngram_member: true (or give weights)")
+    if not ngram_teachers:
+        raise ValueError("teacher.ensemble_weights: dev needs teacher.ngram_members (or give weights)")
     device = resolve_device(soft_target_params.get("device", "auto"), "soft_targets.device")
     precision = resolve_precision(soft_target_params.get("precision", "auto"), device)
     dev = examples[examples["split"] == "dev"]
@@ -124,7 +125,8 @@ def choose_teacher_weights(
             member.to(device).predict_logits(texts, int(params["eval_batch_size"]), precision=precision)
         )
         member.to("cpu")
-    chosen, report = choose_weights(logits, ngram_teacher.predict_logits(texts), dev["label_id"].to_numpy())
+    ngram_logits = {name: member.predict_logits(texts) for name, member in ngram_teachers.items()}
+    chosen, report = choose_weights(logits, ngram_logits, dev["label_id"].to_numpy())
     logger.info("Teacher members' weights chosen on dev: %s (%s)", chosen, report)
     return {"weights": chosen, "chosen_on": "dev", "precision": precision, **report}
 
@@ -132,7 +134,7 @@ def choose_teacher_weights(
 def fingerprint_teacher(
     teacher: TeacherClassifier,
     ensemble: dict[str, TeacherClassifier],
-    ngram_teacher: CrossFittedBaseline | None,
+    ngram_teachers: dict[str, CrossFittedBaseline],
     teacher_weights: dict[str, Any],
     params: dict[str, Any],
     soft_target_params: dict[str, Any],
@@ -144,9 +146,7 @@ def fingerprint_teacher(
     store folder; float32 keeps the fingerprint it always had."""
     device = resolve_device(soft_target_params.get("device", "auto"), "soft_targets.device")
     precision = resolve_precision(soft_target_params.get("precision", "auto"), device)
-    members = {f"seed_{params['seed']}": teacher, **ensemble}
-    if ngram_teacher is not None:
-        members[NGRAM_MEMBER] = ngram_teacher
+    members = {f"seed_{params['seed']}": teacher, **ensemble, **ngram_teachers}
     for name, member in members.items():
         if member.label_names != teacher.label_names:
             raise ValueError(
@@ -156,7 +156,7 @@ def fingerprint_teacher(
     if weights is not None and len(weights) != len(members):
         raise ValueError(
             f"teacher.ensemble_weights has {len(weights)} weights for {len(members)} teachers "
-            "(the main one first, then ensemble_seeds, then the n-gram member if teacher.ngram_member)"
+            "(the main one first, then ensemble_seeds, then teacher.ngram_members)"
         )
     prints = [member.fingerprint() for member in members.values()]
     if len(prints) == 1:

@@ -2,12 +2,14 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from text_distill.distill.baselines import BASELINES
+
 from .nodes import (
     choose_teacher_weights,
     fine_tune_teacher,
     fine_tune_teacher_ensemble,
     fingerprint_teacher,
-    fit_ngram_teacher,
+    fit_ngram_teachers,
     prepare_teacher_base,
 )
 
@@ -34,10 +36,14 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name="fine_tune_teacher_ensemble",
             ),
             Node(
-                fit_ngram_teacher,
-                ["baseline_tfidf_char_svm", "train_dev_examples", "params:teacher"],
+                fit_ngram_teachers,
+                {
+                    "examples": "train_dev_examples",
+                    "params": "params:teacher",
+                    **{name: f"baseline_{name}" for name in BASELINES},
+                },
                 ["teacher_ngram", "teacher_ngram_log"],
-                name="fit_ngram_teacher",
+                name="fit_ngram_teachers",
             ),
             Node(
                 choose_teacher_weights,
