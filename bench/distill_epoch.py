@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
+from tables import print_best_rounds
 from teacher_precision import latest
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.distill.losses import distillation_loss
@@ -97,11 +98,10 @@ def main() -> None:
     seconds = rotating_rounds(lambda mode, _: timed(mode), modes, args.rounds)
     alone = min(seconds["student alone"])
     print(f"{len(rows)} train rows, batch {BATCH}, {args.threads} threads, best of {args.rounds} rounds\n")
-    print("| epoch | seconds | rows/s | vs student-alone |")
-    print("|---|---|---|---|")
-    for mode in modes:
-        best = min(seconds[mode])
-        print(f"| {mode} | {best:.1f} | {len(rows) / best:,.0f} | {best / alone:.2f}x |")
+    columns = ("epoch", "seconds", "rows/s", "vs student-alone")
+    print_best_rounds(
+        seconds, modes, columns, lambda best: f"{best:.1f} | {len(rows) / best:,.0f} | {best / alone:.2f}x"
+    )
 
 
 if __name__ == "__main__":

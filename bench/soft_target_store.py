@@ -20,6 +20,7 @@ import pandas as pd
 import torch
 from kedro_datasets.pandas import ParquetDataset
 
+from tables import print_best_rounds
 from teacher_precision import ROOT, latest
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.datasets.partitions import GrowingPartitionedDataset
@@ -83,11 +84,10 @@ def main() -> None:
     seconds = rotating_rounds(measure, names, args.rounds)
     base = min(seconds[names[0]])
     print(f"{len(texts)} texts, batch {BATCH}, {args.threads} threads, best of {args.rounds} rounds\n")
-    print("| path | seconds | texts/s | throughput vs bare |")
-    print("|---|---|---|---|")
-    for name in names:
-        best = min(seconds[name])
-        print(f"| {name} | {best:.1f} | {len(texts) / best:,.0f} | {base / best:.1%} |")
+    columns = ("path", "seconds", "texts/s", "throughput vs bare")
+    print_best_rounds(
+        seconds, names, columns, lambda best: f"{best:.1f} | {len(texts) / best:,.0f} | {base / best:.1%}"
+    )
 
 
 if __name__ == "__main__":

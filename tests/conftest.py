@@ -25,6 +25,25 @@ from text_distill.distill.text import text_hash  # noqa: E402
 torch.set_num_threads(1)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TINY_TEACHER = {  # params:teacher for a tiny encoder: two quick epochs, on the CPU, quiet
+    "base_model": None,
+    "text_prefix": "",
+    "max_length": 16,
+    "train_rows": None,
+    "epochs": 2,
+    "batch_size": 4,
+    "eval_batch_size": 8,
+    "learning_rate": 1e-3,
+    "weight_decay": 0.0,
+    "warmup_ratio": 0.0,
+    "dropout": 0.0,
+    "freeze_word_embeddings": True,
+    "bf16": False,
+    "logging_steps": 1,
+    "seed": 0,
+    "threads": 1,
+    "progress": False,
+}
 
 
 @pytest.fixture(scope="session")
@@ -80,6 +99,21 @@ def examples_frame() -> pd.DataFrame:
     return frame
 
 
+def headline_examples(lines: list[str], train: int, dev: int, test: int) -> pd.DataFrame:
+    """The texts of the first ``train + dev + test`` corpus ``lines`` as examples in that split order,
+    labels alternating 0/1 (the text stands in for its hash)."""
+    texts = [line.split("\t", 1)[1] for line in lines[: train + dev + test]]
+    frame = pd.DataFrame(
+        {
+            "example_id": range(len(texts)),
+            "split": ["train"] * train + ["dev"] * dev + ["test"] * test,
+            "text": texts,
+            "label_id": [i % 2 for i in range(len(texts))],
+        }
+    )
+    return frame.assign(text_hash=frame["text"])
+
+
 def label_through_store(
     teacher, members, fingerprint, examples, store_dir, extra=(), batch_size=3, params=None, ngram=None
 ):
@@ -87,7 +121,7 @@ def label_through_store(
     ``examples`` plus ``extra`` (source, teacher text, words) rows; float32 on the CPU unless
     ``params`` says otherwise. Returns ``(soft_targets, transfer_targets, report)``."""
     from text_distill.datasets.partitions import GrowingPartitionedDataset
-    from text_distill.pipelines.augment.nodes import transfer_frame
+    from text_distill.distill.transfer_set import transfer_frame
     from text_distill.pipelines.soft_targets.nodes import assemble_soft_targets, fill_soft_target_store
 
     def store(**dataset):

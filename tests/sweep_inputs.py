@@ -8,10 +8,10 @@ import numpy as np
 import pandas as pd
 
 from tests.recipes import DEFAULT_RECIPE
+from text_distill.distill.soft_target_fill import TRANSFER_TARGET_COLUMNS
 from text_distill.distill.soft_targets import soft_target_table
 from text_distill.distill.text import segment_chars, segment_words, text_hash
 from text_distill.distill.vocab import UNK, build_vocabulary
-from text_distill.pipelines.soft_targets.nodes import TRANSFER_TARGET_COLUMNS
 
 FINGERPRINT = "f" * 64
 LABELS = ["sports", "finance"]

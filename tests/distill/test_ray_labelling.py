@@ -12,7 +12,7 @@ from text_distill.datasets.partitions import GrowingPartitionedDataset
 from text_distill.distill.engines import ray_labelling
 from text_distill.distill.engines.labelling import SCORING_ENGINES, scoring_engine
 from text_distill.distill.teacher import TeacherClassifier
-from text_distill.pipelines.augment.nodes import transfer_frame
+from text_distill.distill.transfer_set import transfer_frame
 from text_distill.pipelines.soft_targets.nodes import fill_soft_target_store
 from text_distill.pipelines.soft_targets.pipeline import create_pipeline
 

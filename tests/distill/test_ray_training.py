@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tests.conftest import tiny_encoder
+from tests.conftest import TINY_TEACHER, tiny_encoder
 from tests.sweep_inputs import EVALUATE, STUDENT, student_inputs
 
 from text_distill.distill.teacher_training import TEACHER_ENGINES, fine_tune
@@ -20,24 +20,10 @@ RAY = {"address": None, "num_cpus": 2}  # the local Ray of conftest.py's local_r
 
 LABELS = ["sports", "finance"]
 TEACHER = {
-    "base_model": None,
-    "text_prefix": "",
-    "max_length": 16,
-    "train_rows": None,
-    "epochs": 2,
+    **TINY_TEACHER,
     "batch_size": 6,  # the whole train split: one full-batch step per epoch
-    "eval_batch_size": 8,
-    "learning_rate": 1e-3,
     "weight_decay": 0.01,
-    "warmup_ratio": 0.0,
-    "dropout": 0.0,
-    "freeze_word_embeddings": True,
-    "bf16": False,
-    "logging_steps": 1,
-    "seed": 0,
-    "threads": 1,
     "device": "cpu",
-    "progress": False,
 }
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tests.conftest import label_through_store, tiny_encoder
+from tests.conftest import headline_examples, label_through_store, tiny_encoder
 
 from text_distill.distill import teacher_precision
 from text_distill.distill.soft_targets import SoftTargetMismatchError
@@ -36,16 +36,7 @@ def fingerprint_of(teacher, ensemble, params, soft_target_params):
 
 @pytest.fixture(scope="module")
 def examples(thucnews_lines):
-    texts = [line.split("\t", 1)[1] for line in thucnews_lines[:40]]
-    frame = pd.DataFrame(
-        {
-            "example_id": range(len(texts)),
-            "split": ["train"] * 20 + ["dev"] * 10 + ["test"] * 10,
-            "text": texts,
-            "label_id": [i % 2 for i in range(len(texts))],
-        }
-    )
-    return frame.assign(text_hash=frame["text"])
+    return headline_examples(thucnews_lines, 20, 10, 10)
 
 
 def teacher_with_head(texts, mode: str) -> TeacherClassifier:

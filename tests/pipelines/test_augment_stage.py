@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from text_distill.distill.text import normalise_text, segment_chars, segment_words, text_hash
-from text_distill.pipelines.augment.nodes import build_transfer_set, mask_token
+from text_distill.pipelines.augment.nodes import build_transfer_set
 
 PARAMS = {
     "n_iter": 3,
@@ -101,10 +101,3 @@ def test_unlabelled_lines_are_all_accounted_for(corpus):
     lines_params = {**params, "unlabelled": {"max_rows": 5, "format": "lines"}}
     _, report = build_transfer_set(examples, segmented, "一条新闻\n两条新闻", TEACHER, lines_params)
     assert report["unlabelled"]["kept"] == 2
-
-
-def test_masks_are_rendered_with_the_teachers_token():
-    assert mask_token(TEACHER) == "[MASK]"
-    assert (
-        mask_token(SimpleNamespace(tokenizer=SimpleNamespace(mask_token=None, unk_token="<unk>"))) == "<unk>"
-    )

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tests.conftest import label_through_store, tiny_encoder
+from tests.conftest import headline_examples, label_through_store, tiny_encoder
 
 from text_distill.datasets.partitions import GrowingPartitionedDataset
 from text_distill.distill.soft_targets import SoftTargetMismatchError
@@ -17,16 +17,8 @@ LABELS = ["sports", "finance"]
 
 @pytest.fixture(scope="module")
 def teachers(thucnews_lines):
-    texts = [line.split("\t", 1)[1] for line in thucnews_lines[:40]]
-    examples = pd.DataFrame(
-        {
-            "example_id": range(len(texts)),
-            "split": ["train"] * 30 + ["dev"] * 5 + ["test"] * 5,
-            "text": texts,
-            "label_id": [i % 2 for i in range(len(texts))],
-        }
-    )
-    examples["text_hash"] = examples["text"]
+    examples = headline_examples(thucnews_lines, 30, 5, 5)
+    texts = examples["text"].tolist()
     one = TeacherClassifier(tiny_encoder(texts), LABELS, max_length=32)
     other = TeacherClassifier(tiny_encoder(texts), LABELS, max_length=32)
     with torch.no_grad():

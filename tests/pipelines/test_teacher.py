@@ -7,41 +7,33 @@ import numpy as np
 import pandas as pd
 import pytest
 from kedro.io import Version
-from tests.conftest import label_through_store
+from tests.conftest import TINY_TEACHER, label_through_store
 
 from text_distill.datasets.hf_model import HFModelCollectionDataset, HFModelDirectoryDataset
 from text_distill.distill.baselines import BASELINES, fit_baseline
 from text_distill.distill.soft_targets import logits_for
+from text_distill.distill.teacher_training import fine_tune
 from text_distill.pipelines.evaluate.nodes import score_teacher
 from text_distill.pipelines.teacher.nodes import (
     choose_teacher_weights,
-    fine_tune_teacher,
     fine_tune_teacher_ensemble,
     fingerprint_teacher,
     fit_ngram_teachers,
     prepare_teacher_base,
 )
 
-PARAMS = {
-    "base_model": None,
-    "text_prefix": "",
-    "max_length": 16,
-    "train_rows": None,
-    "epochs": 2,
-    "batch_size": 4,
-    "eval_batch_size": 8,
-    "learning_rate": 1e-3,
-    "weight_decay": 0.0,
-    "warmup_ratio": 0.0,
-    "dropout": 0.0,
-    "freeze_word_embeddings": True,
-    "bf16": False,
-    "logging_steps": 1,
-    "seed": 0,
-    "threads": 1,
-    "progress": False,
-}
+PARAMS = TINY_TEACHER
 FLOAT32 = {"precision": "float32", "device": "cpu"}  # params:soft_targets
+
+
+LATEST = Version(None, None)  # a versioned dataset's load and save version: the newest
+
+
+def teacher_dataset(kind, path, version=LATEST):
+    """A ``kind`` dataset of teachers at ``path`` (versioned unless ``version`` is None)."""
+    return kind(
+        filepath=str(path), model_class="text_distill.distill.teacher.TeacherClassifier", version=version
+    )
 
 
 def fingerprint_of(teacher, ensemble, params, soft_target_params):
@@ -65,7 +57,7 @@ def trained(tiny_encoder_dir):
     examples = pd.DataFrame(rows, columns=["example_id", "split", "text", "label", "label_id"])
     examples["text_hash"] = examples["text"]
     base = prepare_teacher_base(None, {**PARAMS, "base_model": str(tiny_encoder_dir)})
-    teacher, log = fine_tune_teacher(base, examples, ["sports", "finance"], PARAMS)
+    teacher, log = fine_tune(base, examples, ["sports", "finance"], PARAMS)
     return teacher, log, examples
 
 
@@ -99,11 +91,7 @@ def test_fine_tune_selects_on_dev_and_logs_history(trained):
 
 def test_teacher_directory_round_trip_keeps_logits_and_fingerprint(trained, tmp_path):
     teacher, _, examples = trained
-    dataset = HFModelDirectoryDataset(
-        filepath=str(tmp_path / "teacher"),
-        model_class="text_distill.distill.teacher.TeacherClassifier",
-        version=Version(None, None),
-    )
+    dataset = teacher_dataset(HFModelDirectoryDataset, tmp_path / "teacher")
     dataset.save(teacher)
     loaded = dataset.load()
     texts = examples["text"].tolist()
@@ -128,11 +116,7 @@ def test_soft_targets_cover_every_example_in_order(trained, tmp_path):
 
 
 def test_model_directory_dataset_reports_existence(tmp_path, trained):
-    dataset = HFModelDirectoryDataset(
-        filepath=str(tmp_path / "model"),
-        model_class="text_distill.distill.teacher.TeacherClassifier",
-        version=Version(None, None),
-    )
+    dataset = teacher_dataset(HFModelDirectoryDataset, tmp_path / "model")
     assert not dataset.exists()
     dataset.save(trained[0])
     assert dataset.exists()
@@ -143,17 +127,11 @@ def test_ensemble_member_differs_by_seed_only_and_survives_a_round_trip(trained,
     members, logs = ensemble
     assert list(members) == ["seed_1"] and logs["seed_1"]["train_rows"] == log["train_rows"]
     assert members["seed_1"].fingerprint() != teacher.fingerprint()
-    dataset = HFModelCollectionDataset(
-        filepath=str(tmp_path / "ensemble"),
-        model_class="text_distill.distill.teacher.TeacherClassifier",
-        version=Version(None, None),
-    )
+    dataset = teacher_dataset(HFModelCollectionDataset, tmp_path / "ensemble")
     dataset.save(members)
     loaded = dataset.load()
     assert list(loaded) == ["seed_1"] and loaded["seed_1"].fingerprint() == members["seed_1"].fingerprint()
-    empty = HFModelCollectionDataset(
-        filepath=str(tmp_path / "none"), model_class="text_distill.distill.teacher.TeacherClassifier"
-    )
+    empty = teacher_dataset(HFModelCollectionDataset, tmp_path / "none", version=None)
     empty.save({})
     assert empty.load() == {}
 

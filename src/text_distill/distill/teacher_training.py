@@ -178,18 +178,12 @@ def fine_tune_local(
     return unwrapped(teacher), outcome, device
 
 
-def fine_tune_ray(
-    teacher: TeacherClassifier,
-    train: pd.DataFrame,
-    dev: pd.DataFrame,
-    params: dict[str, Any],
-    ray_params: dict[str, Any] | None = None,
-) -> tuple[TeacherClassifier, TrainerOutcome, str]:
-    """``run_trainer`` on ``teacher.ray_workers`` Ray Train workers (imported here: the local engine
-    never imports Ray)."""
+def fine_tune_ray(*run: Any) -> tuple[TeacherClassifier, TrainerOutcome, str]:
+    """``run_trainer`` on ``teacher.ray_workers`` Ray Train workers: ``fine_tune_local``'s arguments
+    to ``engines.ray_training.fine_tune_on_ray``, imported here (the local engine never imports Ray)."""
     from text_distill.distill.engines.ray_training import fine_tune_on_ray
 
-    return fine_tune_on_ray(teacher, train, dev, params, ray_params or {})
+    return fine_tune_on_ray(*run)
 
 
 # teacher.engine -> (teacher, train, dev, teacher params, ray params) -> (teacher, outcome, device)
@@ -215,7 +209,7 @@ def fine_tune(
     run = engine(TEACHER_ENGINES, engine_name, "teacher.engine")
     teacher = build_teacher(base, label_names, params)
     train, dev = training_splits(examples, params)
-    teacher, outcome, device = run(teacher, train, dev, params, ray_params)
+    teacher, outcome, device = run(teacher, train, dev, params, ray_params or {})
     log = {
         "engine": engine_name,
         "device": device,
@@ -230,6 +224,25 @@ def fine_tune(
         "Teacher selected on dev: accuracy %.4f, macro-F1 %.4f", log["dev_accuracy"], log["dev_macro_f1"]
     )
     return teacher, log
+
+
+def fine_tune_seeds(
+    seeds: list[int],
+    main_seed: int,
+    fine_tune_seed: Callable[[int], tuple[TeacherClassifier, dict[str, Any]]],
+) -> tuple[dict[str, TeacherClassifier], dict[str, Any]]:
+    """One more teacher per seed (``seed_<n>``) by ``fine_tune_seed`` and their training logs; the
+    seeds must be distinct and differ from ``main_seed`` (the same seed gives the same teacher)."""
+    if main_seed in seeds or len(set(seeds)) != len(seeds):
+        raise ValueError(
+            f"teacher.ensemble_seeds {seeds} must be distinct and differ from teacher.seed "
+            f"{main_seed}: the same seed gives the same teacher"
+        )
+    members, logs = {}, {}
+    for seed in seeds:
+        logger.info("Ensemble teacher seed_%d", seed)
+        members[f"seed_{seed}"], logs[f"seed_{seed}"] = fine_tune_seed(seed)
+    return members, logs
 
 
 def remove_tree(path: str | Path) -> None:

@@ -26,16 +26,10 @@ from text_distill.distill.student import StudentClassifier
 logger = logging.getLogger(__name__)
 
 
-@dataclass
-class TrainingConfig:
-    """What the training loop needs of a recipe, built by ``StudentRecipe.training_config``: the
-    defaults live in ``conf/base/parameters_student.yml`` only."""
+@dataclass(frozen=True)
+class ObjectiveSpec:
+    """The recipe's ``objective`` group: the loss and its schedules."""
 
-    epochs: int
-    batch_size: int
-    learning_rate: float
-    weight_decay: float
-    grad_clip: float
     alpha: float  # hard-label weight; the KD weight is 1 - alpha
     hard_weight_schedule: str
     kd_weight_schedule: str
@@ -45,12 +39,31 @@ class TrainingConfig:
     final_temperature: float  # linear_decay's last T
     temperature_beta: float  # flsw / cwsm spread
     temperature_gamma: float  # flsw exponent
+
+
+@dataclass(frozen=True)
+class OptimiserSpec:
+    """The recipe's ``optimiser`` group."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    grad_clip: float
     accumulation_steps: int  # batches per optimiser step
     early_stopping_patience: int | None  # epochs without a better dev macro-F1 before stopping
     adversarial: str | None  # fgm | pgd on the embedding table
     adversarial_epsilon: float
     pgd_steps: int
     pgd_step_size: float
+
+
+@dataclass(frozen=True)
+class TrainingConfig(ObjectiveSpec, OptimiserSpec):
+    """What the training loop needs of a recipe, built by ``StudentRecipe.training_config``: the
+    objective and optimiser groups as the recipe holds them, and the runtime. The defaults live in
+    ``conf/base/parameters_student.yml`` only."""
+
     bf16: bool  # bf16 autocast for the forward passes where the CPU supports it
     device: str  # cpu | cuda, resolved (the student comes back on the CPU either way)
     seed: int
@@ -125,13 +138,11 @@ def _weights_digest(state: dict[str, torch.Tensor]) -> str:
 
 def training_provenance(
     student: StudentClassifier,
-    train_ids: Sequence[Sequence[int]],
-    train_labels: np.ndarray,
-    teacher_logits: np.ndarray | None,
-    dev_ids: Sequence[Sequence[int]],
-    dev_labels: np.ndarray,
+    matcher: IntermediateMatching | None,
     config: TrainingConfig,
-    matcher: IntermediateMatching | None = None,
+    teacher_logits: np.ndarray | None,
+    train: tuple[Sequence[Sequence[int]], np.ndarray],
+    dev: tuple[Sequence[Sequence[int]], np.ndarray],
 ) -> dict[str, Any]:
     """What a student checkpoint is made from; resuming is right only if none of it changed.
 
@@ -140,6 +151,7 @@ def training_provenance(
     recipe by every training option; the model by its parameter shapes, vocabulary, labels and
     initial weights (another vocabulary, unit or set of word vectors changes them).
     """
+    (train_ids, train_labels), (dev_ids, dev_labels) = train, dev  # token ids and labels
     state = _trained_state(student, matcher)
     vocabulary = "\n".join(sorted(student.token_ids, key=student.token_ids.get))
     return {
@@ -274,9 +286,8 @@ def train_student(
     first_epoch = 1
     provenance = None
     if config.checkpoint:
-        provenance = training_provenance(
-            student, train_ids, train_labels, teacher_logits, dev_ids, dev_labels, config, matcher
-        )
+        train, dev = (train_ids, train_labels), (dev_ids, dev_labels)
+        provenance = training_provenance(student, matcher, config, teacher_logits, train, dev)
     state = _resumable_checkpoint(config.checkpoint, provenance)
     if state is not None:
         student.load_state_dict(state["student"])

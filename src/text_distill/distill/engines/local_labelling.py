@@ -49,12 +49,8 @@ class TeacherScoring:
 
 
 def local_partitions(
-    plan: FillPlan,
-    text_column: str,
-    scoring: TeacherScoring,
-    params: dict[str, Any],
-    ray_params: dict[str, Any],
+    plan: FillPlan, text_column: str, scoring: TeacherScoring, *_parameters: dict[str, Any]
 ) -> tuple[dict[str, Callable[[], pd.DataFrame]], dict[str, Any]]:
     """The new store partitions, scored in this process on the members' device when saved, and
-    nothing more for the report."""
+    nothing more for the report (the soft_targets and Ray parameters are not read)."""
     return lazy_partitions(plan, text_column, scoring.scorer()), {}

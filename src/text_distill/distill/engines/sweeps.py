@@ -138,14 +138,10 @@ def _trial_name(number: int) -> str:
 
 
 def search_local(
-    trial: Trial,
-    space: dict[str, dict[str, Any]],
-    metric: str,
-    options: dict[str, Any],
-    ray_params: dict[str, Any],
+    trial: Trial, space: dict[str, dict[str, Any]], metric: str, options: dict[str, Any], *_ray: Any
 ) -> dict[str, dict[str, Any]]:
     """``options.trials`` configurations drawn by Optuna's sampler in this process, each told its
-    record's ``metrics[metric]`` (maximised)."""
+    record's ``metrics[metric]`` (maximised; the Ray parameters are not read)."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="maximize", sampler=_sampler(options))
     made = distributions(space)

@@ -4,19 +4,19 @@ student parameters, selected on dev, scored on test for the table only, as a nes
 same function runs in this process or in a Ray Tune trial, so the same seed gives the same record.
 """
 
+import dataclasses
+import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
-import numpy as np
 import pandas as pd
 
 from text_distill.distill.engines.sweeps import flatten, unflatten
 from text_distill.distill.evaluation import teacher_test_logits, test_scores
 from text_distill.distill.recipe import StudentRecipe, merge
-from text_distill.distill.soft_targets import check_soft_targets, check_transfer_targets
-from text_distill.distill.student_training import StudentData, Transfer, train_distilled
+from text_distill.distill.student_inputs import StudentInputs, takes_student_inputs
+from text_distill.distill.student_training import Transfer, train_distilled
 from text_distill.distill.students import TRANSFORMER
-from text_distill.distill.teacher import TeacherClassifier
 
 PLUMBING = ("progress", "threads", "checkpoint_dir")  # how a run ran, not what it trained
 # one student per trial: no seed replicas, and no checkpoint file shared by concurrent trials
@@ -24,30 +24,21 @@ ONE_STUDENT = {"runtime": {"replica_seeds": [], "checkpoint_dir": None}}
 STUDENT = "student."  # a trial's keys under it override the student parameters
 TEMPERATURE = "student.objective.temperature"  # where T lives in the parameters
 ARCHITECTURE = "student.model.architecture"
+T = TypeVar("T")
 
 
-def needed_teacher(
-    teacher: TeacherClassifier | None, student_params: dict[str, Any], architectures: list[Any]
-) -> TeacherClassifier | None:
-    """The teacher, only when a trial may train a transformer student (the one student that runs
-    it): on Ray the trials' inputs go through the object store, and a teacher is hundreds of MB."""
+def without_unused_teacher(
+    inputs: StudentInputs, student_params: dict[str, Any], architectures: list[Any]
+) -> StudentInputs:
+    """The inputs, keeping the teacher only when a trial may train a transformer student (the one
+    student that runs it): on Ray the trials' inputs go through the object store, and a teacher is
+    hundreds of MB."""
     wanted = {student_params["model"]["architecture"], *architectures}
-    return teacher if TRANSFORMER in wanted else None
+    return inputs if TRANSFORMER in wanted else dataclasses.replace(inputs, teacher=None)
 
 
 def student_trial(
-    segmented: pd.DataFrame,
-    examples: pd.DataFrame,
-    soft_targets: pd.DataFrame,
-    transfer_targets: pd.DataFrame,
-    teacher_fingerprint: dict[str, Any],
-    teacher: TeacherClassifier,
-    word_vocabulary: list[str],
-    word_embeddings: np.ndarray,
-    char_vocabulary: list[str],
-    char_embeddings: np.ndarray,
-    word_segmenter: dict[str, str],
-    label_names: list[str],
+    inputs: StudentInputs,
     student_params: dict[str, Any],
     evaluate_params: dict[str, Any],
     transfer: Callable[[pd.DataFrame, dict[str, Any]], pd.DataFrame] | None = None,
@@ -58,12 +49,10 @@ def student_trial(
     macro-F1 and the test scores for the table; history). ``transfer`` picks the transfer rows a
     trial uses from its configuration (default: all of them)."""
 
-    fingerprint = teacher_fingerprint["fingerprint"]
-    check_soft_targets(soft_targets, examples, fingerprint)  # once, for every trial
-    check_transfer_targets(transfer_targets, fingerprint)
-    vectors = (word_vocabulary, word_embeddings, char_vocabulary, char_embeddings)
-    data = StudentData.of(examples, segmented, vectors, word_segmenter, label_names)
-    test, teacher_logits = teacher_test_logits(soft_targets, examples, teacher_fingerprint)
+    data = inputs.checked().data()  # the cache is checked once, for every trial
+    soft_targets, transfer_targets, teacher = inputs.soft_targets, inputs.transfer_targets, inputs.teacher
+    test, teacher_logits = teacher_test_logits(soft_targets, inputs.examples, inputs.teacher_fingerprint)
+    label_names = inputs.label_names
     bins = int(evaluate_params["calibration_bins"])
 
     def trial(config: dict[str, Any]) -> dict[str, Any]:
@@ -103,3 +92,40 @@ def student_trial(
         }
 
     return trial
+
+
+@dataclasses.dataclass(frozen=True)
+class Study:
+    """What every sweep or search of the student's recipe reads besides its own parameters."""
+
+    inputs: StudentInputs
+    student_params: dict[str, Any]
+    evaluate_params: dict[str, Any]
+    ray_params: dict[str, Any]
+
+    def trial(
+        self,
+        architectures: list[Any],
+        transfer: Callable[[pd.DataFrame, dict[str, Any]], pd.DataFrame] | None = None,
+    ) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        """``student_trial`` over these inputs, with the teacher only if one of ``architectures`` (the
+        configurations' own, besides the student parameters') needs it."""
+        inputs = without_unused_teacher(self.inputs, self.student_params, architectures)
+        return student_trial(inputs, self.student_params, self.evaluate_params, transfer)
+
+
+def study_node(node: Callable[[Study, dict[str, Any]], T]) -> Callable[..., T]:
+    """``node(study, params)`` as the node Kedro calls: the twelve student inputs, the student and
+    evaluate parameters, the study's own parameters and the Ray parameters (optional)."""
+
+    @takes_student_inputs
+    def study(
+        inputs: StudentInputs,
+        student_params: dict[str, Any],
+        evaluate_params: dict[str, Any],
+        params: dict[str, Any],
+        ray_params: dict[str, Any] | None = None,
+    ) -> Any:
+        return node(Study(inputs, student_params, evaluate_params, ray_params or {}), params)
+
+    return functools.update_wrapper(study, node)  # the node's name and docstring; the signature stays

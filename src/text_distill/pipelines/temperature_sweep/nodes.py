@@ -5,65 +5,26 @@ each a nested MLflow run, summarised as a table and a plot of test accuracy agai
 (one Ray Tune trial per temperature); the same trial function, so the same seed gives the same runs.
 """
 
-import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
 from text_distill.distill.engines import engine
-from text_distill.distill.engines.sweeps import GRID_ENGINES, flatten
-from text_distill.distill.engines.trials import ARCHITECTURE, TEMPERATURE, needed_teacher, student_trial
-from text_distill.distill.teacher import TeacherClassifier
-
-logger = logging.getLogger(__name__)
+from text_distill.distill.engines.studies import sweep_figure, sweep_table, temperature_configs
+from text_distill.distill.engines.sweeps import GRID_ENGINES
+from text_distill.distill.engines.trials import ARCHITECTURE, TEMPERATURE, Study, study_node
 
 
-def sweep_temperature(
-    segmented: pd.DataFrame,
-    examples: pd.DataFrame,
-    soft_targets: pd.DataFrame,
-    transfer_targets: pd.DataFrame,
-    teacher_fingerprint: dict[str, Any],
-    teacher: TeacherClassifier,
-    word_vocabulary: list[str],
-    word_embeddings: np.ndarray,
-    char_vocabulary: list[str],
-    char_embeddings: np.ndarray,
-    word_segmenter: dict[str, str],
-    label_names: list[str],
-    student_params: dict[str, Any],
-    evaluate_params: dict[str, Any],
-    params: dict[str, Any],
-    ray_params: dict[str, Any] | None = None,
-) -> dict[str, dict[str, Any]]:
-    """One distilled student per temperature: ``student_params`` with ``params.overrides`` (a loss that
-    T enters) and the temperature T, on ``params.engine``. Selection on dev as always; test scores
-    for the table only."""
-    overrides = flatten({"student": params.get("overrides") or {}})
-    configs = {
-        f"T={temperature:g}": {**overrides, TEMPERATURE: float(temperature)}
-        for temperature in params["temperatures"]
-    }
-    trial = student_trial(
-        segmented,
-        examples,
-        soft_targets,
-        transfer_targets,
-        teacher_fingerprint,
-        needed_teacher(teacher, student_params, [overrides.get(ARCHITECTURE)]),
-        word_vocabulary,
-        word_embeddings,
-        char_vocabulary,
-        char_embeddings,
-        word_segmenter,
-        label_names,
-        student_params,
-        evaluate_params,
-    )
+@study_node
+def sweep_temperature(study: Study, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One distilled student per temperature: the student parameters with ``params.overrides`` (a
+    loss that T enters) and the temperature T, on ``params.engine``. Selection on dev as always; test
+    scores for the table only."""
+    configs = temperature_configs(params)
+    trial = study.trial([config.get(ARCHITECTURE) for config in configs.values()])
     run = engine(GRID_ENGINES, params.get("engine", "local"), "temperature_sweep.engine")
-    runs = run(trial, configs, params, ray_params or {})
+    runs = run(trial, configs, params, study.ray_params)
     for record in runs.values():  # the table's x axis, under a short name
         record["metrics"]["temperature"] = record["metrics"].pop(TEMPERATURE)
     return runs
@@ -76,28 +37,5 @@ def tabulate_sweep(
 ) -> tuple[pd.DataFrame, Figure]:
     """The sweep as a table (one row per T) and a plot of test accuracy and macro-F1 against T, with
     the teacher and the student-alone baseline as reference lines."""
-    table = pd.DataFrame(
-        [
-            {
-                key: run["metrics"][key]
-                for key in ("temperature", "test_accuracy", "test_macro_f1", "dev_macro_f1")
-            }
-            for run in runs.values()
-        ]
-    ).sort_values("temperature")
-    figure = Figure(figsize=(6.4, 4.0), layout="constrained")
-    axes = figure.subplots()
-    axes.plot(table["temperature"], table["test_accuracy"], "o-", label="distilled student: accuracy")
-    axes.plot(table["temperature"], table["test_macro_f1"], "s--", label="distilled student: macro-F1")
-    axes.axhline(teacher_scores["accuracy"], color="grey", linestyle=":", label="teacher accuracy")
-    axes.axhline(
-        student_alone_scores["accuracy"], color="black", linestyle="-.", label="student-alone accuracy"
-    )
-    axes.set_xscale("log", base=2)
-    axes.set_xticks(table["temperature"], [f"{t:g}" for t in table["temperature"]])
-    axes.set_xlabel("temperature T")
-    axes.set_ylabel("test score")
-    axes.set_title("Distilled student against temperature")
-    axes.grid(alpha=0.3)
-    axes.legend(fontsize="small")
-    return table.reset_index(drop=True), figure
+    table = sweep_table(runs)
+    return table, sweep_figure(table, teacher_scores["accuracy"], student_alone_scores["accuracy"])

@@ -1,4 +1,5 @@
-"""Ingest: parsing, validation with quarantine and row accounting, leakage-free splits."""
+"""Corpus ingestion (``distill.corpus``, ``distill.splits``): parsing, validation with quarantine and
+row accounting, leakage-free splits."""
 
 import json
 
@@ -6,13 +7,8 @@ import pandas as pd
 import pytest
 from kedro_datasets.text import TextDataset
 
-from text_distill.pipelines.ingest.nodes import (
-    CorpusError,
-    check_corpus,
-    parse_corpus,
-    split_examples,
-    validate_corpus,
-)
+from text_distill.distill.corpus import CorpusError, check_corpus, parse_corpus, validate_corpus
+from text_distill.distill.splits import split_examples
 
 TSV = {
     "format": "tsv",

@@ -1,0 +1,170 @@
+"""The transfer set, every text the teacher labels, as lazily built partitions: the labelled examples,
+augmented copies of the train split and the texts of an unlabelled corpus. A partition is built only
+when it is saved, so a transfer set of millions of texts never sits in memory whole.
+
+Only the train split is augmented and only train-split words are drawn from; an augmented copy or an
+unlabelled text equal to a dev or test example is dropped, so nothing from them reaches the student.
+"""
+
+import logging
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pandas as pd
+
+from text_distill.distill.augment import AugmentConfig, PosVocabulary, augment_texts
+from text_distill.distill.teacher import PretrainedEncoder
+from text_distill.distill.text import normalise_text, segment_words, text_hash
+
+logger = logging.getLogger(__name__)
+
+TRANSFER_COLUMNS = ["source", "origin_id", "teacher_text", "words"]
+"""``source``: labelled | augmented | unlabelled; ``origin_id``: the example a row comes from (-1 for
+unlabelled texts); ``teacher_text``: exactly what the teacher reads; ``words``: what a word-level
+student reads (null for labelled rows, whose words are in ``segmented_examples``)."""
+UNLABELLED_OUTCOMES = [
+    "lines",
+    "undecodable",
+    "malformed",
+    "empty",
+    "duplicates",
+    "equal_to_train",
+    "equal_to_dev_or_test",
+    "over_max_rows",
+    "kept",
+]
+Builder = Callable[[], pd.DataFrame]
+
+
+def transfer_frame(
+    source: str, origin_ids: list[int], texts: list[str], words: list[list[str]] | None
+) -> pd.DataFrame:
+    """Transfer-set rows of one ``source``, in ``TRANSFER_COLUMNS``."""
+    return pd.DataFrame(
+        {
+            "source": source,
+            "origin_id": pd.array(origin_ids, dtype="int64"),
+            "teacher_text": texts,
+            "words": words if words is not None else [None] * len(texts),
+        }
+    )[TRANSFER_COLUMNS]
+
+
+def mask_token(teacher_base: PretrainedEncoder) -> str:
+    """How a masked word is written for the teacher: its tokenizer's mask token, else its unknown one."""
+    tokenizer = teacher_base.tokenizer
+    token = tokenizer.mask_token or tokenizer.unk_token
+    if not token:
+        raise ValueError("the teacher tokenizer has neither a mask nor an unknown token to render masks")
+    return token
+
+
+def _unlabelled_text(line: str, layout: str) -> tuple[str, str | None]:
+    """The normalised text of one corpus line, or why the line has none."""
+    if any("\udc80" <= char <= "\udcff" for char in line):  # surrogateescape'd bytes
+        return "", "undecodable"
+    if layout == "labelled":
+        if "\t" not in line:
+            return "", "malformed"
+        line = line.split("\t", 1)[1]
+    return normalise_text(line), None
+
+
+def _rejection(
+    text: str, digest: str, seen: set[str], labelled_hashes: dict[str, str], full: bool
+) -> str | None:
+    """Why a decoded unlabelled text is not kept (``None``: it is)."""
+    if not text:
+        return "empty"
+    if digest in seen:
+        return "duplicates"
+    if digest in labelled_hashes:
+        return "equal_to_train" if labelled_hashes[digest] == "train" else "equal_to_dev_or_test"
+    return "over_max_rows" if full else None
+
+
+def read_unlabelled(
+    corpus: str, labelled_hashes: dict[str, str], params: dict[str, Any]
+) -> tuple[list[str], dict[str, int]]:
+    """Texts of ``corpus`` (one per line; ``format: labelled`` lines are ``label<TAB>text`` and the
+    label is dropped), normalised, deduplicated, without texts equal to a labelled example, capped at
+    ``max_rows``; and the count of every line by outcome."""
+    limit = int(params["max_rows"])
+    counts = dict.fromkeys(UNLABELLED_OUTCOMES, 0)
+    if limit <= 0:
+        return [], counts
+    texts, seen = [], set()
+    for line in corpus.splitlines():
+        counts["lines"] += 1
+        text, problem = _unlabelled_text(line, params["format"])
+        if problem is None:
+            digest = text_hash(text)
+            problem = _rejection(text, digest, seen, labelled_hashes, len(texts) >= limit)
+        if problem is not None:
+            counts[problem] += 1
+            continue
+        seen.add(digest)
+        texts.append(text)
+    counts["kept"] = len(texts)
+    logger.info("Unlabelled corpus: %s", counts)
+    return texts, counts
+
+
+def labelled_partitions(examples: pd.DataFrame, chunk_rows: int) -> Iterator[tuple[str, Builder]]:
+    """The labelled examples, all splits (dev and test logits feed the evaluation)."""
+    for start in range(0, len(examples), chunk_rows):
+        part = examples.iloc[start : start + chunk_rows]
+        yield (
+            "labelled",
+            lambda part=part: transfer_frame(
+                "labelled", part["example_id"].tolist(), part["text"].tolist(), None
+            ),
+        )
+
+
+def augmented_partitions(
+    examples: pd.DataFrame, segmented: pd.DataFrame, config: AugmentConfig, mask: str, chunk_rows: int
+) -> Iterator[tuple[str, Builder]]:
+    """Tang et al.'s ``config.n_iter`` copies of each train example, drawing words from the train
+    split only, about ``chunk_rows`` copies a partition; none when ``n_iter`` is 0."""
+    if config.n_iter <= 0:
+        return
+    train = examples[examples["split"] == "train"]
+    train_words = segmented.loc[segmented["split"] == "train", "words"]
+    vocabulary = PosVocabulary.from_words(train_words)
+    logger.info("POS vocabulary: %d tags from %d train examples", len(vocabulary.tags()), len(train_words))
+    held_out = set(examples.loc[examples["split"] != "train", "text_hash"])
+
+    def augmented(part: pd.DataFrame) -> pd.DataFrame:
+        ids = part["example_id"].tolist()
+        rows = [
+            (ids[position], copy.teacher_text(mask), copy.student_words())
+            for position, copy in augment_texts(part["text"].tolist(), ids, vocabulary, config)
+        ]
+        # a copy that happens to be a dev or test text would leak it into training
+        rows = [row for row in rows if text_hash(normalise_text(row[1])) not in held_out]
+        return transfer_frame(
+            "augmented", [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
+        )
+
+    originals_per_chunk = max(1, chunk_rows // config.n_iter)
+    for start in range(0, len(train), originals_per_chunk):
+        yield "augmented", lambda part=train.iloc[start : start + originals_per_chunk]: augmented(part)
+
+
+def unlabelled_partitions(texts: list[str], chunk_rows: int) -> Iterator[tuple[str, Builder]]:
+    """The unlabelled texts, segmented into words for a word-level student."""
+    for start in range(0, len(texts), chunk_rows):
+        part = texts[start : start + chunk_rows]
+        yield (
+            "unlabelled",
+            lambda part=part: transfer_frame(
+                "unlabelled", [-1] * len(part), part, [segment_words(t) for t in part]
+            ),
+        )
+
+
+def named_partitions(*sources: Iterator[tuple[str, Builder]]) -> dict[str, Builder]:
+    """The partitions in order, each named ``<number>-<source>`` (sorted names keep the order)."""
+    built = [part for source in sources for part in source]
+    return {f"{number:05d}-{source}": build for number, (source, build) in enumerate(built)}

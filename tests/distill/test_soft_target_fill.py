@@ -1,0 +1,38 @@
+"""Labelling through the store (``distill.soft_target_fill``): which teachers, what precision, the
+report's metrics; the scoring itself is tested through the stage (tests/pipelines)."""
+
+import pytest
+
+from text_distill.distill.soft_target_fill import labelling_metrics, scoring_precision, teacher_members
+from text_distill.distill.soft_targets import SoftTargetMismatchError
+
+
+def test_the_teachers_must_be_those_the_fingerprint_names():
+    fingerprint = {"members": {"seed_0": "a", "seed_1": "b"}}
+    assert teacher_members("main", {"seed_1": "other"}, {}, fingerprint) == ["main", "other"]
+    assert teacher_members("main", {}, {"tfidf_char_svm": "svm"}, fingerprint) == ["main", "svm"]
+    with pytest.raises(SoftTargetMismatchError, match="1 teachers but the fingerprint names 2"):
+        teacher_members("main", {}, {}, fingerprint)
+
+
+def test_the_store_is_scored_in_the_fingerprints_precision():
+    assert scoring_precision({}, {"precision": "auto"}, "cpu") == "float32"  # older fingerprints
+    assert scoring_precision({"precision": "float32"}, {"precision": "float32"}, "cpu") == "float32"
+    with pytest.raises(SoftTargetMismatchError, match="rerun `kedro run --from-nodes fingerprint_teacher`"):
+        scoring_precision({"precision": "bf16"}, {"precision": "float32"}, "cpu")
+
+
+def test_the_report_numbers_become_metrics():
+    report = {
+        "transfer_rows": 10,
+        "store_hits": 4,
+        "precision": "float32",
+        "device": "cpu",
+        "engine": "local",
+    }
+    assert labelling_metrics(report) == {
+        "soft_targets_transfer_rows": {"value": 10.0, "step": 0},
+        "soft_targets_store_hits": {"value": 4.0, "step": 0},
+        "soft_targets_bf16": {"value": 0.0, "step": 0},
+        "soft_targets_cuda": {"value": 0.0, "step": 0},
+    }
