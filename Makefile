@@ -60,7 +60,8 @@ serve: install
 	PATH=$(abspath $(BIN)):$$PATH MLFLOW_TRACKING_URI=sqlite:///mlflow.db $(BIN)/mlflow models serve \
 		-m models:/text_distill_student/$(VERSION) --env-manager local -h 127.0.0.1 -p 5001
 
-# Needs Debian's chromium (`apt-get install chromium`) and a finished `make distill`.
+# Needs Debian's chromium (`apt-get install chromium`) and two finished distill runs with different
+# recipes (the smoke slice is enough: `make smoke`, then the same with `--params recipe=hinton`).
 screenshots: install
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[screenshots]"
 	$(BIN)/python scripts/screenshots.py

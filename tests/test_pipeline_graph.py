@@ -7,11 +7,11 @@ PIPELINES = register_pipelines()
 # augmenting (a copy equal to a dev or test text is dropped), and the teacher labelling every text
 # once so that evaluation reads its test logits from the store
 READ_EVERY_TEXT = {
-    "hold_out_test",
-    "segment_examples",
-    "build_transfer_set",
-    "fill_soft_target_store",
-    "assemble_soft_targets",
+    "ingest.hold_out_test",
+    "segment.segment_examples",
+    "augment.build_transfer_set",
+    "soft_targets.fill_soft_target_store",
+    "soft_targets.assemble_soft_targets",
 }
 
 
@@ -28,12 +28,12 @@ def test_only_evaluate_and_export_read_the_test_rows():
 def test_every_model_is_fitted_on_train_and_dev_rows_only():
     fitting = readers("train_dev_examples")
     assert {
-        "fine_tune_teacher",
-        "fit_ngram_teachers",
-        "train_distilled_student",
-        "train_student_alone",
+        "teacher.fine_tune_teacher",
+        "teacher.fit_ngram_teachers",
+        "student.train_distilled_student",
+        "student.train_student_alone",
     } <= fitting
-    assert all(name.startswith("fit_baseline_") for name in fitting if "baseline" in name)
+    assert all(name.startswith("baselines.fit_baseline_") for name in fitting if "baseline" in name)
     for name in fitting:
         node = next(node for node in PIPELINES["distill"].nodes if node.name == name)
         assert "test_examples" not in node.inputs and "examples" not in node.inputs

@@ -24,13 +24,13 @@ pytestmark = pytest.mark.integration
 # Where each recipe's run starts (it runs everything downstream): the recipe node, then the nodes its
 # parameters change.
 FROM_NODES = {
-    "bilstm": ["train_distilled_student", "train_student_alone"],
-    "hinton": ["train_distilled_student", "train_student_alone"],
-    "tang2019": ["train_distilled_student", "train_student_alone"],
-    "char_bilstm": ["train_distilled_student", "train_student_alone"],
-    "augmented": ["build_transfer_set", "train_student_alone"],
-    "multi_teacher": ["fine_tune_teacher_ensemble", "train_student_alone"],
-    "tinybert": ["train_distilled_student", "train_student_alone"],
+    "bilstm": ["student.train_distilled_student", "student.train_student_alone"],
+    "hinton": ["student.train_distilled_student", "student.train_student_alone"],
+    "tang2019": ["student.train_distilled_student", "student.train_student_alone"],
+    "char_bilstm": ["student.train_distilled_student", "student.train_student_alone"],
+    "augmented": ["augment.build_transfer_set", "student.train_student_alone"],
+    "multi_teacher": ["teacher.fine_tune_teacher_ensemble", "student.train_student_alone"],
+    "tinybert": ["student.train_distilled_student", "student.train_student_alone"],
 }
 # the stages a recipe changes and what scores it (export and the served model are the tiny run's)
 STAGES = ("teacher", "augment", "soft_targets", "student", "evaluate")
@@ -77,7 +77,7 @@ def test_recipe_runs_end_to_end(project, name):
         *STAGES,
         env=env,
         runtime_params={"recipe": name},
-        from_nodes=["resolve_student_recipe", *FROM_NODES[name]],
+        from_nodes=["student.resolve_student_recipe", *FROM_NODES[name]],
     )
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")

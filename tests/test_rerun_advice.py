@@ -84,10 +84,16 @@ def test_every_advised_command_names_pipelines_and_nodes_that_exist(command):
 def test_the_advice_reruns_every_stage_the_cause_made_stale():
     for command in COMMAND.findall(DATA_CHANGED_ADVICE):
         names = {node.name for node in pipeline_of(command).nodes}
-        stale = {"segment_examples", "build_transfer_set", "fill_soft_target_store", "assemble_soft_targets"}
-        assert stale | {"train_distilled_student", "train_student_alone"} <= names, command
+        stale = {
+            "segment.segment_examples",
+            "augment.build_transfer_set",
+            "soft_targets.fill_soft_target_store",
+            "soft_targets.assemble_soft_targets",
+        }
+        assert stale | {"student.train_distilled_student", "student.train_student_alone"} <= names, command
     (relabel,) = COMMAND.findall(TEACHER_CHANGED_ADVICE)
-    assert {"fill_soft_target_store", "assemble_soft_targets"} <= {n.name for n in pipeline_of(relabel).nodes}
+    relabelled = {n.name for n in pipeline_of(relabel).nodes}
+    assert {"soft_targets.fill_soft_target_store", "soft_targets.assemble_soft_targets"} <= relabelled
 
 
 def test_after_a_change_of_split_the_students_advice_fixes_it(distill_run, tmp_path):

@@ -161,5 +161,7 @@ def test_the_default_run_stays_local_and_the_stage_is_wired_to_the_ray_parameter
     assert params["soft_targets"]["ray_actors"] * params["soft_targets"]["actor_cpus"] < 2
     ray_params = yaml.safe_load((PROJECT_ROOT / "conf/base/parameters_ray.yml").read_text())["ray"]
     assert ray_params["address"] is None
-    (fill_node,) = [node for node in create_pipeline().nodes if node.name == "fill_soft_target_store"]
+    (fill_node,) = [
+        node for node in create_pipeline().nodes if node.name == "soft_targets.fill_soft_target_store"
+    ]
     assert fill_node.inputs[-2:] == ["params:soft_targets", "params:ray"]

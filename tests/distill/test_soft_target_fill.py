@@ -18,7 +18,9 @@ def test_the_teachers_must_be_those_the_fingerprint_names():
 def test_the_store_is_scored_in_the_fingerprints_precision():
     assert scoring_precision({}, {"precision": "auto"}, "cpu") == "float32"  # older fingerprints
     assert scoring_precision({"precision": "float32"}, {"precision": "float32"}, "cpu") == "float32"
-    with pytest.raises(SoftTargetMismatchError, match="rerun `kedro run --from-nodes fingerprint_teacher`"):
+    with pytest.raises(
+        SoftTargetMismatchError, match="rerun `kedro run --from-nodes teacher.fingerprint_teacher`"
+    ):
         scoring_precision({"precision": "bf16"}, {"precision": "float32"}, "cpu")
 
 

@@ -110,7 +110,9 @@ def test_scores_across_seeds_have_mean_and_sample_std(examples_frame):
     assert accuracy["values"] == [run["accuracy"] for run in runs]
     assert accuracy["mean"] == pytest.approx(np.mean(accuracy["values"]))
     assert accuracy["std"] == pytest.approx(np.std(accuracy["values"], ddof=1))
-    with pytest.raises(ValueError, match="--from-nodes train_distilled_student,train_student_alone"):
+    with pytest.raises(
+        ValueError, match="--from-nodes student.train_distilled_student,student.train_student_alone"
+    ):
         score_across_seeds(
             runs[0],
             runs[0],

@@ -73,7 +73,8 @@ def scoring_precision(teacher_fingerprint: dict[str, Any], params: dict[str, Any
     if requested != "auto" and resolve_precision(requested, device) != recorded:
         raise SoftTargetMismatchError(
             f"soft_targets.precision is {requested} but the teacher fingerprint was made for {recorded} "
-            "scoring: rerun `kedro run --from-nodes fingerprint_teacher` with the same soft_targets.precision"
+            "scoring: rerun `kedro run --from-nodes teacher.fingerprint_teacher` with the same "
+            "soft_targets.precision"
         )
     if recorded == "bf16":
         resolve_precision("bf16", device)  # refuses a device without bf16 support

@@ -16,7 +16,7 @@ COLUMNS = ["example_id", "split", "text_hash", "logits", "teacher_fingerprint"]
 # the teacher fine-tuned on the old train split included; the second command keeps that teacher.
 DATA_CHANGED_ADVICE = (
     "`kedro run --pipeline distill --from-inputs examples` (or, keeping the current teacher, "
-    "`kedro run --pipeline distill --from-nodes segment_examples`)"
+    "`kedro run --pipeline distill --from-nodes segment.segment_examples`)"
 )
 # The teacher changed: the soft-target stage looks its logits up in the store (or scores them).
 TEACHER_CHANGED_ADVICE = "`kedro run --pipeline soft_targets`"

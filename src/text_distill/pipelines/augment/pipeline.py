@@ -1,6 +1,8 @@
 """Augment pipeline wiring."""
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
+
+from text_distill.pipelines import step
 
 from .nodes import build_transfer_set
 
@@ -8,11 +10,12 @@ from .nodes import build_transfer_set
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(
+            step(
                 build_transfer_set,
                 ["examples", "segmented_examples", "unlabelled_corpus", "teacher_base", "params:augment"],
                 ["transfer_set", "transfer_set_report"],
-                name="build_transfer_set",
             )
-        ]
+        ],
+        namespace="augment",
+        prefix_datasets_with_namespace=False,
     )

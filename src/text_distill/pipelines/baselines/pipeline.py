@@ -19,5 +19,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 name=f"fit_baseline_{name}",
             )
             for name in BASELINES
-        ]
+        ],
+        namespace="baselines",
+        prefix_datasets_with_namespace=False,
     )

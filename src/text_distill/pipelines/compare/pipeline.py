@@ -1,11 +1,15 @@
 """Compare pipeline wiring: `kedro run --pipeline compare`."""
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
+
+from text_distill.pipelines import step
 
 from .nodes import compare_runs
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
-        [Node(compare_runs, ["recent_runs", "params:compare"], "run_comparison", name="compare_runs")]
+        [step(compare_runs, ["recent_runs", "params:compare"], "run_comparison")],
+        namespace="compare",
+        prefix_datasets_with_namespace=False,
     )

@@ -102,8 +102,8 @@ def score_across_seeds(
         seeds = [log["seed"], *log["replica_seeds"]]
         if len(replicas) != len(seeds) - 1:
             raise ReplicaMismatchError(
-                f"{len(replicas)} {name} replicas for replica seeds {seeds[1:]}: rerun "
-                "`kedro run --pipeline distill --from-nodes train_distilled_student,train_student_alone`"
+                f"{len(replicas)} {name} replicas for replica seeds {seeds[1:]}: rerun `kedro run --pipeline "
+                "distill --from-nodes student.train_distilled_student,student.train_student_alone`"
             )
         runs = [kept] + [
             score_model(replica, examples, soft_targets, teacher_fingerprint, label_names, params)

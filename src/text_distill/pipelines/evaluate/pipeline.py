@@ -102,5 +102,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["distill_summary", "distill_report", "distill_metrics"],
                 name="summarise",
             ),
-        ]
+        ],
+        namespace="evaluate",
+        prefix_datasets_with_namespace=False,
     )

@@ -20,5 +20,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["onnx_parity", "onnx_parity_metrics"],
                 name="check_onnx_parity",
             ),
-        ]
+        ],
+        namespace="export",
+        prefix_datasets_with_namespace=False,
     )

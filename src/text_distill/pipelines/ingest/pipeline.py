@@ -3,7 +3,9 @@
 ``validate_corpus`` saves the quarantine and row accounting before ``check_corpus`` may stop the run.
 """
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
+
+from text_distill.pipelines import step
 
 from .nodes import check_corpus, hold_out_test, parse_corpus, split_examples, validate_corpus
 
@@ -11,25 +13,16 @@ from .nodes import check_corpus, hold_out_test, parse_corpus, split_examples, va
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(parse_corpus, ["corpus_source", "params:ingest"], "raw_corpus", name="parse_corpus"),
-            Node(
+            step(parse_corpus, ["corpus_source", "params:ingest"], "raw_corpus"),
+            step(
                 validate_corpus,
                 ["raw_corpus", "params:ingest"],
                 ["validated_examples", "quarantine", "row_accounting"],
-                name="validate_corpus",
             ),
-            Node(
-                check_corpus,
-                ["validated_examples", "row_accounting", "params:ingest"],
-                "usable_examples",
-                name="check_corpus",
-            ),
-            Node(
-                split_examples,
-                ["usable_examples", "params:ingest"],
-                ["examples", "label_names"],
-                name="split_examples",
-            ),
-            Node(hold_out_test, "examples", ["train_dev_examples", "test_examples"], name="hold_out_test"),
-        ]
+            step(check_corpus, ["validated_examples", "row_accounting", "params:ingest"], "usable_examples"),
+            step(split_examples, ["usable_examples", "params:ingest"], ["examples", "label_names"]),
+            step(hold_out_test, "examples", ["train_dev_examples", "test_examples"]),
+        ],
+        namespace="ingest",
+        prefix_datasets_with_namespace=False,
     )

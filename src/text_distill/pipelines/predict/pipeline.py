@@ -3,9 +3,11 @@
 
 from importlib.metadata import version
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
 from mlflow.models import ModelSignature
 from mlflow.types import ColSpec, DataType, Schema
+
+from text_distill.pipelines import step
 
 from .nodes import predict_labels, screen_texts_to_predict
 
@@ -28,19 +30,15 @@ SERVED_MODEL_REQUIREMENTS = (
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(
-                screen_texts_to_predict,
-                [INPUT, "params:predict"],
-                "screened_texts",
-                name="screen_texts_to_predict",
-            ),
-            Node(
+            step(screen_texts_to_predict, [INPUT, "params:predict"], "screened_texts"),
+            step(
                 predict_labels,
                 ["screened_texts", "serving_student", "student_onnx", "student_onnx_int8", "params:predict"],
                 "predictions",
-                name="predict_labels",
             ),
-        ]
+        ],
+        namespace="predict",
+        prefix_datasets_with_namespace=False,
     )
 
 

@@ -1,8 +1,9 @@
 """Recipe search wiring: reads the distill chain's cache; selects on dev, never on the test split."""
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
 
-from text_distill.pipelines.student.pipeline import DISTILLED, VECTORS
+from text_distill.pipelines import step
+from text_distill.pipelines.temperature_sweep.pipeline import retraining_inputs
 
 from .nodes import search_recipe, summarise_search
 
@@ -10,25 +11,13 @@ from .nodes import search_recipe, summarise_search
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(
-                search_recipe,
-                [
-                    "segmented_examples",
-                    "examples",  # train and dev to train on, test for the table (never to select)
-                    *DISTILLED,
-                    *VECTORS,  # ends with params:student
-                    "params:evaluate",
-                    "params:recipe_search",
-                    "params:ray",
-                ],
-                "recipe_search_runs",
-                name="search_recipe",
-            ),
-            Node(
+            step(search_recipe, retraining_inputs("params:recipe_search"), "recipe_search_runs"),
+            step(
                 summarise_search,
                 ["recipe_search_runs", "params:recipe_search"],
                 ["recipe_search_table", "best_recipe"],
-                name="summarise_search",
             ),
-        ]
+        ],
+        namespace="recipe_search",
+        prefix_datasets_with_namespace=False,
     )

@@ -2,41 +2,27 @@
 
 from kedro.pipeline import Node, Pipeline
 
+from text_distill.pipelines import step
+
 from .nodes import build_char_vocabulary, build_embeddings, build_word_vocabulary, segment_examples
 
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(
-                segment_examples,
-                ["examples", "params:segment"],
-                ["segmented_examples", "word_segmenter"],
-                name="segment_examples",
+            step(segment_examples, ["examples", "params:segment"], ["segmented_examples", "word_segmenter"]),
+            step(build_word_vocabulary, ["segmented_examples", "params:segment.word"], "word_vocabulary"),
+            step(build_char_vocabulary, ["segmented_examples", "params:segment.char"], "char_vocabulary"),
+            *(
+                Node(
+                    build_embeddings,
+                    [f"{unit}_vocabulary", "word_vectors", "params:segment"],
+                    [f"{unit}_embeddings", f"{unit}_vector_coverage"],
+                    name=f"build_{unit}_embeddings",
+                )
+                for unit in ("word", "char")
             ),
-            Node(
-                build_word_vocabulary,
-                ["segmented_examples", "params:segment.word"],
-                "word_vocabulary",
-                name="build_word_vocabulary",
-            ),
-            Node(
-                build_char_vocabulary,
-                ["segmented_examples", "params:segment.char"],
-                "char_vocabulary",
-                name="build_char_vocabulary",
-            ),
-            Node(
-                build_embeddings,
-                ["word_vocabulary", "word_vectors", "params:segment"],
-                ["word_embeddings", "word_vector_coverage"],
-                name="build_word_embeddings",
-            ),
-            Node(
-                build_embeddings,
-                ["char_vocabulary", "word_vectors", "params:segment"],
-                ["char_embeddings", "char_vector_coverage"],
-                name="build_char_embeddings",
-            ),
-        ]
+        ],
+        namespace="segment",
+        prefix_datasets_with_namespace=False,
     )

@@ -1,6 +1,8 @@
 """Soft-target pipeline wiring."""
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
+
+from text_distill.pipelines import step
 
 from .nodes import assemble_soft_targets, fill_soft_target_store
 
@@ -8,7 +10,7 @@ from .nodes import assemble_soft_targets, fill_soft_target_store
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(
+            step(
                 fill_soft_target_store,
                 [
                     "teacher",
@@ -22,13 +24,13 @@ def create_pipeline(**kwargs) -> Pipeline:
                     "params:ray",  # read only with soft_targets.engine: ray
                 ],
                 ["soft_target_store", "teacher_labelling", "teacher_labelling_metrics"],
-                name="fill_soft_target_store",
             ),
-            Node(
+            step(
                 assemble_soft_targets,
                 ["examples", "transfer_set", "soft_target_store", "teacher_fingerprint", "teacher_labelling"],
                 ["soft_targets", "transfer_targets"],
-                name="assemble_soft_targets",
             ),
-        ]
+        ],
+        namespace="soft_targets",
+        prefix_datasets_with_namespace=False,
     )

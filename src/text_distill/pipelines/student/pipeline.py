@@ -38,5 +38,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["student_alone", "student_alone_training_log", "student_alone_replicas"],
                 name="train_student_alone",
             ),
-        ]
+        ],
+        namespace="student",
+        prefix_datasets_with_namespace=False,
     )

@@ -1,8 +1,9 @@
 """Teacher pipeline wiring."""
 
-from kedro.pipeline import Node, Pipeline
+from kedro.pipeline import Pipeline
 
 from text_distill.distill.baselines import BASELINES
+from text_distill.pipelines import step
 
 from .nodes import (
     choose_teacher_weights,
@@ -13,63 +14,29 @@ from .nodes import (
     prepare_teacher_base,
 )
 
+FINE_TUNING = ["teacher_base", "train_dev_examples", "label_names", "params:teacher", "params:ray"]
+# every reference baseline, by the node's keyword for it: teacher.ngram_members picks among them
+NGRAM_FITTING = {
+    "examples": "train_dev_examples",
+    "params": "params:teacher",
+    **{name: f"baseline_{name}" for name in BASELINES},
+}
+MEMBERS = ["teacher", "teacher_ensemble", "teacher_ngram"]
+SETTINGS = ["params:teacher", "params:soft_targets"]
+
 
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            Node(
-                prepare_teacher_base,
-                ["teacher_checkpoint", "params:teacher"],
-                "teacher_base",
-                name="prepare_teacher_base",
+            step(prepare_teacher_base, ["teacher_checkpoint", "params:teacher"], "teacher_base"),
+            step(fine_tune_teacher, FINE_TUNING, ["teacher", "teacher_training_log"], "fine_tune_teacher"),
+            step(
+                fine_tune_teacher_ensemble, FINE_TUNING, ["teacher_ensemble", "teacher_ensemble_training_log"]
             ),
-            Node(
-                fine_tune_teacher,
-                ["teacher_base", "train_dev_examples", "label_names", "params:teacher", "params:ray"],
-                ["teacher", "teacher_training_log"],
-                name="fine_tune_teacher",
-            ),
-            Node(
-                fine_tune_teacher_ensemble,
-                ["teacher_base", "train_dev_examples", "label_names", "params:teacher", "params:ray"],
-                ["teacher_ensemble", "teacher_ensemble_training_log"],
-                name="fine_tune_teacher_ensemble",
-            ),
-            Node(
-                fit_ngram_teachers,
-                {
-                    "examples": "train_dev_examples",
-                    "params": "params:teacher",
-                    **{name: f"baseline_{name}" for name in BASELINES},
-                },
-                ["teacher_ngram", "teacher_ngram_log"],
-                name="fit_ngram_teachers",
-            ),
-            Node(
-                choose_teacher_weights,
-                [
-                    "teacher",
-                    "teacher_ensemble",
-                    "teacher_ngram",
-                    "train_dev_examples",
-                    "params:teacher",
-                    "params:soft_targets",
-                ],
-                "teacher_weights",
-                name="choose_teacher_weights",
-            ),
-            Node(
-                fingerprint_teacher,
-                [
-                    "teacher",
-                    "teacher_ensemble",
-                    "teacher_ngram",
-                    "teacher_weights",
-                    "params:teacher",
-                    "params:soft_targets",
-                ],
-                "teacher_fingerprint",
-                name="fingerprint_teacher",
-            ),
-        ]
+            step(fit_ngram_teachers, NGRAM_FITTING, ["teacher_ngram", "teacher_ngram_log"]),
+            step(choose_teacher_weights, [*MEMBERS, "train_dev_examples", *SETTINGS], "teacher_weights"),
+            step(fingerprint_teacher, [*MEMBERS, "teacher_weights", *SETTINGS], "teacher_fingerprint"),
+        ],
+        namespace="teacher",
+        prefix_datasets_with_namespace=False,
     )
