@@ -92,38 +92,21 @@ def test_scores_across_seeds_have_mean_and_sample_std(examples_frame):
     fingerprint = {"fingerprint": "f" * 64}
     students = [tiny_student(labels) for _ in range(3)]
     runs = [score_model(s, examples_frame, cache, fingerprint, labels, PARAMS) for s in students]
-    across = score_across_seeds(
-        runs[0],
-        runs[0],
-        students[1:],
-        students[1:],
-        SEEDS,
-        SEEDS,
-        examples_frame,
-        cache,
-        fingerprint,
-        labels,
-        PARAMS,
-    )
-    accuracy = across["student"]["accuracy"]
-    assert across["student"]["seeds"] == [5, 6, 7]
+
+    def across(student_replicas: list[StudentClassifier]) -> dict:
+        replicas = (student_replicas, students[1:])
+        return score_across_seeds(
+            runs[0], runs[0], *replicas, SEEDS, SEEDS, examples_frame, cache, fingerprint, labels, PARAMS
+        )
+
+    student = across(students[1:])["student"]
+    accuracy = student["accuracy"]
+    assert student["seeds"] == [5, 6, 7]
     assert accuracy["values"] == [run["accuracy"] for run in runs]
     assert accuracy["mean"] == pytest.approx(np.mean(accuracy["values"]))
     assert accuracy["std"] == pytest.approx(np.std(accuracy["values"], ddof=1))
     with pytest.raises(ValueError, match="--from-nodes train_distilled_student,train_student_alone"):
-        score_across_seeds(
-            runs[0],
-            runs[0],
-            students[1:2],
-            students[1:],
-            SEEDS,
-            SEEDS,
-            examples_frame,
-            cache,
-            fingerprint,
-            labels,
-            PARAMS,
-        )
+        across(students[1:2])
 
 
 def test_profile_measures_size_speed_and_latency_of_every_model(examples_frame):
