@@ -20,7 +20,7 @@ from text_distill.distill.metrics import (
     mean_kl_to_teacher,
     reliability_bins,
 )
-from text_distill.distill.soft_targets import check_soft_targets, logits_for
+from text_distill.distill.soft_targets import check_soft_target_rows, check_teacher, logits_for
 from text_distill.distill.speed import interleaved_latency, interleaved_throughput
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.teacher import TeacherClassifier
@@ -57,13 +57,20 @@ def test_scores(
     }
 
 
+def test_logits(soft_targets: pd.DataFrame, examples: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The test rows and the teacher's cached logits for them (never recomputed). Which teacher made
+    them is checked before the run (``hooks.TeacherCheckHook``), not here."""
+    test = examples[examples["split"] == "test"]
+    check_soft_target_rows(soft_targets, test)
+    return test, logits_for(soft_targets, test["example_id"])
+
+
 def teacher_test_logits(
     soft_targets: pd.DataFrame, examples: pd.DataFrame, teacher_fingerprint: dict[str, Any]
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """The test rows and the current teacher's cached logits for them (never recomputed)."""
-    test = examples[examples["split"] == "test"]
-    check_soft_targets(soft_targets, test, teacher_fingerprint["fingerprint"])
-    return test, logits_for(soft_targets, test["example_id"])
+    """``test_logits``, refusing logits of another teacher than ``teacher_fingerprint``'s."""
+    check_teacher(soft_targets, teacher_fingerprint["fingerprint"])
+    return test_logits(soft_targets, examples)
 
 
 Model = TeacherClassifier | StudentClassifier | BaselineClassifier
@@ -76,17 +83,17 @@ class ReplicaMismatchError(TextDistillError, ValueError):
 def teacher_scores(
     soft_targets: pd.DataFrame,
     examples: pd.DataFrame,
-    teacher_fingerprint: dict[str, Any],
+    member_names: list[str],
     label_names: list[str],
     bins: int,
 ) -> dict[str, Any]:
-    """The teacher's test scores from its cached logits; with an ensemble, those of the combined
-    target plus each member's accuracy and macro-F1 (``members``)."""
-    test, logits = teacher_test_logits(soft_targets, examples, teacher_fingerprint)
+    """The teacher's test scores from its cached logits; with an ensemble (``member_names``: the
+    fingerprint's ``members``), those of the combined target plus each member's accuracy and macro-F1."""
+    test, logits = test_logits(soft_targets, examples)
     labels = test["label_id"].to_numpy()
     scores = test_scores(labels, logits, label_names, logits, bins)
     if "member_logits" in soft_targets.columns:
-        names = list(teacher_fingerprint["members"])
+        names = list(member_names)
         members = logits_for(soft_targets, test["example_id"], "member_logits").reshape(
             len(test), len(names), len(label_names)
         )
@@ -105,13 +112,12 @@ def model_scores(
     model: StudentClassifier | BaselineClassifier,
     soft_targets: pd.DataFrame,
     examples: pd.DataFrame,
-    teacher_fingerprint: dict[str, Any],
     label_names: list[str],
     bins: int,
 ) -> dict[str, Any]:
     """A student's or baseline's test scores, end to end from the raw test texts, against the labels
     and the teacher's cached logits."""
-    test, teacher_logits = teacher_test_logits(soft_targets, examples, teacher_fingerprint)
+    test, teacher_logits = test_logits(soft_targets, examples)
     logits = model.predict_logits(test["text"].tolist())
     return test_scores(test["label_id"].to_numpy(), logits, label_names, teacher_logits, bins)
 

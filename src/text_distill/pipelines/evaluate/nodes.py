@@ -25,26 +25,22 @@ def score_teacher(
     label_names: list[str],
     params: dict[str, Any],
 ) -> dict[str, Any]:
-    """Teacher test scores from its cached logits (the same forward pass, not recomputed).
-
-    With a teacher ensemble these are the scores of the combined target, plus each member's own.
-    """
-    bins = int(params["calibration_bins"])
-    return teacher_scores(soft_targets, examples, teacher_fingerprint, label_names, bins)
+    """Teacher test scores from its cached logits (not recomputed); with an ensemble, of the combined
+    target plus each member's own."""
+    members, bins = teacher_fingerprint.get("members", {}), int(params["calibration_bins"])
+    return teacher_scores(soft_targets, examples, members, label_names, bins)
 
 
 def score_model(
     model: StudentClassifier | BaselineClassifier,
     examples: pd.DataFrame,
     soft_targets: pd.DataFrame,
-    teacher_fingerprint: dict[str, Any],
     label_names: list[str],
     params: dict[str, Any],
 ) -> dict[str, Any]:
     """A student's or baseline's test scores, end to end from the raw test texts, against the labels
     and the teacher."""
-    bins = int(params["calibration_bins"])
-    return model_scores(model, soft_targets, examples, teacher_fingerprint, label_names, bins)
+    return model_scores(model, soft_targets, examples, label_names, int(params["calibration_bins"]))
 
 
 def score_across_seeds(
@@ -54,16 +50,11 @@ def score_across_seeds(
     student_alone_replicas: list[StudentClassifier],
     student_training_log: dict[str, Any],
     student_alone_training_log: dict[str, Any],
-    examples: pd.DataFrame,
-    soft_targets: pd.DataFrame,
-    teacher_fingerprint: dict[str, Any],
-    label_names: list[str],
-    params: dict[str, Any],
+    *against_teacher: Any,
 ) -> dict[str, dict[str, Any]]:
     """Per student: each scalar test score at every seed (the kept model's first), its mean and
-    sample standard deviation."""
-    against = (examples, soft_targets, teacher_fingerprint, label_names, params)
-    score = lambda replica: score_model(replica, *against)  # noqa: E731
+    sample standard deviation. ``against_teacher``: ``score_model``'s inputs after the model."""
+    score = lambda replica: score_model(replica, *against_teacher)  # noqa: E731
     return {
         name: across_seeds(name, kept, replicas, log, score)
         for name, kept, replicas, log in (

@@ -5,7 +5,7 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import resolve_student_recipe, train_distilled_student, train_student_alone
 
 SHARED = ["segmented_examples", "train_dev_examples"]  # never a test row
-DISTILLED = ["soft_targets", "transfer_targets", "teacher_fingerprint", "teacher"]
+DISTILLED = ["soft_targets", "transfer_targets", "teacher"]
 VECTORS = [
     "word_vocabulary",
     "word_embeddings",
