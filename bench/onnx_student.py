@@ -13,7 +13,6 @@ threads, the three runtimes taking turns (text_distill.distill.speed).
 """
 
 import argparse
-import pickle
 import time
 from pathlib import Path
 
@@ -24,7 +23,7 @@ import torch
 from teacher_precision import ROOT
 from text_distill.distill.onnx_export import OnnxNetwork, export_onnx, quantise_int8
 from text_distill.distill.speed import interleaved_latency, interleaved_throughput
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.student import load_student
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 
 BATCH = 64
@@ -34,11 +33,11 @@ LATENCY_TEXTS = 300
 
 def newest_bilstm_student() -> Path:
     """The newest distilled student that is a BiLSTM over words."""
-    for path in sorted(ROOT.glob("data/06_models/student.pkl/*/student.pkl"), reverse=True):
+    for path in sorted(ROOT.glob("data/06_models/student/*/student"), reverse=True):
         student = load_student(path)
         if isinstance(student.model, BiLSTMClassifier) and student.unit == "word":
             return path
-    raise SystemExit("no BiLSTM-over-words student under data/06_models/student.pkl: run `make distill`")
+    raise SystemExit("no BiLSTM-over-words student under data/06_models/student: run `make distill`")
 
 
 def newest_full_examples() -> Path:
@@ -47,11 +46,6 @@ def newest_full_examples() -> Path:
     if not paths:
         raise SystemExit("no examples under data/03_primary: run `make distill`")
     return max(paths, key=lambda path: len(pd.read_parquet(path, columns=["split"])))
-
-
-def load_student(path: Path) -> StudentClassifier:
-    with open(path, "rb") as handle:
-        return pickle.load(handle)
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ One thread; each stage timed alone over the same test texts (best of 5); prints 
 """
 
 import argparse
-import pickle
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ import pandas as pd
 import torch
 
 from teacher_precision import latest
+from text_distill.distill.student import load_student
 from text_distill.distill.text import normalise_text, word_segmenter
 
 
@@ -37,8 +37,7 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=2000)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    with open(args.student or latest("data/06_models/student.pkl/*/student.pkl"), "rb") as handle:
-        student = pickle.load(handle)
+    student = load_student(args.student or latest("data/06_models/student/*/student"))
     examples = pd.read_parquet(args.examples or latest("data/03_primary/examples.parquet/*/examples.parquet"))
     texts = examples.loc[examples["split"] == "test", "text"].tolist()[: args.texts]
     segmenter = student.segmenter

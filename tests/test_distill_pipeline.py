@@ -55,7 +55,7 @@ def test_summary_has_every_model_metric_and_the_row_accounting(distill_run):
 
 
 def test_every_artifact_is_versioned(distill_run):
-    for name in ("raw_corpus.parquet", "examples.parquet", "soft_targets.parquet", "student.pkl", "teacher"):
+    for name in ("raw_corpus.parquet", "examples.parquet", "soft_targets.parquet", "student", "teacher"):
         matches = list((distill_run / "data").glob(f"*/{name}/*/{name}"))
         assert len(matches) == 1, name
 
@@ -74,7 +74,7 @@ def test_mlflow_run_has_params_metrics_reports_and_models(distill_run):
         for item in client.list_artifacts(run.info.run_id, folder)
     }
     # the students, and the teacher by its fingerprint: the 470 MB teacher stays in the catalog
-    assert {"models/teacher_fingerprint.json", "models/student.pkl", "models/student_alone.pkl"} <= logged
+    assert {"models/teacher_fingerprint.json", "models/student", "models/student_alone"} <= logged
     assert "models/teacher" not in logged
     for name in ("tfidf_char_svm", "tfidf_word_svm"):  # the reference baselines: rows like any model
         assert f"baseline_{name}_accuracy" in run.data.metrics
@@ -88,10 +88,10 @@ def test_student_stage_reads_the_cache_and_refuses_another_teachers(distill_run)
     # the teacher is an input only for a transformer student's intermediate matching
     assert {"soft_targets", "teacher"} <= register_pipelines()["student"].inputs()
     versions = lambda path: len(list((distill_run / "data" / path).iterdir()))  # noqa: E731
-    students = versions("06_models/student.pkl")
+    students = versions("06_models/student")
     run_pipeline(distill_run, "student")
     assert versions("07_model_output/soft_targets.parquet") == 1
-    assert versions("06_models/student.pkl") == students + 1
+    assert versions("06_models/student") == students + 1
 
     fingerprint = JSONDataset(
         filepath=str(distill_run / "data/06_models/teacher_fingerprint.json"), version=Version(None, None)

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 import mlflow
+import pandas as pd
 import pytest
 import yaml
 from kedro.io import DataCatalog, MemoryDataset, Version
@@ -19,10 +20,12 @@ from tests.conftest import PROJECT_ROOT
 from tests.mlflow_store import end_active_runs, use_sqlite_store
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.distill.recipe import RecipeError
+from text_distill.distill.soft_targets import SoftTargetMismatchError
 from text_distill.hooks import (
     STOP_SIGNALS,
     MlflowArtifactHook,
     RecipeCheckHook,
+    TeacherCheckHook,
     install_signal_handlers,
     restore_signal_handlers,
     saved_path,
@@ -87,6 +90,28 @@ def test_a_pipeline_without_student_params_is_not_checked():
         [node(identity, "params:ingest", "params:student"), node(identity, "params:student", "x")]
     )
     RecipeCheckHook().before_pipeline_run(pipeline=produced, catalog=catalog)
+
+
+# ---- TeacherCheckHook ----------------------------------------------------------------------------
+
+
+def test_teacher_logits_made_in_the_run_or_absent_are_not_checked():
+    foreign = pd.DataFrame({"teacher_fingerprint": ["0" * 64]})
+    catalog = DataCatalog(
+        {
+            "soft_targets": MemoryDataset(foreign),  # an older run's, by another teacher
+            "teacher_fingerprint": MemoryDataset({"fingerprint": "f" * 64}),
+            "examples": MemoryDataset(foreign),
+        }
+    )
+    # the run assembles the targets itself: the soft_targets stage checked the store
+    assembled = Pipeline([node(identity, "examples", "soft_targets"), node(identity, "soft_targets", "x")])
+    TeacherCheckHook().before_pipeline_run(pipeline=assembled, catalog=catalog)
+    reads = Pipeline([node(identity, "soft_targets", "x")])
+    no_teacher = DataCatalog({"soft_targets": MemoryDataset(foreign)})  # the run will say what is missing
+    TeacherCheckHook().before_pipeline_run(pipeline=reads, catalog=no_teacher)
+    with pytest.raises(SoftTargetMismatchError, match="made by teacher \\['000000000000'\\]"):
+        TeacherCheckHook().before_pipeline_run(pipeline=reads, catalog=catalog)
 
 
 # ---- saved_path ----------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ and reusing the tiny run's teacher and soft targets, as the recipes on the full 
 """
 
 import json
-import pickle
 import shutil
 
 import mlflow
@@ -16,6 +15,7 @@ import yaml
 
 from tests.conftest import PROJECT_ROOT, run_pipeline
 from tests.test_distill_pipeline import latest, merged
+from text_distill.distill.student import load_student
 from text_distill.distill.students import ARCHITECTURES, TRANSFORMER
 from text_distill.distill.students.transformer import TransformerClassifier
 
@@ -54,8 +54,7 @@ def project(distill_run, tmp_path_factory):
 
 
 def latest_model(project, name: str):
-    with open(sorted((project / "data/06_models" / f"{name}.pkl").glob("*/*"))[-1], "rb") as handle:
-        return pickle.load(handle)
+    return load_student(sorted((project / "data/06_models" / name).glob("*/*"))[-1])
 
 
 @pytest.mark.parametrize("name", list(FROM_NODES))

@@ -4,7 +4,6 @@ batch predict over a CSV through the real CLI; the ONNX parity report."""
 
 import json
 import os
-import pickle
 import signal
 import socket
 import subprocess
@@ -17,6 +16,7 @@ import pandas as pd
 import pytest
 import requests
 
+from text_distill.distill.student import load_student
 from text_distill.distill.text import segment_words, segment_words_rjieba
 
 pytestmark = pytest.mark.integration
@@ -38,8 +38,7 @@ def headlines(distill_run) -> list[str]:
 
 @pytest.fixture(scope="module")
 def student(distill_run):
-    with open(distill_run / "data/06_models/serving/student.pkl", "rb") as handle:
-        return pickle.load(handle)
+    return load_student(distill_run / "data/06_models/serving/student")
 
 
 def free_port() -> int:

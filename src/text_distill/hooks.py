@@ -1,4 +1,5 @@
-"""Project hooks: the student recipe checked before a run starts; saved datasets logged to MLflow.
+"""Project hooks: the student recipe, and the teacher of the logits a run reads, checked before a run
+starts; saved datasets logged to MLflow.
 
 kedro-mlflow's ``MlflowArtifactDataset`` cannot wrap a versioned dataset (it raises
 ``VersionAlreadyExistsError``) nor a model directory. Instead a catalog entry opts in with
@@ -27,10 +28,17 @@ from kedro.pipeline import Pipeline
 from mlflow.entities import RunStatus
 
 from text_distill.distill.recipe import StudentRecipe
+from text_distill.distill.soft_targets import check_teacher, check_transfer_targets
 
 logger = logging.getLogger(__name__)
 
 STUDENT_PARAMS = "params:student"
+TEACHER_FINGERPRINT = "teacher_fingerprint"
+# the soft_targets stage's outputs, every row stamped with the fingerprint of the teacher it came from
+TEACHER_STAMPED: dict[str, Callable[[Any, str], None]] = {
+    "soft_targets": check_teacher,
+    "transfer_targets": check_transfer_targets,
+}
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 Handler = Callable[[int, FrameType | None], Any] | int | None
 
@@ -104,6 +112,23 @@ class RecipeCheckHook:
     def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
         if STUDENT_PARAMS in pipeline.inputs():
             StudentRecipe.from_params(catalog.load(STUDENT_PARAMS))
+
+
+class TeacherCheckHook:
+    """Refuses, before the first node, teacher logits that another teacher made than the current
+    one (``teacher_fingerprint``): the one place downstream of the soft_targets stage where the
+    fingerprint is compared. That stage checks the store against the fingerprint where it assembles
+    the targets; a run that assembles them itself is consistent by construction, so only a run that
+    reads them from disk (a stage run alone, ``--from-nodes``) is checked."""
+
+    @hook_impl
+    def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
+        read = [name for name in TEACHER_STAMPED if name in pipeline.inputs() and catalog.exists(name)]
+        if not read or not catalog.exists(TEACHER_FINGERPRINT):
+            return  # nothing read from disk, or no teacher yet (the run will say what is missing)
+        fingerprint = catalog.load(TEACHER_FINGERPRINT)["fingerprint"]
+        for name in read:
+            TEACHER_STAMPED[name](catalog.load(name), fingerprint)
 
 
 class MlflowArtifactHook:

@@ -2,9 +2,9 @@
 
 from text_distill.assets import package_file
 from text_distill.config_loader import RecipeConfigLoader
-from text_distill.hooks import MlflowArtifactHook, RecipeCheckHook
+from text_distill.hooks import MlflowArtifactHook, RecipeCheckHook, TeacherCheckHook
 
-HOOKS = (RecipeCheckHook(), MlflowArtifactHook())
+HOOKS = (RecipeCheckHook(), TeacherCheckHook(), MlflowArtifactHook())
 
 # Telemetry would try the network on every command; this project runs offline.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry",)

@@ -77,7 +77,7 @@ def test_student_scores_compare_with_the_labels_and_the_teacher(examples_frame):
     teacher_logits = np.zeros((len(examples_frame), 2), dtype=np.float32)
     teacher_logits[examples_frame["split"] == "test"] = -own  # a teacher that always disagrees
     cache = soft_target_table(examples_frame, teacher_logits, "f" * 64)
-    scores = score_model(student, examples_frame, cache, {"fingerprint": "f" * 64}, labels, PARAMS)
+    scores = score_model(student, examples_frame, cache, labels, PARAMS)
     assert scores["fidelity"] == 0.0 and scores["kl_to_teacher"] > 0
     assert scores["accuracy"] == float((own.argmax(1) == test["label_id"].to_numpy()).mean())
     assert sum(row["count"] for row in scores["reliability"]) == len(test)
@@ -89,43 +89,25 @@ SEEDS = {"seed": 5, "replica_seeds": [6, 7]}
 def test_scores_across_seeds_have_mean_and_sample_std(examples_frame):
     labels = ["sports", "finance"]
     cache = soft_target_table(examples_frame, np.zeros((len(examples_frame), 2), np.float32), "f" * 64)
-    fingerprint = {"fingerprint": "f" * 64}
     students = [tiny_student(labels) for _ in range(3)]
-    runs = [score_model(s, examples_frame, cache, fingerprint, labels, PARAMS) for s in students]
-    across = score_across_seeds(
-        runs[0],
-        runs[0],
-        students[1:],
-        students[1:],
-        SEEDS,
-        SEEDS,
-        examples_frame,
-        cache,
-        fingerprint,
-        labels,
-        PARAMS,
-    )
-    accuracy = across["student"]["accuracy"]
-    assert across["student"]["seeds"] == [5, 6, 7]
+    runs = [score_model(s, examples_frame, cache, labels, PARAMS) for s in students]
+
+    def across(student_replicas: list[StudentClassifier]) -> dict:
+        replicas = (student_replicas, students[1:])
+        return score_across_seeds(
+            runs[0], runs[0], *replicas, SEEDS, SEEDS, examples_frame, cache, labels, PARAMS
+        )
+
+    student = across(students[1:])["student"]
+    accuracy = student["accuracy"]
+    assert student["seeds"] == [5, 6, 7]
     assert accuracy["values"] == [run["accuracy"] for run in runs]
     assert accuracy["mean"] == pytest.approx(np.mean(accuracy["values"]))
     assert accuracy["std"] == pytest.approx(np.std(accuracy["values"], ddof=1))
     with pytest.raises(
         ValueError, match="--from-nodes student.train_distilled_student,student.train_student_alone"
     ):
-        score_across_seeds(
-            runs[0],
-            runs[0],
-            students[1:2],
-            students[1:],
-            SEEDS,
-            SEEDS,
-            examples_frame,
-            cache,
-            fingerprint,
-            labels,
-            PARAMS,
-        )
+        across(students[1:2])
 
 
 def test_profile_measures_size_speed_and_latency_of_every_model(examples_frame):

@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from kedro.io import DataCatalog, MemoryDataset
 from sklearn.metrics import f1_score
 from tests.recipes import DEFAULT_RECIPE
 from tests.sweep_inputs import segmented_and_vectors
@@ -11,8 +12,10 @@ from tests.sweep_inputs import segmented_and_vectors
 from text_distill.distill.recipe import RecipeError, merge
 from text_distill.distill.soft_targets import SoftTargetMismatchError, soft_target_table
 from text_distill.distill.vocab import UNK
+from text_distill.hooks import TeacherCheckHook
 from text_distill.pipelines.soft_targets.nodes import TRANSFER_TARGET_COLUMNS
 from text_distill.pipelines.student.nodes import train_distilled_student, train_student_alone
+from text_distill.pipelines.student.pipeline import create_pipeline
 
 # the teacher (and the pretrained base, for the baseline) are read only by a transformer student:
 # None below
@@ -91,7 +94,7 @@ def test_distilled_student_trains_from_the_cache_and_reads_raw_text(inputs, over
         }
     )[TRANSFER_TARGET_COLUMNS]
     student, log, replicas = train_distilled_student(
-        segmented, examples, cache, transfer, {"fingerprint": "f" * 64}, None, *vectors, labels, params
+        segmented, examples, cache, transfer, None, *vectors, labels, params
     )
     assert log["transfer_rows"] == 2 and log["train_rows"] == 4
     assert [record["epoch"] for record in log["history"]] == [1, 2, 3, 4, 5, 6]
@@ -105,12 +108,21 @@ def test_distilled_student_trains_from_the_cache_and_reads_raw_text(inputs, over
     assert student.predict_logits(["", "   "]).shape == (2, 2)  # empty texts get a defined answer
 
 
-def test_student_refuses_a_cache_from_another_teacher(inputs):
-    segmented, examples, cache, vectors, labels = inputs
+@pytest.mark.parametrize("foreign", ["soft_targets", "transfer_targets"])
+def test_student_refuses_a_cache_from_another_teacher(inputs, foreign):
+    # checked once, before the stage's first node, for targets it reads from disk
+    _, _, cache, _, _ = inputs
+    transfer = NO_TRANSFER.copy()
+    transfer.loc[0] = ["augmented", 1, "篮球", ["篮球"], np.zeros(2, np.float32), "f" * 64]
+    targets = {"soft_targets": cache, "transfer_targets": transfer}
+    catalog = DataCatalog({name: MemoryDataset(table) for name, table in targets.items()})
+    catalog["teacher_fingerprint"] = {"fingerprint": "f" * 64}
+    stage = create_pipeline()
+    TeacherCheckHook().before_pipeline_run(pipeline=stage, catalog=catalog)  # the same teacher: fine
+    targets[foreign]["teacher_fingerprint"] = "0" * 64  # made by a re-trained teacher, say
+    catalog[foreign] = targets[foreign]
     with pytest.raises(SoftTargetMismatchError, match="rerun `kedro run --pipeline soft_targets`"):
-        train_distilled_student(
-            segmented, examples, cache, NO_TRANSFER, {"fingerprint": "0" * 64}, None, *vectors, labels, PARAMS
-        )
+        TeacherCheckHook().before_pipeline_run(pipeline=stage, catalog=catalog)
 
 
 def test_student_alone_uses_hard_labels_only(inputs):
@@ -137,9 +149,7 @@ def test_unknown_architecture_or_unit_is_refused(inputs):
 def test_checkpoints_are_written_per_student_when_asked(inputs, tmp_path):
     segmented, examples, cache, vectors, labels = inputs
     params = params_with(runtime={"checkpoint_dir": str(tmp_path / "checkpoints")})
-    train_distilled_student(
-        segmented, examples, cache, NO_TRANSFER, {"fingerprint": "f" * 64}, None, *vectors, labels, params
-    )
+    train_distilled_student(segmented, examples, cache, NO_TRANSFER, None, *vectors, labels, params)
     train_student_alone(segmented, examples, None, *vectors, labels, params, {})
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["student.pt", "student_alone.pt"]
 
@@ -147,9 +157,8 @@ def test_checkpoints_are_written_per_student_when_asked(inputs, tmp_path):
 def test_replica_seeds_train_the_same_student_again_with_other_seeds(inputs):
     segmented, examples, cache, vectors, labels = inputs
     params = params_with(optimiser={"epochs": 1}, runtime={"replica_seeds": [1, 2]})
-    fingerprint = {"fingerprint": "f" * 64}
     student, log, replicas = train_distilled_student(
-        segmented, examples, cache, NO_TRANSFER, fingerprint, None, *vectors, labels, params
+        segmented, examples, cache, NO_TRANSFER, None, *vectors, labels, params
     )
     assert len(replicas) == 2 and log["replica_seeds"] == [1, 2]
     weights = [m.model.classifier[-1].weight for m in (student, *replicas)]
@@ -159,7 +168,6 @@ def test_replica_seeds_train_the_same_student_again_with_other_seeds(inputs):
         examples,
         cache,
         NO_TRANSFER,
-        fingerprint,
         None,
         *vectors,
         labels,
@@ -174,7 +182,7 @@ def test_ngram_student_reads_word_and_character_ngrams_of_its_segmenter(inputs):
         model={"architecture": "ngram", "unit": "word"}
     )  # the ngram architecture ignores unit
     student, _, _ = train_distilled_student(
-        segmented, examples, cache, NO_TRANSFER, {"fingerprint": "f" * 64}, None, *vectors, labels, params
+        segmented, examples, cache, NO_TRANSFER, None, *vectors, labels, params
     )
     assert student.unit == "ngram" and student.segmenter.words == "jieba"
     train_text = examples.loc[examples["split"] == "train", "text"].iloc[0]  # 中国队夺得冠军

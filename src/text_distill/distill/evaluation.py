@@ -20,10 +20,11 @@ from text_distill.distill.metrics import (
     mean_kl_to_teacher,
     reliability_bins,
 )
-from text_distill.distill.soft_targets import check_soft_targets, logits_for
+from text_distill.distill.soft_targets import check_soft_target_rows, check_teacher, logits_for
 from text_distill.distill.speed import interleaved_latency, interleaved_throughput
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.teacher import TeacherClassifier
+from text_distill.errors import TextDistillError
 
 STUDENTS = ("student", "student_alone")
 SCALAR_SCORES = ("accuracy", "macro_f1", "fidelity", "kl_to_teacher", "ece")
@@ -56,22 +57,94 @@ def test_scores(
     }
 
 
+def test_logits(soft_targets: pd.DataFrame, examples: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
+    """The test rows and the teacher's cached logits for them (never recomputed). Which teacher made
+    them is checked before the run (``hooks.TeacherCheckHook``), not here."""
+    test = examples[examples["split"] == "test"]
+    check_soft_target_rows(soft_targets, test)
+    return test, logits_for(soft_targets, test["example_id"])
+
+
 def teacher_test_logits(
     soft_targets: pd.DataFrame, examples: pd.DataFrame, teacher_fingerprint: dict[str, Any]
 ) -> tuple[pd.DataFrame, np.ndarray]:
-    """The test rows and the current teacher's cached logits for them (never recomputed)."""
-    test = examples[examples["split"] == "test"]
-    check_soft_targets(soft_targets, test, teacher_fingerprint["fingerprint"])
-    return test, logits_for(soft_targets, test["example_id"])
+    """``test_logits``, refusing logits of another teacher than ``teacher_fingerprint``'s."""
+    check_teacher(soft_targets, teacher_fingerprint["fingerprint"])
+    return test_logits(soft_targets, examples)
 
 
 Model = TeacherClassifier | StudentClassifier | BaselineClassifier
 
 
+class ReplicaMismatchError(TextDistillError, ValueError):
+    """The seed replicas on disk were trained with other replica seeds than the kept students'."""
+
+
+def teacher_scores(
+    soft_targets: pd.DataFrame,
+    examples: pd.DataFrame,
+    member_names: list[str],
+    label_names: list[str],
+    bins: int,
+) -> dict[str, Any]:
+    """The teacher's test scores from its cached logits; with an ensemble (``member_names``: the
+    fingerprint's ``members``), those of the combined target plus each member's accuracy and macro-F1."""
+    test, logits = test_logits(soft_targets, examples)
+    labels = test["label_id"].to_numpy()
+    scores = test_scores(labels, logits, label_names, logits, bins)
+    if "member_logits" in soft_targets.columns:
+        names = list(member_names)
+        members = logits_for(soft_targets, test["example_id"], "member_logits").reshape(
+            len(test), len(names), len(label_names)
+        )
+        scores["members"] = {
+            name: {
+                key: value
+                for key, value in test_scores(labels, members[:, i], label_names, logits, bins).items()
+                if key in ("accuracy", "macro_f1")
+            }
+            for i, name in enumerate(names)
+        }
+    return scores
+
+
+def model_scores(
+    model: StudentClassifier | BaselineClassifier,
+    soft_targets: pd.DataFrame,
+    examples: pd.DataFrame,
+    label_names: list[str],
+    bins: int,
+) -> dict[str, Any]:
+    """A student's or baseline's test scores, end to end from the raw test texts, against the labels
+    and the teacher's cached logits."""
+    test, teacher_logits = test_logits(soft_targets, examples)
+    logits = model.predict_logits(test["text"].tolist())
+    return test_scores(test["label_id"].to_numpy(), logits, label_names, teacher_logits, bins)
+
+
+def across_seeds(
+    name: str,
+    kept: dict[str, Any],
+    replicas: list[StudentClassifier],
+    training_log: dict[str, Any],
+    score: Callable[[StudentClassifier], dict[str, Any]],
+) -> dict[str, Any]:
+    """A student's seeds (the kept model's first, from its training log) and each scalar score over
+    them: the kept model's ``kept`` scores, then ``score`` of each replica."""
+    seeds = [training_log["seed"], *training_log["replica_seeds"]]
+    if len(replicas) != len(seeds) - 1:
+        raise ReplicaMismatchError(
+            f"{len(replicas)} {name} replicas for replica seeds {seeds[1:]}: rerun `kedro run --pipeline "
+            "distill --from-nodes student.train_distilled_student,student.train_student_alone`"
+        )
+    return {"seeds": seeds, **seed_statistics([kept, *map(score, replicas)])}
+
+
 def serialised_size(model: Model) -> int:
-    """Bytes the model takes as the catalog stores it: a Hugging Face directory for the teacher
-    (weights, tokenizer, head), a pickle for a student or a baseline."""
-    if not isinstance(model, TeacherClassifier):
+    """Bytes the model takes as the catalog stores it: a ``save_pretrained`` directory for the
+    teacher (weights, tokenizer, head) and a student (config, vocabulary, weights), a pickle for a
+    baseline."""
+    if isinstance(model, BaselineClassifier):
         return len(pickle.dumps(model))
     with tempfile.TemporaryDirectory(prefix="size-") as directory:
         model.save_pretrained(directory)

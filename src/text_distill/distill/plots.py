@@ -87,3 +87,22 @@ def training_curves(histories: dict[str, list[dict[str, float]]]) -> Figure:
     dev_ax.set_xlabel("epoch")
     dev_ax.legend()
     return figure
+
+
+def evaluation_figures(
+    scores: dict[str, dict[str, Any]],
+    profile: dict[str, dict[str, float]],
+    histories: dict[str, list[dict[str, float]]],
+    label_names: list[str],
+) -> tuple[Figure, Figure, Figure, Figure]:
+    """The evaluate stage's figures from every model's test scores and speed profile, and each
+    student's training history: confusion matrices, reliability diagram, accuracy against
+    throughput, training curves."""
+    return (
+        confusion_matrices({name: s["confusion_matrix"] for name, s in scores.items()}, label_names),
+        reliability_diagram({name: s["reliability"] for name, s in scores.items()}),
+        accuracy_against_speed(
+            {name: (s["accuracy"], profile[name]["texts_per_second"]) for name, s in scores.items()}
+        ),
+        training_curves(histories),
+    )

@@ -5,7 +5,60 @@ from typing import Any
 
 import pandas as pd
 
-from text_distill.distill.evaluation import STUDENTS
+from text_distill.distill.evaluation import SCALAR_SCORES, STUDENTS, against_best_baseline
+
+ROW_METRICS = ("rows_in", "kept", "quarantined", "duplicates_collapsed")
+
+
+def summarise_scores(
+    scores: dict[str, dict[str, Any]],
+    across_seeds: dict[str, dict[str, Any]],
+    profile: dict[str, dict[str, float]],
+    context: dict[str, Any],
+    baselines: list[str],
+    ensemble_weights: Any = None,
+) -> dict[str, Any]:
+    """The JSON summary: per model (teacher, students, ``baselines``) its scalar test scores and
+    speed profile, the run's ``context`` (rows, teacher labelling, settings, ...), the spread across
+    seeds, the student's speed-up over the teacher and the verdict against the best baseline; with
+    a teacher ensemble, its members' scores and ``ensemble_weights``."""
+    summary: dict[str, Any] = {
+        name: {**{key: scores[name][key] for key in SCALAR_SCORES}, **profile[name]} for name in scores
+    }
+    summary.update(context, across_seeds=across_seeds)
+    summary["student_speedup"] = (
+        summary["student"]["texts_per_second"] / summary["teacher"]["texts_per_second"]
+    )
+    summary["against_best_baseline"] = against_best_baseline(summary, baselines)
+    if "members" in scores["teacher"]:
+        summary["teacher_members"] = scores["teacher"]["members"]
+        summary["teacher_ensemble_weights"] = ensemble_weights
+    return summary
+
+
+def summary_metrics(summary: dict[str, Any], models: list[str]) -> dict[str, dict[str, float]]:
+    """The summary's numbers as MLflow metrics (``{name: {"value", "step"}}``): every model's scores
+    and speed, the speed-up, margins over the best baseline, means and spreads over seeds, teacher
+    members and row counts."""
+    values: dict[str, float] = {
+        f"{name}_{key}": value for name in models for key, value in summary[name].items()
+    }
+    values["student_speedup"] = summary["student_speedup"]
+    verdict = summary["against_best_baseline"]
+    if verdict:
+        values["best_baseline_accuracy"] = verdict["accuracy"]
+        for name in ("teacher", *STUDENTS):
+            values[f"{name}_margin_over_best_baseline"] = verdict[name]["margin_points"]
+    for name, seeded in summary["across_seeds"].items():
+        for key in SCALAR_SCORES:
+            for statistic in ("mean", "std"):
+                values[f"{name}_{key}_{statistic}"] = seeded[key][statistic]
+    for member, member_scores in summary.get("teacher_members", {}).items():
+        for key, value in member_scores.items():
+            values[f"teacher_{member}_{key}"] = value
+    for key in ROW_METRICS:
+        values[key if key.startswith("rows_") else f"rows_{key}"] = summary["rows"][key]
+    return {name: {"value": float(value), "step": 0} for name, value in values.items()}
 
 
 def verdict_lines(verdict: dict[str, Any]) -> list[str]:

@@ -50,7 +50,18 @@ def soft_target_table(
 
 def check_soft_targets(soft_targets: pd.DataFrame, examples: pd.DataFrame, fingerprint: str) -> None:
     """Refuse a cache from another teacher, or one whose examples differ from ``examples``."""
+    check_teacher(soft_targets, fingerprint)
+    check_soft_target_rows(soft_targets, examples)
+
+
+def check_teacher(soft_targets: pd.DataFrame, fingerprint: str) -> None:
+    """Refuse labelled-example logits made by another teacher than ``fingerprint``'s."""
     _refuse_other_teachers(soft_targets, fingerprint, "soft-target cache was")
+
+
+def check_soft_target_rows(soft_targets: pd.DataFrame, examples: pd.DataFrame) -> None:
+    """Refuse a cache whose examples differ from ``examples`` (missing ones, changed texts). Which
+    teacher made it is checked once, where the targets are read into a run (``hooks``)."""
     cached = soft_targets.set_index("example_id")["text_hash"]
     wanted = examples.set_index("example_id")["text_hash"]
     missing = wanted.index.difference(cached.index)

@@ -1,16 +1,44 @@
 """A student bundled with what it needs to read raw text: unit (word, char or the teacher's pieces),
-vocabulary, labels."""
+vocabulary, labels; saved as a directory like ``save_pretrained`` (``load_student`` reads it back):
 
+- ``config.json``: the network's architecture and constructor arguments, the labels, the unit, the
+  tokens read per text and the segmenter's kind and settings;
+- ``vocabulary.json``: token -> id;
+- ``model.safetensors``: the weights;
+- whatever the segmenter keeps beside them (a transformer student's ``tokenizer/``).
+"""
+
+import importlib
 import itertools
+import json
 from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_model, save_model
 from torch import nn
 
 from text_distill.distill.ngram_index import NgramIndex
+from text_distill.distill.students import network_class
 from text_distill.distill.text import SEGMENTERS, normalise_text, word_segmenter
 from text_distill.distill.vocab import UNK
+from text_distill.errors import TextDistillError
+
+CONFIG_FILE, VOCABULARY_FILE, WEIGHTS_FILE = "config.json", "vocabulary.json", "model.safetensors"
+FORMAT = 1  # bumped when the layout changes, so an older reader refuses a newer directory
+# segmenters a saved student may carry, by their ``kind``: ``save(dir) -> config`` and
+# ``load(config, dir)``; the subword one imports transformers, so it is imported only when needed
+SEGMENTER_KINDS: dict[str, str] = {
+    "words": "text_distill.distill.text:Segmenter",
+    "subword": "text_distill.distill.students.transformer:SubwordSegmenter",
+}
+
+
+class StudentDirectoryError(TextDistillError):
+    """A saved student directory is missing, incomplete or unreadable."""
 
 
 def pad(flat: np.ndarray, lengths: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -110,3 +138,75 @@ class StudentClassifier(nn.Module):
         for start in range(0, len(texts), batch_size):
             outputs.append(np.asarray(run(*self.encode(texts[start : start + batch_size]))))
         return np.concatenate(outputs) if outputs else np.zeros((0, len(self.label_names)), np.float32)
+
+    @classmethod
+    def from_pretrained(cls, directory: str | Path) -> "StudentClassifier":
+        """``load_student``: the name the directory datasets call."""
+        return load_student(directory)
+
+    def save_pretrained(self, directory: str | Path) -> None:
+        """Write the student into ``directory`` (see the module docstring); ``load_student`` reads it."""
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        segmenter = None
+        if self.segmenter is not None:
+            segmenter = {"kind": type(self.segmenter).kind, **self.segmenter.save(directory)}
+        config = {
+            "format": FORMAT,
+            "architecture": self.model.architecture,
+            "network": self.model.config(),
+            "label_names": self.label_names,
+            "unit": self.unit,
+            "max_tokens": self.max_tokens,
+            "segmenter": segmenter,
+        }
+        (directory / VOCABULARY_FILE).write_text(json.dumps(self.token_ids, ensure_ascii=False))
+        save_model(self.model, str(directory / WEIGHTS_FILE))
+        (directory / CONFIG_FILE).write_text(json.dumps(config, ensure_ascii=False, indent=2))
+
+
+def _import(path: str) -> Any:
+    module, name = path.split(":")
+    return getattr(importlib.import_module(module), name)
+
+
+def _read_config(directory: Path) -> dict[str, Any]:
+    try:
+        config = json.loads((directory / CONFIG_FILE).read_text())
+        missing = {"architecture", "network", "label_names", "unit", "max_tokens"} - set(config)
+    except (OSError, ValueError, TypeError) as error:
+        raise StudentDirectoryError(
+            f"{directory} is not a saved student: its {CONFIG_FILE} is missing or unreadable ({error})"
+        ) from error
+    if missing or config.get("format", FORMAT) > FORMAT:
+        raise StudentDirectoryError(
+            f"{directory / CONFIG_FILE} is not a student config this version reads "
+            f"(format {config.get('format')}, missing {sorted(missing)})"
+        )
+    return config
+
+
+def load_student(directory: str | Path) -> StudentClassifier:
+    """The student ``save_pretrained`` wrote into ``directory``, in eval mode."""
+    directory = Path(directory)
+    config = _read_config(directory)
+    try:
+        model = network_class(config["architecture"]).from_config(config["network"])
+        load_model(model, str(directory / WEIGHTS_FILE))
+        vocabulary = json.loads((directory / VOCABULARY_FILE).read_text())
+        segmenter = config["segmenter"]
+        if segmenter is not None:
+            kind = segmenter.pop("kind")
+            if kind not in SEGMENTER_KINDS:
+                raise ValueError(
+                    f"unknown segmenter kind {kind!r}, expected one of {sorted(SEGMENTER_KINDS)}"
+                )
+            segmenter = _import(SEGMENTER_KINDS[kind]).load(segmenter, directory)
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError, SafetensorError) as error:
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise StudentDirectoryError(f"cannot load the student saved in {directory}: {first_line}") from error
+    student = StudentClassifier(
+        model, [], config["unit"], config["label_names"], config["max_tokens"], segmenter
+    )
+    student.token_ids = vocabulary  # the saved mapping itself: ids exactly as trained
+    return student.eval()

@@ -9,7 +9,9 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, ClassVar
 
 import jieba
 import rjieba
@@ -96,6 +98,7 @@ class Segmenter:
     ``char`` (characters) or ``ngram`` (word and character n-gram features of those words).
     Picklable, so the student and the served model carry it."""
 
+    kind: ClassVar[str] = "words"  # its name in a saved student's config (``student.SEGMENTERS``)
     unit: str = "word"
     words: str = "jieba"
     char_ngrams: tuple[int, int] = (1, 3)
@@ -114,6 +117,17 @@ class Segmenter:
     def from_words(self, words: Sequence[str]) -> list[str]:
         """The unit's tokens of an already segmented text (training rows, augmented copies)."""
         return _FROM_WORDS[self.unit](self, words)
+
+    def save(self, directory: Path) -> dict[str, Any]:
+        """Its config (JSON values): the names and n-gram ranges, nothing to write beside it."""
+        return {
+            key: list(value) if isinstance(value, tuple) else value for key, value in asdict(self).items()
+        }
+
+    @classmethod
+    def load(cls, config: dict[str, Any], directory: Path) -> "Segmenter":
+        ranges = {key: tuple(config[key]) for key in ("char_ngrams", "word_ngrams")}
+        return cls(**{**config, **ranges})
 
 
 _FROM_WORDS: dict[str, Callable[[Segmenter, Sequence[str]], list[str]]] = {

@@ -5,6 +5,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from text_distill.distill.students.base import ConfiguredNetwork
+
 
 def embedding_layer(
     vocab_size: int, embedding_dim: int, embeddings: np.ndarray | None, freeze: bool
@@ -19,8 +21,10 @@ def embedding_layer(
     return layer
 
 
-class BiLSTMClassifier(nn.Module):
+class BiLSTMClassifier(ConfiguredNetwork):
     """Embedding -> BiLSTM -> max-pool over time -> ReLU MLP -> logits."""
+
+    architecture = "bilstm"
 
     def __init__(
         self,
@@ -33,6 +37,14 @@ class BiLSTMClassifier(nn.Module):
         freeze_embeddings: bool = False,
     ) -> None:
         super().__init__()
+        self.remember(
+            vocab_size=vocab_size,
+            num_labels=num_labels,
+            embedding_dim=embedding_dim,
+            hidden_size=hidden_size,
+            dropout=dropout,
+            freeze_embeddings=freeze_embeddings,
+        )
         self.embedding = embedding_layer(vocab_size, embedding_dim, embeddings, freeze_embeddings)
         self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(dropout)

@@ -10,11 +10,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from text_distill.distill.students.base import ConfiguredNetwork
 from text_distill.distill.students.bilstm import embedding_layer
 
 
-class BagOfNgramsClassifier(nn.Module):
+class BagOfNgramsClassifier(ConfiguredNetwork):
     """Embedding -> masked mean over the features -> dropout -> [ReLU hidden layer] -> logits."""
+
+    architecture = "ngram"
 
     def __init__(
         self,
@@ -27,6 +30,14 @@ class BagOfNgramsClassifier(nn.Module):
         freeze_embeddings: bool = False,
     ) -> None:
         super().__init__()
+        self.remember(
+            vocab_size=vocab_size,
+            num_labels=num_labels,
+            embedding_dim=embedding_dim,
+            hidden_size=hidden_size,
+            dropout=dropout,
+            freeze_embeddings=freeze_embeddings,
+        )
         self.embedding = embedding_layer(vocab_size, embedding_dim, embeddings, freeze_embeddings)
         self.dropout = nn.Dropout(dropout)
         layers: list[nn.Module] = []

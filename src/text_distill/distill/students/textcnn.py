@@ -6,11 +6,14 @@ import numpy as np
 import torch
 from torch import nn
 
+from text_distill.distill.students.base import ConfiguredNetwork
 from text_distill.distill.students.bilstm import embedding_layer
 
 
-class TextCNNClassifier(nn.Module):
+class TextCNNClassifier(ConfiguredNetwork):
     """Embedding -> Conv1d per kernel size -> ReLU -> max over the real tokens -> dropout -> logits."""
+
+    architecture = "textcnn"
 
     def __init__(
         self,
@@ -26,6 +29,15 @@ class TextCNNClassifier(nn.Module):
         super().__init__()
         self.embedding = embedding_layer(vocab_size, embedding_dim, embeddings, freeze_embeddings)
         self.kernel_sizes = tuple(int(k) for k in kernel_sizes)
+        self.remember(
+            vocab_size=vocab_size,
+            num_labels=num_labels,
+            embedding_dim=embedding_dim,
+            kernel_sizes=list(self.kernel_sizes),
+            filters=filters,
+            dropout=dropout,
+            freeze_embeddings=freeze_embeddings,
+        )
         self.convolutions = nn.ModuleList(nn.Conv1d(embedding_dim, filters, k) for k in self.kernel_sizes)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(filters * len(self.kernel_sizes), num_labels)

@@ -8,17 +8,25 @@ the teacher's size.
 """
 
 import copy
+import importlib
 from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
-from transformers import PreTrainedModel, PreTrainedTokenizerBase
+from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from text_distill.distill.students.base import ConfiguredNetwork
 from text_distill.distill.vocab import PAD, UNK, build_vocabulary
+
+TOKENIZER_DIR = "tokenizer"  # where a saved student keeps the teacher's tokenizer
 
 
 class SubwordSegmenter:
     """A text's pieces as the teacher reads them (prefix, special tokens, truncation included)."""
+
+    kind: ClassVar[str] = "subword"  # its name in a saved student's config (``student.SEGMENTERS``)
 
     def __init__(self, tokenizer: PreTrainedTokenizerBase, text_prefix: str, max_length: int) -> None:
         self.tokenizer = tokenizer
@@ -35,6 +43,16 @@ class SubwordSegmenter:
 
     def __call__(self, text: str) -> list[str]:
         return self.segment_many([text])[0]
+
+    def save(self, directory: Path) -> dict[str, Any]:
+        """The tokenizer saved under ``directory``; the rest as the config to rebuild from."""
+        self.tokenizer.save_pretrained(directory / TOKENIZER_DIR)
+        return {"text_prefix": self.text_prefix, "max_length": self.max_length}
+
+    @classmethod
+    def load(cls, config: dict[str, Any], directory: Path) -> "SubwordSegmenter":
+        tokenizer = AutoTokenizer.from_pretrained(str(directory / TOKENIZER_DIR))
+        return cls(tokenizer, config["text_prefix"], config["max_length"])
 
 
 def pruned_vocabulary(
@@ -58,14 +76,34 @@ def _without_pooler(model_class: type, config: object) -> PreTrainedModel:
         return model_class(config)
 
 
-class TransformerClassifier(nn.Module):
+class TransformerClassifier(ConfiguredNetwork):
     """Encoder -> mean pooling -> dropout -> linear head, over ids of a pruned piece vocabulary."""
+
+    architecture = "transformer"
 
     def __init__(self, encoder: PreTrainedModel, num_labels: int, dropout: float = 0.1) -> None:
         super().__init__()
         self.encoder = encoder
         self.dropout = nn.Dropout(dropout)
         self.head = nn.Linear(encoder.config.hidden_size, num_labels)
+
+    def config(self) -> dict[str, Any]:
+        """The encoder's class and Hugging Face config, the labels and dropout (JSON values)."""
+        encoder_class = type(self.encoder)
+        return {
+            "encoder_class": f"{encoder_class.__module__}:{encoder_class.__qualname__}",
+            "encoder_config": self.encoder.config.to_dict(),
+            "num_labels": self.head.out_features,
+            "dropout": self.dropout.p,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> "TransformerClassifier":
+        module, name = config["encoder_class"].split(":")
+        encoder_class = getattr(importlib.import_module(module), name)
+        encoder_config = encoder_class.config_class.from_dict(config["encoder_config"])
+        encoder_config._attn_implementation = "eager"  # as cut: attention maps for matching
+        return cls(_without_pooler(encoder_class, encoder_config), config["num_labels"], config["dropout"])
 
     @property
     def embedding(self) -> nn.Embedding:

@@ -13,7 +13,7 @@ from .nodes import (
     summarise,
 )
 
-AGAINST_TEACHER = ["test_examples", "soft_targets", "teacher_fingerprint", "label_names", "params:evaluate"]
+AGAINST_TEACHER = ["test_examples", "soft_targets", "label_names", "params:evaluate"]
 BASELINE_MODELS = {f"baseline_{name}": f"baseline_{name}" for name in BASELINES}
 BASELINE_SCORES = {f"baseline_{name}": f"baseline_{name}_scores" for name in BASELINES}
 

@@ -1,6 +1,8 @@
 """Student: distilled from cached teacher logits, and the same student trained on hard labels alone
 as the baseline (the recipe and the training live in ``distill.recipe`` and
-``distill.student_training``). Teacher logits are only ever read from the cache."""
+``distill.student_training``). Teacher logits are only ever read from the cache; which teacher made
+them is checked where they are assembled, and before a run that reads them from disk
+(``hooks.TeacherCheckHook``)."""
 
 from typing import Any
 
@@ -8,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from text_distill.distill.recipe import StudentRecipe
-from text_distill.distill.soft_targets import check_soft_targets, check_transfer_targets
+from text_distill.distill.soft_targets import check_soft_target_rows
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.student_training import (
     EncoderSource,
@@ -32,7 +34,6 @@ def train_distilled_student(
     examples: pd.DataFrame,
     soft_targets: pd.DataFrame,
     transfer_targets: pd.DataFrame,
-    teacher_fingerprint: dict[str, Any],
     teacher: TeacherClassifier,
     word_vocabulary: list[str],
     word_embeddings: np.ndarray,
@@ -42,9 +43,8 @@ def train_distilled_student(
     label_names: list[str],
     params: dict[str, Any],
 ) -> Trained:
-    """The student distilled from the current teacher's cached logits, and its seed replicas."""
-    check_soft_targets(soft_targets, examples, teacher_fingerprint["fingerprint"])
-    check_transfer_targets(transfer_targets, teacher_fingerprint["fingerprint"])
+    """The student distilled from the teacher's cached logits, and its seed replicas."""
+    check_soft_target_rows(soft_targets, examples)
     vectors = (word_vocabulary, word_embeddings, char_vocabulary, char_embeddings)
     data = StudentData.of(examples, segmented, vectors, word_segmenter, label_names)
     recipe = StudentRecipe.from_params(params)

@@ -5,7 +5,9 @@ from kedro.pipeline import Node, Pipeline
 from .nodes import resolve_student_recipe, train_distilled_student, train_student_alone
 
 SHARED = ["segmented_examples", "train_dev_examples"]  # never a test row
-DISTILLED = ["soft_targets", "transfer_targets", "teacher_fingerprint", "teacher"]
+TARGETS = ["soft_targets", "transfer_targets"]
+# what the sweeps (recipe_search, temperature_sweep) read besides: they still check the fingerprint
+DISTILLED = [*TARGETS, "teacher_fingerprint", "teacher"]
 VECTORS = [
     "word_vocabulary",
     "word_embeddings",
@@ -28,7 +30,7 @@ def create_pipeline(**kwargs) -> Pipeline:
             ),
             Node(
                 train_distilled_student,
-                [*SHARED, *DISTILLED, *VECTORS],
+                [*SHARED, *TARGETS, "teacher", *VECTORS],
                 ["student", "student_training_log", "student_replicas"],
                 name="train_distilled_student",
             ),
