@@ -45,12 +45,19 @@ def main() -> None:
     words = [word_segmenter(segmenter.words)(text) for text in normalised]
     tokens = [segmenter.from_words(text_words) for text_words in words]
     ids = [student.ids(text_tokens) for text_tokens in tokens]
-    stages = {
+    stages: dict[str, Callable[[], object]] = {
         "normalise": lambda: [normalise_text(text) for text in texts],
         f"segment ({segmenter.words})": lambda: [word_segmenter(segmenter.words)(t) for t in normalised],
         f"tokens ({segmenter.unit})": lambda: [segmenter.from_words(w) for w in words],
         "vocabulary lookup": lambda: [student.ids(t) for t in tokens],
         "padding (batches of 64)": lambda: [student.batch(ids[i : i + 64]) for i in range(0, len(ids), 64)],
+    }
+    index = student.ngram_index
+    if index is not None:  # the n-gram student's own path: ids of a batch at once (ngram_index.py)
+        stages["tokens + lookup, integer keys (batches of 64)"] = lambda: [
+            index.ids(words[i : i + 64]) for i in range(0, len(words), 64)
+        ]
+    stages |= {
         "predict_logits, end to end": lambda: student.predict_logits(texts, 64),
     }
     print(f"{len(texts)} test texts, {sum(map(len, tokens)) / len(tokens):.1f} tokens a text, 1 thread\n")
