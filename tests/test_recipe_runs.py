@@ -118,7 +118,7 @@ def test_recipe_runs_end_to_end(project, name):
         log = latest(project, "08_reporting/student_training_log.json")
         assert log["transfer_rows"] > 0
     if name == "multi_teacher":
-        # the two transformers and the default's heterogeneous member, the character n-gram SVM
-        assert list(summary["teacher_members"]) == ["seed_42", "seed_7", "tfidf_char_svm"]
+        # the two transformers and the default's heterogeneous members, the n-gram SVMs
+        assert list(summary["teacher_members"]) == ["seed_42", "seed_7", "tfidf_char_svm", "tfidf_word_svm"]
         report = (project / "data/08_reporting/distill_report.md").read_text()
         assert "| seed_7 |" in report

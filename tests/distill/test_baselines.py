@@ -90,3 +90,15 @@ def test_cross_fitted_teacher_answers_train_texts_with_the_fold_that_did_not_see
         np.testing.assert_allclose(logits[i], fold.predict_logits([text])[0] * teacher.scale, rtol=1e-6)
     np.testing.assert_allclose(logits[-1], full.predict_logits(["全新的标题"])[0] * teacher.scale, rtol=1e-6)
     assert 0.0 <= log["out_of_fold_train_accuracy"] <= 1.0 and log["logit_scale"] == teacher.scale > 0
+
+
+@pytest.mark.parametrize("name", sorted(BASELINES))
+def test_a_cross_fitted_teachers_fingerprint_is_what_decides_its_logits(name):
+    def cross_fit(labels, c=1.0):
+        spec = replace(baseline_spec(name), min_df=1)
+        full, _ = fit_baseline(spec, "jieba", (TEXTS, labels), (TEXTS, labels), "ab", [c])
+        return cross_fit_baseline(full, (TEXTS, labels), (TEXTS, labels), folds=3)[0]
+
+    # the same fit twice: the same print (a word vectoriser holds a memory address a pickle would hash)
+    assert cross_fit(LABELS).fingerprint() == cross_fit(LABELS).fingerprint()
+    assert cross_fit(LABELS).fingerprint() != cross_fit(LABELS, c=0.01).fingerprint()

@@ -13,8 +13,8 @@ into logits on dev.
 """
 
 import hashlib
+import json
 import logging
-import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -105,6 +105,20 @@ class BaselineClassifier:
         outputs = [self(self.encode(texts[i : i + batch_size])) for i in range(0, len(texts), batch_size)]
         return np.concatenate(outputs) if outputs else np.zeros((0, len(self.label_names)), np.float32)
 
+    def update_digest(self, digest: "hashlib._Hash") -> None:
+        """Feed ``digest`` what decides this model's scores: the vectoriser's settings (a tokenizer by
+        its name), vocabulary and idf weights, the SVM's weights, and the label names."""
+        vectorizer = self.vectorizer
+        settings = {
+            key: getattr(value, "__qualname__", value) if callable(value) else value
+            for key, value in vectorizer.get_params().items()
+        }
+        digest.update(repr(sorted(settings.items(), key=lambda item: item[0])).encode())
+        digest.update(json.dumps(sorted(vectorizer.vocabulary_.items()), ensure_ascii=False).encode())
+        for array in (vectorizer.idf_, self.svm.coef_, self.svm.intercept_, self.svm.classes_):
+            digest.update(np.ascontiguousarray(array).tobytes())
+        digest.update(json.dumps(self.label_names, ensure_ascii=False).encode())
+
     def parameter_count(self) -> int:
         return int(self.svm.coef_.size + self.svm.intercept_.size)
 
@@ -167,8 +181,14 @@ class CrossFittedBaseline:
         self.label_names = full.label_names
 
     def fingerprint(self) -> str:
-        """SHA-256 of every fitted model, the fold assignment and the scale: what decides its logits."""
-        return hashlib.sha256(pickle.dumps(self, protocol=5)).hexdigest()
+        """SHA-256 of every fitted model, the fold assignment and the scale: what decides its logits
+        (not a pickle of the objects: scikit-learn keeps a memory address in a word vectoriser)."""
+        digest = hashlib.sha256()
+        for model in (self.full, *self.folds):
+            model.update_digest(digest)
+        digest.update(json.dumps(sorted(self.fold_of_text.items()), ensure_ascii=False).encode())
+        digest.update(repr(self.scale).encode())
+        return digest.hexdigest()
 
     def predict_logits(self, texts: Sequence[str], batch_size: int = 256, **_: object) -> np.ndarray:
         """Logits for raw texts (options of a transformer teacher's scoring, such as its precision,
