@@ -4,11 +4,13 @@ Only the network is exported (token ids + lengths -> logits); reading raw text (
 segmentation, vocabulary) stays with the ``StudentClassifier``, so every runtime sees the same ids.
 """
 
+import logging
 import multiprocessing
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import onnxruntime
@@ -19,6 +21,9 @@ from torch import nn
 
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
+from text_distill.errors import TextDistillError
+
+logger = logging.getLogger(__name__)
 
 INPUT_NAMES = ("token_ids", "lengths")
 
@@ -128,3 +133,52 @@ class OnnxNetwork:
 def cached_onnx_network(onnx_model: bytes, threads: int = 1) -> OnnxNetwork:
     """One onnxruntime session per model, reused across the requests of a server."""
     return OnnxNetwork(onnx_model, threads)
+
+
+EXPORTS = ("onnx_fp32", "onnx_int8")
+
+
+class OnnxParityError(TextDistillError):
+    """The ONNX export disagrees with the torch student."""
+
+
+def onnx_parity(
+    student: StudentClassifier,
+    exports: dict[str, bytes],
+    texts: list[str],
+    labels: np.ndarray,
+    batch_size: int,
+    threads: int,
+) -> dict[str, Any]:
+    """Each export's agreement with the torch student's labels on ``texts``, its largest logit
+    difference, accuracy and size, beside the torch student's accuracy."""
+    reference = student.predict_logits(texts, batch_size)
+    report: dict[str, Any] = {
+        "test_texts": len(texts),
+        "torch": {"accuracy": float((reference.argmax(axis=1) == labels).mean())},
+    }
+    for name, onnx_model in exports.items():
+        logits = student.predict_logits(texts, batch_size, network=OnnxNetwork(onnx_model, threads))
+        report[name] = {
+            "agreement": float((logits.argmax(axis=1) == reference.argmax(axis=1)).mean()),
+            "max_abs_logit_difference": float(np.abs(logits - reference).max()),
+            "accuracy": float((logits.argmax(axis=1) == labels).mean()),
+            "size_bytes": len(onnx_model),
+        }
+    return report
+
+
+def check_parity(report: dict[str, Any], min_agreement: float) -> None:
+    """Refuses an fp32 export under ``min_agreement`` (the same network in another runtime: any
+    disagreement is a bug); warns for int8, whose rounding may change labels."""
+    for name in EXPORTS:
+        agreement = report[name]["agreement"]
+        if agreement >= min_agreement:
+            continue
+        message = (
+            f"the {name} student agrees with the torch student on {agreement:.2%} of the "
+            f"{report['test_texts']} test texts, under export.min_agreement={min_agreement}"
+        )
+        if name == "onnx_fp32":
+            raise OnnxParityError(message)
+        logger.warning("%s: serve it with predict.runtime=onnx_int8 only if that is acceptable", message)
