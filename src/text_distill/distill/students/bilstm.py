@@ -37,14 +37,6 @@ class BiLSTMClassifier(ConfiguredNetwork):
         freeze_embeddings: bool = False,
     ) -> None:
         super().__init__()
-        self.remember(
-            vocab_size=vocab_size,
-            num_labels=num_labels,
-            embedding_dim=embedding_dim,
-            hidden_size=hidden_size,
-            dropout=dropout,
-            freeze_embeddings=freeze_embeddings,
-        )
         self.embedding = embedding_layer(vocab_size, embedding_dim, embeddings, freeze_embeddings)
         self.lstm = nn.LSTM(embedding_dim, hidden_size, batch_first=True, bidirectional=True)
         self.dropout = nn.Dropout(dropout)

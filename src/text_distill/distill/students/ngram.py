@@ -30,14 +30,6 @@ class BagOfNgramsClassifier(ConfiguredNetwork):
         freeze_embeddings: bool = False,
     ) -> None:
         super().__init__()
-        self.remember(
-            vocab_size=vocab_size,
-            num_labels=num_labels,
-            embedding_dim=embedding_dim,
-            hidden_size=hidden_size,
-            dropout=dropout,
-            freeze_embeddings=freeze_embeddings,
-        )
         self.embedding = embedding_layer(vocab_size, embedding_dim, embeddings, freeze_embeddings)
         self.dropout = nn.Dropout(dropout)
         layers: list[nn.Module] = []

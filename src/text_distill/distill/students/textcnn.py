@@ -29,15 +29,6 @@ class TextCNNClassifier(ConfiguredNetwork):
         super().__init__()
         self.embedding = embedding_layer(vocab_size, embedding_dim, embeddings, freeze_embeddings)
         self.kernel_sizes = tuple(int(k) for k in kernel_sizes)
-        self.remember(
-            vocab_size=vocab_size,
-            num_labels=num_labels,
-            embedding_dim=embedding_dim,
-            kernel_sizes=list(self.kernel_sizes),
-            filters=filters,
-            dropout=dropout,
-            freeze_embeddings=freeze_embeddings,
-        )
         self.convolutions = nn.ModuleList(nn.Conv1d(embedding_dim, filters, k) for k in self.kernel_sizes)
         self.dropout = nn.Dropout(dropout)
         self.classifier = nn.Linear(filters * len(self.kernel_sizes), num_labels)
