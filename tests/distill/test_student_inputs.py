@@ -9,22 +9,10 @@ from tests.sweep_inputs import FINGERPRINT, student_inputs
 
 from text_distill.distill.engines.trials import Study, study_node
 from text_distill.distill.student_inputs import StudentInputs, takes_student_inputs
+from text_distill.pipelines.temperature_sweep.pipeline import retraining_inputs
 
 FIELDS = [field.name for field in dataclasses.fields(StudentInputs)]
-CATALOG = [  # the student stage's entries, in its order
-    "segmented_examples",
-    "examples",
-    "soft_targets",
-    "transfer_targets",
-    "teacher_fingerprint",
-    "teacher",
-    "word_vocabulary",
-    "word_embeddings",
-    "char_vocabulary",
-    "char_embeddings",
-    "word_segmenter",
-    "label_names",
-]
+CATALOG = retraining_inputs("params:x")[:12]  # the entries the sweeps wire, in their order
 
 
 def test_a_node_over_the_bundle_takes_the_entries_by_position_or_name():
@@ -53,7 +41,8 @@ def test_a_study_node_is_wired_like_the_student_stage():
     def study(study: Study, params: dict) -> tuple:
         return study, params
 
-    wiring = [*CATALOG, "params:student", "params:evaluate", "params:x", "params:ray"]
+    wiring = retraining_inputs("params:x")
+    assert wiring == [*CATALOG, "params:student", "params:evaluate", "params:x", "params:ray"]
     assert Node(study, wiring, "runs", name="study").inputs == wiring
     made, params = study(*student_inputs(), {"s": 1}, {"e": 1}, {"p": 1})
     assert made.student_params == {"s": 1} and made.evaluate_params == {"e": 1} and made.ray_params == {}
