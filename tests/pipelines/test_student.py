@@ -10,10 +10,10 @@ from tests.recipes import DEFAULT_RECIPE
 from tests.sweep_inputs import segmented_and_vectors
 
 from text_distill.distill.recipe import RecipeError, merge
+from text_distill.distill.soft_target_fill import TRANSFER_TARGET_COLUMNS
 from text_distill.distill.soft_targets import SoftTargetMismatchError, soft_target_table
 from text_distill.distill.vocab import UNK
 from text_distill.hooks import TeacherCheckHook
-from text_distill.pipelines.soft_targets.nodes import TRANSFER_TARGET_COLUMNS
 from text_distill.pipelines.student.nodes import train_distilled_student, train_student_alone
 from text_distill.pipelines.student.pipeline import create_pipeline
 

@@ -202,12 +202,12 @@ def baselines(trained):
 
 
 @pytest.fixture(scope="module")
-def ngram_member(trained, baselines):
+def ngram_members(trained, baselines):
     return fit_ngram_teachers(trained[2], NGRAM, **baselines)
 
 
-def test_the_ngram_members_are_cross_fitted_and_off_when_asked(trained, baselines, ngram_member):
-    members, logs = ngram_member
+def test_the_ngram_members_are_cross_fitted_and_off_when_asked(trained, baselines, ngram_members):
+    members, logs = ngram_members
     assert list(members) == ["tfidf_char_svm", "tfidf_word_svm"]
     train = trained[2][trained[2]["split"] == "train"]
     for name, member in members.items():
@@ -218,9 +218,9 @@ def test_the_ngram_members_are_cross_fitted_and_off_when_asked(trained, baseline
         fit_ngram_teachers(trained[2], {**NGRAM, "ngram_members": ["tfidf_char_lr"]}, **baselines)
 
 
-def test_member_weights_are_chosen_on_dev_or_taken_as_given(trained, ngram_member):
+def test_member_weights_are_chosen_on_dev_or_taken_as_given(trained, ngram_members):
     teacher, _, examples = trained
-    members = ngram_member[0]
+    members = ngram_members[0]
     chosen = choose_teacher_weights(teacher, {}, members, examples, NGRAM, FLOAT32)
     assert chosen["chosen_on"] == "dev" and len(chosen["weights"]) == 3
     assert sum(chosen["weights"]) == pytest.approx(1.0)
@@ -236,9 +236,9 @@ def test_member_weights_are_chosen_on_dev_or_taken_as_given(trained, ngram_membe
         choose_teacher_weights(teacher, {}, {}, examples, NGRAM, FLOAT32)
 
 
-def test_the_ngram_member_joins_the_fingerprint_and_the_store(trained, ngram_member, tmp_path):
+def test_the_ngram_member_joins_the_fingerprint_and_the_store(trained, ngram_members, tmp_path):
     teacher, _, examples = trained
-    member = {"tfidf_char_svm": ngram_member[0]["tfidf_char_svm"]}
+    member = {"tfidf_char_svm": ngram_members[0]["tfidf_char_svm"]}
     weights = {"weights": [0.6, 0.4]}
     fingerprint = fingerprint_teacher(teacher, {}, member, weights, NGRAM, FLOAT32)
     assert list(fingerprint["members"]) == ["seed_0", "tfidf_char_svm"]

@@ -27,7 +27,6 @@ import torch
 from text_distill.distill import soft_target_fill as fill
 from text_distill.distill.baselines import CrossFittedBaseline
 from text_distill.distill.engines.labelling import TeacherScoring, scoring_engine
-from text_distill.distill.soft_target_fill import TRANSFER_TARGET_COLUMNS  # re-exported for older imports
 from text_distill.distill.soft_targets import SoftTargetMismatchError
 from text_distill.distill.teacher import TeacherClassifier
 from text_distill.distill.teacher_precision import resolve_device
@@ -35,7 +34,7 @@ from text_distill.distill.teacher_precision import resolve_device
 logger = logging.getLogger(__name__)
 
 Partitions = dict[str, Callable[[], pd.DataFrame]]
-__all__ = ["TRANSFER_TARGET_COLUMNS", "assemble_soft_targets", "fill_soft_target_store"]
+__all__ = ["assemble_soft_targets", "fill_soft_target_store"]
 
 
 def fill_soft_target_store(
