@@ -19,6 +19,7 @@ import torch
 from teacher_precision import latest
 from text_distill.distill.student import load_student
 from text_distill.distill.text import normalise_text, word_segmenter
+from text_distill.distill.vocab import UNK
 
 
 def rate(run: Callable[[], object], count: int, repeats: int = 5) -> float:
@@ -54,6 +55,9 @@ def main() -> None:
     }
     index = student.ngram_index
     if index is not None:  # the n-gram student's own path: ids of a batch at once (ngram_index.py)
+        flat, lengths = index.ids(words)
+        same = flat.tolist() == [i for text_ids in ids for i in (text_ids or [student.token_ids[UNK]])]
+        print(f"integer-key ids equal the string path's on all {len(words)} texts: {same}")
         stages["tokens + lookup, integer keys (batches of 64)"] = lambda: [
             index.ids(words[i : i + 64]) for i in range(0, len(words), 64)
         ]

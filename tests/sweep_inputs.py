@@ -48,7 +48,7 @@ def segmented_and_vectors(examples: pd.DataFrame, rng: np.random.Generator) -> t
 
 
 def student_inputs() -> list[Any]:
-    """The twelve data inputs of ``sweep_temperature`` / ``search_recipe``, in order."""
+    """The eleven data inputs of ``sweep_temperature`` / ``search_recipe``, in order."""
     rows = []
     for label_id, (label, items) in enumerate(TEXTS.items()):
         for n, text in enumerate(items):
@@ -76,13 +76,11 @@ def student_inputs() -> list[Any]:
             "teacher_fingerprint": FINGERPRINT,
         }
     )[TRANSFER_TARGET_COLUMNS]
-    fingerprint = {"fingerprint": FINGERPRINT}
     return [
         segmented,
         examples,
         soft_targets,
         transfer,
-        fingerprint,
         None,  # the teacher: read by a transformer student only
         *vectors,
         {"segmenter": "jieba"},

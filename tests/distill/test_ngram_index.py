@@ -32,12 +32,26 @@ def string_ids(
     return [token_ids.get(feature, token_ids[UNK]) for feature in features] or [token_ids[UNK]]
 
 
+def fallback(token_ids, char_ngrams, word_ngrams, max_tokens):
+    """The string path without the empty text's ``<unk>`` (the index adds it)."""
+    return lambda words: [
+        token_ids.get(feature, token_ids[UNK])
+        for feature in ngram_features(words, char_ngrams, word_ngrams)[:max_tokens]
+    ]
+
+
 @pytest.mark.parametrize("char_ngrams, word_ngrams", [((1, 3), (1, 2)), ((2, 4), (1, 3)), ((1, 1), (2, 2))])
 @pytest.mark.parametrize("max_tokens", [3, 512])
 def test_ids_equal_the_string_path(char_ngrams, word_ngrams, max_tokens):
     vocabulary = build_vocabulary((ngram_features(w, char_ngrams, word_ngrams) for w in TRAIN), min_freq=1)
     token_ids = {token: i for i, token in enumerate(vocabulary)}
-    index = NgramIndex(token_ids, char_ngrams, word_ngrams, max_tokens)
+    index = NgramIndex(
+        token_ids,
+        char_ngrams,
+        word_ngrams,
+        max_tokens,
+        fallback(token_ids, char_ngrams, word_ngrams, max_tokens),
+    )
 
     flat, lengths = index.ids(CASES)
 
@@ -48,7 +62,8 @@ def test_ids_equal_the_string_path(char_ngrams, word_ngrams, max_tokens):
 
 
 def test_an_empty_batch_and_a_vocabulary_without_ngrams():
-    index = NgramIndex({"<pad>": 0, UNK: 1}, (1, 3), (1, 2), 10)
+    token_ids = {"<pad>": 0, UNK: 1}
+    index = NgramIndex(token_ids, (1, 3), (1, 2), 10, fallback(token_ids, (1, 3), (1, 2), 10))
     assert [a.tolist() for a in index.ids([])] == [[], []]
     flat, lengths = index.ids([["新闻"], []])
     assert lengths.tolist() == [len(ngram_features(["新闻"])), 1]
@@ -75,4 +90,4 @@ def test_keys_that_would_not_fit_in_int64_are_refused():
     words = [f"w{i}" for i in range(3000)]
     token_ids = {"<pad>": 0, UNK: 1, **{f"w:{word}": i + 2 for i, word in enumerate(words)}}
     with pytest.raises(OverflowError, match="int64"):
-        NgramIndex(token_ids, (1, 3), (1, 6), 10)
+        NgramIndex(token_ids, (1, 3), (1, 6), 10, fallback(token_ids, (1, 3), (1, 6), 10))

@@ -1,18 +1,20 @@
-"""The student's twelve catalog inputs as one bundle, and nodes written over it keeping the
+"""The student's eleven catalog inputs as one bundle, and nodes written over it keeping the
 signature Kedro binds the catalog entries to."""
 
 import dataclasses
 import inspect
 
+import pytest
 from kedro.pipeline import Node
 from tests.sweep_inputs import FINGERPRINT, student_inputs
 
 from text_distill.distill.engines.trials import Study, study_node
+from text_distill.distill.soft_targets import SoftTargetMismatchError
 from text_distill.distill.student_inputs import StudentInputs, takes_student_inputs
 from text_distill.pipelines.temperature_sweep.pipeline import retraining_inputs
 
 FIELDS = [field.name for field in dataclasses.fields(StudentInputs)]
-CATALOG = retraining_inputs("params:x")[:12]  # the entries the sweeps wire, in their order
+CATALOG = retraining_inputs("params:x")[:11]  # the entries the sweeps wire, in their order
 
 
 def test_a_node_over_the_bundle_takes_the_entries_by_position_or_name():
@@ -25,7 +27,9 @@ def test_a_node_over_the_bundle_takes_the_entries_by_position_or_name():
     assert node.__name__ == "node" and node.__doc__ == "A node."
     inputs, params, extra = node(*student_inputs(), {"a": 1})
     assert isinstance(inputs, StudentInputs) and params == {"a": 1} and extra == 1
-    assert inputs.teacher_fingerprint == {"fingerprint": FINGERPRINT} and inputs.label_names[0] == "sports"
+    assert (
+        inputs.soft_targets["teacher_fingerprint"].eq(FINGERPRINT).all() and inputs.label_names[0] == "sports"
+    )
     by_name = node(**dict(zip(FIELDS, student_inputs(), strict=True)), params={}, extra=2)
     assert by_name[2] == 2
 
@@ -33,6 +37,8 @@ def test_a_node_over_the_bundle_takes_the_entries_by_position_or_name():
 def test_the_bundle_checks_the_cache_and_gives_the_trainer_its_data():
     inputs = StudentInputs(*student_inputs())
     assert inputs.checked() is inputs
+    with pytest.raises(SoftTargetMismatchError, match="have no cached logits"):  # a cache missing a row
+        dataclasses.replace(inputs, soft_targets=inputs.soft_targets.iloc[1:]).checked()
     assert inputs.data().label_names == inputs.label_names
 
 

@@ -20,7 +20,7 @@ from text_distill.distill.metrics import (
     mean_kl_to_teacher,
     reliability_bins,
 )
-from text_distill.distill.soft_targets import check_soft_target_rows, check_teacher, logits_for
+from text_distill.distill.soft_targets import check_soft_target_rows, logits_for
 from text_distill.distill.speed import interleaved_latency, interleaved_throughput
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.teacher import TeacherClassifier
@@ -63,14 +63,6 @@ def test_logits(soft_targets: pd.DataFrame, examples: pd.DataFrame) -> tuple[pd.
     test = examples[examples["split"] == "test"]
     check_soft_target_rows(soft_targets, test)
     return test, logits_for(soft_targets, test["example_id"])
-
-
-def teacher_test_logits(
-    soft_targets: pd.DataFrame, examples: pd.DataFrame, teacher_fingerprint: dict[str, Any]
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """``test_logits``, refusing logits of another teacher than ``teacher_fingerprint``'s."""
-    check_teacher(soft_targets, teacher_fingerprint["fingerprint"])
-    return test_logits(soft_targets, examples)
 
 
 Model = TeacherClassifier | StudentClassifier | BaselineClassifier

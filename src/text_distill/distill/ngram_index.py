@@ -10,12 +10,11 @@ keys cannot express exactly (a masked ``<unk>`` word from augmentation, a word c
 that joins word n-grams) take the string path.
 """
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from text_distill.distill.text import ngram_features
 from text_distill.distill.vocab import UNK
 
 WORD_JOIN = "|"  # how ngram_features joins the words of a word n-gram
@@ -92,11 +91,14 @@ class NgramIndex:
         char_ngrams: Sequence[int],
         word_ngrams: Sequence[int],
         max_tokens: int,
+        string_ids: Callable[[Sequence[str]], Sequence[int]],
     ) -> None:
+        """``string_ids``: the string path (feature strings looked up one by one) for the texts
+        integer keys cannot express."""
+        self.string_ids = string_ids
         self.char_ngrams = (int(char_ngrams[0]), int(char_ngrams[1]))
         self.word_ngrams = (int(word_ngrams[0]), int(word_ngrams[1]))
         self.max_tokens = int(max_tokens)
-        self.token_ids = token_ids
         self.unknown_id = int(token_ids[UNK])
         chars: dict[tuple[str, ...], int] = {}
         words: dict[tuple[str, ...], int] = {}
@@ -155,12 +157,6 @@ class NgramIndex:
                 rows.append(ids[bounds[row] : min(bounds[row + 1], bounds[row] + self.max_tokens)])
                 row += 1
             else:
-                rows.append(self.string_ids(words))
+                rows.append(np.asarray(self.string_ids(words), np.int64))
         rows = [ids if len(ids) else np.array([self.unknown_id]) for ids in rows]
         return np.concatenate(rows).astype(np.int64), np.fromiter(map(len, rows), np.int64, count=len(rows))
-
-    def string_ids(self, words: Sequence[str]) -> np.ndarray:
-        """The string path: feature strings looked up one by one."""
-        lookup = self.token_ids.get
-        features = ngram_features(words, self.char_ngrams, self.word_ngrams)[: self.max_tokens]
-        return np.array([lookup(feature, self.unknown_id) for feature in features], np.int64)

@@ -111,7 +111,11 @@ class StudentClassifier(nn.Module):
         if "_ngram_index" not in self.__dict__:
             try:
                 index = NgramIndex(
-                    self.token_ids, segmenter.char_ngrams, segmenter.word_ngrams, self.max_tokens
+                    self.token_ids,
+                    segmenter.char_ngrams,
+                    segmenter.word_ngrams,
+                    self.max_tokens,
+                    lambda words: self.ids(segmenter.from_words(words)),
                 )
             except OverflowError:  # n-grams too long for int64 keys: the string path
                 index = None

@@ -1,7 +1,7 @@
-"""The distilled student's data inputs as one typed bundle: the twelve catalog entries that the student
+"""The distilled student's data inputs as one typed bundle: the eleven catalog entries that the student
 stage, the temperature sweep and the recipe search all read, in the order their pipelines wire them.
 
-``takes_student_inputs`` lets a node be written over the bundle while Kedro still passes the twelve
+``takes_student_inputs`` lets a node be written over the bundle while Kedro still passes the eleven
 entries one by one: the wrapper's signature lists them, so the wiring and Kedro's input check are
 unchanged.
 """
@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 import numpy as np
 import pandas as pd
 
-from text_distill.distill.soft_targets import check_soft_targets, check_transfer_targets
+from text_distill.distill.soft_targets import check_soft_target_rows
 from text_distill.distill.student_training import StudentData
 from text_distill.distill.teacher import TeacherClassifier
 
@@ -31,7 +31,6 @@ class StudentInputs:
     examples: pd.DataFrame
     soft_targets: pd.DataFrame
     transfer_targets: pd.DataFrame
-    teacher_fingerprint: dict[str, Any]
     teacher: TeacherClassifier | None
     word_vocabulary: list[str]
     word_embeddings: np.ndarray
@@ -41,11 +40,10 @@ class StudentInputs:
     label_names: list[str]
 
     def checked(self) -> "StudentInputs":
-        """These inputs, once the cached logits are known to be the current teacher's for these
-        examples (a stale cache is refused with the command that rebuilds it)."""
-        fingerprint = self.teacher_fingerprint["fingerprint"]
-        check_soft_targets(self.soft_targets, self.examples, fingerprint)
-        check_transfer_targets(self.transfer_targets, fingerprint)
+        """These inputs, once the cached logits are known to cover these examples (a stale cache is
+        refused with the command that rebuilds it). Which teacher made them is checked before the
+        run, by ``hooks.TeacherCheckHook``."""
+        check_soft_target_rows(self.soft_targets, self.examples)
         return self
 
     def data(self) -> StudentData:
@@ -55,7 +53,7 @@ class StudentInputs:
 
 
 def takes_student_inputs(node: Callable[..., T]) -> Callable[..., T]:
-    """``node(inputs: StudentInputs, *rest)`` as a function of the twelve entries then ``rest``: the
+    """``node(inputs: StudentInputs, *rest)`` as a function of the eleven entries then ``rest``: the
     signature Kedro binds the catalog entries to (by position or by name)."""
     fields = [
         inspect.Parameter(field.name, inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=field.type)

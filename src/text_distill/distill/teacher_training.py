@@ -5,6 +5,7 @@ only decide where: ``local`` (this process, ``teacher.device``) or ``ray`` (``To
 ``distill/engines/ray_training.py``). Options are the ``teacher.*`` parameters as a plain dict.
 """
 
+import copy
 import logging
 import shutil
 import tempfile
@@ -226,22 +227,29 @@ def fine_tune(
     return teacher, log
 
 
-def fine_tune_seeds(
-    seeds: list[int],
-    main_seed: int,
-    fine_tune_seed: Callable[[int], tuple[TeacherClassifier, dict[str, Any]]],
+def fine_tune_ensemble(
+    base: PretrainedEncoder,
+    examples: pd.DataFrame,
+    label_names: list[str],
+    params: dict[str, Any],
+    ray_params: dict[str, Any] | None = None,
 ) -> tuple[dict[str, TeacherClassifier], dict[str, Any]]:
-    """One more teacher per seed (``seed_<n>``) by ``fine_tune_seed`` and their training logs; the
-    seeds must be distinct and differ from ``main_seed`` (the same seed gives the same teacher)."""
-    if main_seed in seeds or len(set(seeds)) != len(seeds):
+    """Multi-teacher: one more teacher (``seed_<n>``) per seed in ``params.ensemble_seeds``, each
+    fine-tuned like the main one from its own copy of ``base``, and their training logs. No seeds
+    (the default) is an empty ensemble. The seeds must be distinct and differ from ``params.seed``
+    (the same seed gives the same teacher)."""
+    seeds = [int(seed) for seed in params.get("ensemble_seeds") or []]
+    if int(params["seed"]) in seeds or len(set(seeds)) != len(seeds):
         raise ValueError(
             f"teacher.ensemble_seeds {seeds} must be distinct and differ from teacher.seed "
-            f"{main_seed}: the same seed gives the same teacher"
+            f"{params['seed']}: the same seed gives the same teacher"
         )
     members, logs = {}, {}
     for seed in seeds:
         logger.info("Ensemble teacher seed_%d", seed)
-        members[f"seed_{seed}"], logs[f"seed_{seed}"] = fine_tune_seed(seed)
+        members[f"seed_{seed}"], logs[f"seed_{seed}"] = fine_tune(
+            copy.deepcopy(base), examples, label_names, {**params, "seed": seed}, ray_params
+        )
     return members, logs
 
 

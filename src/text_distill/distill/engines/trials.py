@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import pandas as pd
 
 from text_distill.distill.engines.sweeps import flatten, unflatten
-from text_distill.distill.evaluation import teacher_test_logits, test_scores
+from text_distill.distill.evaluation import test_logits, test_scores
 from text_distill.distill.recipe import StudentRecipe, merge
 from text_distill.distill.student_inputs import StudentInputs, takes_student_inputs
 from text_distill.distill.student_training import Transfer, train_distilled
@@ -51,7 +51,7 @@ def student_trial(
 
     data = inputs.checked().data()  # the cache is checked once, for every trial
     soft_targets, transfer_targets, teacher = inputs.soft_targets, inputs.transfer_targets, inputs.teacher
-    test, teacher_logits = teacher_test_logits(soft_targets, inputs.examples, inputs.teacher_fingerprint)
+    test, teacher_logits = test_logits(soft_targets, inputs.examples)
     label_names = inputs.label_names
     bins = int(evaluate_params["calibration_bins"])
 
@@ -115,7 +115,7 @@ class Study:
 
 
 def study_node(node: Callable[[Study, dict[str, Any]], T]) -> Callable[..., T]:
-    """``node(study, params)`` as the node Kedro calls: the twelve student inputs, the student and
+    """``node(study, params)`` as the node Kedro calls: the eleven student inputs, the student and
     evaluate parameters, the study's own parameters and the Ray parameters (optional)."""
 
     @takes_student_inputs

