@@ -197,7 +197,17 @@ def distill_run(tmp_path_factory, tiny_encoder_dir):
     return project
 
 
-def run_pipeline(project, *names: str, env: str = "tiny", runtime_params=None, from_nodes=None) -> None:
+def write_variants(project, **variants) -> Path:
+    """``conf/local/variants.yml`` of ``project`` (e.g. ``student_seeds=[]``: one seed, for time); the
+    pipelines registered from then on have these variants."""
+    path = project / "conf" / "local" / "variants.yml"
+    path.write_text(yaml.safe_dump(variants))
+    return path
+
+
+def run_pipeline(
+    project, *names: str, env: str = "tiny", runtime_params=None, from_nodes=None, namespaces=None
+) -> None:
     """``kedro run --env ENV --pipeline NAMES [--params ...] [--from-nodes ...]`` in this process,
     in a fresh MLflow run as a new ``kedro run`` process would be."""
     end_mlflow_runs()  # kedro-mlflow would reuse a run an earlier in-process run left open
@@ -206,7 +216,7 @@ def run_pipeline(project, *names: str, env: str = "tiny", runtime_params=None, f
             patch.chdir(project)  # the sqlite tracking URI is relative to the project
             bootstrap_project(project)
             with KedroSession.create(project_path=project, env=env, runtime_params=runtime_params) as session:
-                session.run(pipeline_names=list(names), from_nodes=from_nodes)
+                session.run(pipeline_names=list(names), from_nodes=from_nodes, namespaces=namespaces)
     finally:
         end_mlflow_runs()  # a failed run may leave one open for the next test
 

@@ -13,7 +13,7 @@ import yaml
 from kedro.io import Version
 from kedro_datasets.json import JSONDataset
 
-from tests.conftest import run_pipeline
+from tests.conftest import run_pipeline, write_variants
 from text_distill.distill.recipe import merge as merged  # extra over base, as Kedro merges an environment
 from text_distill.distill.soft_targets import SoftTargetMismatchError
 from text_distill.pipeline_registry import register_pipelines
@@ -110,6 +110,29 @@ def latest(project, path: str) -> dict:
     return json.loads(sorted((project / "data" / path).glob("*/*"))[-1].read_text())
 
 
+def test_a_seed_variant_is_cached_and_reruns_alone(distill_run):
+    def versions(path: str) -> list[str]:
+        return sorted(p.name for p in (distill_run / "data" / path).iterdir())
+
+    models = ("06_models/student_seeds/43", "06_models/student_seeds/44", "06_models/student")
+    before = {path: versions(path) for path in (*models, "08_reporting/seeds/student_43_scores.json")}
+    assert all(before.values())  # the distill run trained and scored every seed
+    run_pipeline(
+        distill_run, "student", "evaluate", namespaces=["student.seed_43", "evaluate.seed_43"]
+    )  # `kedro run --pipelines student,evaluate --namespaces student.seed_43,evaluate.seed_43`
+    after = {path: versions(path) for path in before}
+    assert len(after["06_models/student_seeds/43"]) == len(before["06_models/student_seeds/43"]) + 1
+    assert (
+        len(after["08_reporting/seeds/student_43_scores.json"])
+        == len(before["08_reporting/seeds/student_43_scores.json"]) + 1
+    )
+    assert after["06_models/student_seeds/44"] == before["06_models/student_seeds/44"]
+    assert after["06_models/student"] == before["06_models/student"]
+    assert latest(distill_run, "08_reporting/seeds/student_43_training_log.json")["seed"] == 43
+    summary = latest(distill_run, "08_reporting/across_seeds_scores.json")
+    assert summary["student"]["seeds"] == [42, 43, 44]
+
+
 def test_temperature_sweep_logs_nested_runs_a_table_and_a_plot(distill_run):
     tiny = yaml.safe_load((distill_run / "conf" / "tiny" / "parameters.yml").read_text())
     sweep = {"temperature_sweep": {"temperatures": [1, 4]}, "student": {"optimiser": {"epochs": 1}}}
@@ -165,18 +188,19 @@ def test_augmented_transfer_set_is_labelled_once_and_a_rerun_runs_no_teacher_pas
     """Augmentation and unlabelled texts through the real CLI; then the whole ``distill`` again with
     the same teacher and data: every logit comes from the store."""
     tiny = yaml.safe_load((distill_run / "conf" / "tiny" / "parameters.yml").read_text())
-    augment = {
-        "augment": {"n_iter": 2, "unlabelled": {"max_rows": 50}},
-        "student": {"runtime": {"replica_seeds": []}},
-    }
+    augment = {"augment": {"n_iter": 2, "unlabelled": {"max_rows": 50}}}
     (distill_run / "conf" / "tiny_augmented").mkdir(exist_ok=True)
     (distill_run / "conf" / "tiny_augmented" / "parameters.yml").write_text(
         yaml.safe_dump(merged(tiny, augment), allow_unicode=True)
     )
     reports = []
-    for _ in range(2):
-        run_pipeline(distill_run, "distill", env="tiny_augmented")
-        reports.append(latest(distill_run, "08_reporting/teacher_labelling.json"))
+    variants = write_variants(distill_run, student_seeds=[])  # one seed per student, for time
+    try:
+        for _ in range(2):
+            run_pipeline(distill_run, "distill", env="tiny_augmented")
+            reports.append(latest(distill_run, "08_reporting/teacher_labelling.json"))
+    finally:
+        variants.unlink()  # the shared project keeps its seeds
     first, second = reports
     assert first["rows_by_source"]["unlabelled"] == 50 and first["rows_by_source"]["augmented"] > 400
     # the labelled texts were scored by the first distill run of this project, by the same teacher

@@ -52,6 +52,7 @@ def identity(value):
 
 TRAINS_STUDENTS = Pipeline([node(identity, "params:student", "recipe", name="train_student")])
 NO_STUDENT = Pipeline([node(identity, "params:ingest", "examples", name="ingest")])
+IN_PROJECT = {"project_path": str(PROJECT_ROOT)}  # kedro's run_params: its variants.yml
 
 
 # ---- RecipeCheckHook -----------------------------------------------------------------------------
@@ -59,7 +60,7 @@ NO_STUDENT = Pipeline([node(identity, "params:ingest", "examples", name="ingest"
 
 def test_the_default_student_recipe_passes():
     catalog = DataCatalog({"params:student": MemoryDataset(student_params())})
-    RecipeCheckHook().before_pipeline_run(pipeline=TRAINS_STUDENTS, catalog=catalog)
+    RecipeCheckHook().before_pipeline_run(run_params=IN_PROJECT, pipeline=TRAINS_STUDENTS, catalog=catalog)
 
 
 @pytest.mark.parametrize(
@@ -74,7 +75,9 @@ def test_the_default_student_recipe_passes():
 def test_a_bad_student_recipe_fails_before_the_run(changes, names):
     catalog = DataCatalog({"params:student": MemoryDataset(student_params(**changes))})
     with pytest.raises(RecipeError, match=names):
-        RecipeCheckHook().before_pipeline_run(pipeline=TRAINS_STUDENTS, catalog=catalog)
+        RecipeCheckHook().before_pipeline_run(
+            run_params=IN_PROJECT, pipeline=TRAINS_STUDENTS, catalog=catalog
+        )
 
 
 def test_a_pipeline_without_student_params_is_not_checked():
@@ -84,12 +87,23 @@ def test_a_pipeline_without_student_params_is_not_checked():
             "params:ingest": MemoryDataset({}),
         }
     )
-    RecipeCheckHook().before_pipeline_run(pipeline=NO_STUDENT, catalog=catalog)
+    RecipeCheckHook().before_pipeline_run(run_params=IN_PROJECT, pipeline=NO_STUDENT, catalog=catalog)
     # params:student as an intermediate output is not the recipe of the run either
     produced = Pipeline(
         [node(identity, "params:ingest", "params:student"), node(identity, "params:student", "x")]
     )
-    RecipeCheckHook().before_pipeline_run(pipeline=produced, catalog=catalog)
+    RecipeCheckHook().before_pipeline_run(run_params=IN_PROJECT, pipeline=produced, catalog=catalog)
+
+
+def test_the_kept_seed_may_not_be_a_seed_variant(tmp_path):
+    for env in ("base", "local"):
+        (tmp_path / "conf" / env).mkdir(parents=True)
+    (tmp_path / "conf" / "base" / "variants.yml").write_text("student_seeds: [42, 43]\n")
+    catalog = DataCatalog({"params:student": MemoryDataset(student_params(**{"runtime.seed": 42}))})
+    with pytest.raises(RecipeError, match=r"student.runtime.seed 42 is also a seed variant"):
+        RecipeCheckHook().before_pipeline_run(
+            run_params={"project_path": str(tmp_path)}, pipeline=TRAINS_STUDENTS, catalog=catalog
+        )
 
 
 # ---- TeacherCheckHook ----------------------------------------------------------------------------

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from tests.conftest import PROJECT_ROOT, run_pipeline
+from tests.conftest import PROJECT_ROOT, run_pipeline, write_variants
 from tests.test_distill_pipeline import latest, merged
 from text_distill.distill.student import load_student
 from text_distill.distill.students import ARCHITECTURES, TRANSFORMER
@@ -34,8 +34,7 @@ FROM_NODES = {
 }
 # the stages a recipe changes and what scores it (export and the served model are the tiny run's)
 STAGES = ("teacher", "augment", "soft_targets", "student", "evaluate")
-SLICE = {"student": {"runtime": {"replica_seeds": []}}}  # over the tiny environment
-RECIPE_SLICE = {
+RECIPE_SLICE = {  # over the tiny environment
     "tinybert": {"student": {"model": {"transformer": {"num_layers": 1}}}},
     "augmented": {"augment": {"n_iter": 1, "unlabelled": {"max_rows": 20}}},
 }
@@ -50,6 +49,7 @@ def test_every_recipe_file_has_a_run_here():
 def project(distill_run, tmp_path_factory):
     copy = tmp_path_factory.mktemp("recipes") / "project"
     shutil.copytree(distill_run, copy)  # the shared run stays as it is
+    write_variants(copy, student_seeds=[])  # one seed per student
     return copy
 
 
@@ -60,7 +60,7 @@ def latest_model(project, name: str):
 @pytest.mark.parametrize("name", list(FROM_NODES))
 def test_recipe_runs_end_to_end(project, name):
     tiny = yaml.safe_load((project / "conf" / "tiny" / "parameters.yml").read_text())
-    scale = merged(SLICE, RECIPE_SLICE.get(name, {}))
+    scale = RECIPE_SLICE.get(name, {})
     env = f"recipe_{name}"  # over tiny, sliced (a folder name no other test uses)
     (project / "conf" / env).mkdir()
     (project / "conf" / env / "parameters.yml").write_text(
@@ -86,7 +86,8 @@ def test_recipe_runs_end_to_end(project, name):
     base = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_student.yml").read_text())
     config = merged(merged(base, merged(tiny, scale)), recipe)["student"]
     with open(client.download_artifacts(run.info.run_id, "recipe/recipe.yml")) as handle:
-        assert yaml.safe_load(handle) == {"recipe": name, "student": config}  # the whole recipe as it ran
+        ran = yaml.safe_load(handle)  # the whole recipe as it ran, and the seeds it ran at
+    assert ran == {"recipe": name, "student": config, "variants": {"student_seeds": []}}
     # kedro-mlflow logs nested parameters flattened: `student.objective.kd_loss`
     for key, value in pd.json_normalize(recipe, sep=".").to_dict("records")[0].items():
         assert run.data.params[key] == str(value), key

@@ -13,14 +13,19 @@ import pytest
 import yaml
 from kedro.pipeline import Pipeline
 
-from tests.conftest import PROJECT_ROOT, kedro_cli
+from tests.conftest import PROJECT_ROOT, kedro_cli, write_variants
 from text_distill.distill.soft_targets import DATA_CHANGED_ADVICE, TEACHER_CHANGED_ADVICE
 from text_distill.pipeline_registry import register_pipelines
 
 pytestmark = pytest.mark.integration
 
 COMMAND = re.compile(r"`(kedro run[^`]*)`")
-FILTERS = {"--from-nodes": "from_nodes", "--to-nodes": "to_nodes", "--from-inputs": "from_inputs"}
+FILTERS = {
+    "--from-nodes": "from_nodes",
+    "--to-nodes": "to_nodes",
+    "--from-inputs": "from_inputs",
+    "--namespaces": "node_namespaces",
+}
 SETTINGS = ("--params", "--env")  # what a run reads, not which nodes it runs
 
 
@@ -102,9 +107,9 @@ def test_after_a_change_of_split_the_students_advice_fixes_it(distill_run, tmp_p
     parameters = project / "conf" / "tiny" / "parameters.yml"
     overrides = yaml.safe_load(parameters.read_text())
     overrides["ingest"]["seed"] = 7  # another split (and sample) of the same corpus
-    overrides["student"]["runtime"].update(replica_seeds=[])  # for time
     overrides["student"]["optimiser"].update(epochs=1)
     parameters.write_text(yaml.safe_dump(overrides, allow_unicode=True))
+    write_variants(project, student_seeds=[])  # for time
     assert kedro_cli(project, "--pipeline", "ingest", env="tiny").exit_code == 0
 
     refused = kedro_cli(project, "--pipeline", "student", env="tiny")

@@ -27,8 +27,9 @@ from kedro.io import AbstractVersionedDataset, DataCatalog
 from kedro.pipeline import Pipeline
 from mlflow.entities import RunStatus
 
-from text_distill.distill.recipe import StudentRecipe
+from text_distill.distill.recipe import RecipeError, StudentRecipe
 from text_distill.distill.soft_targets import check_teacher, check_transfer_targets
+from text_distill.variants import registered_variants
 
 logger = logging.getLogger(__name__)
 
@@ -109,9 +110,17 @@ class RecipeCheckHook:
     typo fails in seconds (one line), not after the teacher has fine-tuned."""
 
     @hook_impl
-    def before_pipeline_run(self, pipeline: Pipeline, catalog: DataCatalog) -> None:
+    def before_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
         if STUDENT_PARAMS in pipeline.inputs():
-            StudentRecipe.from_params(catalog.load(STUDENT_PARAMS))
+            recipe = StudentRecipe.from_params(catalog.load(STUDENT_PARAMS))
+            variants = registered_variants(Path(run_params["project_path"]))
+            if recipe.runtime.seed in variants.student_seeds:
+                raise RecipeError(
+                    f"student.runtime.seed {recipe.runtime.seed} is also a seed variant "
+                    f"(variants.yml student_seeds {list(variants.student_seeds)}): choose another"
+                )
 
 
 class TeacherCheckHook:

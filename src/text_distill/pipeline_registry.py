@@ -18,12 +18,15 @@ from text_distill.pipelines import (
     teacher,
     temperature_sweep,
 )
+from text_distill.variants import registered_variants
 
 
 def register_pipelines() -> dict[str, Pipeline]:
     """The stages, each runnable alone, ``distill`` = all of them chained; the temperature sweep and
     the recipe search (run after ``distill``: they read its cache and scores), ``compare`` (the last
-    runs in MLflow) and ``predict`` (batch predictions from the last student, the served model's pipeline)."""
+    runs in MLflow) and ``predict`` (batch predictions from the last student, the served model's pipeline).
+    The seed variants (``conf/base/variants.yml``) are namespaced pipelines within student and evaluate."""
+    seeds = registered_variants().student_seeds
     stages = {
         "ingest": ingest.create_pipeline(),
         "segment": segment.create_pipeline(),
@@ -31,8 +34,8 @@ def register_pipelines() -> dict[str, Pipeline]:
         "teacher": teacher.create_pipeline(),
         "augment": augment.create_pipeline(),
         "soft_targets": soft_targets.create_pipeline(),
-        "student": student.create_pipeline(),
-        "evaluate": evaluate.create_pipeline(),
+        "student": student.create_pipeline(seeds=seeds),
+        "evaluate": evaluate.create_pipeline(seeds=seeds),
         "export": export.create_pipeline(),
     }
     # a distill run also logs the predict pipeline, with the student it trained, as an MLflow model

@@ -1,12 +1,12 @@
-"""The student datasets: versioned directories, one student or a list of them (the seed replicas),
-saved atomically so a save failing midway leaves the previous version."""
+"""The student dataset: versioned directories, saved atomically so a save failing midway leaves the
+previous version."""
 
 import numpy as np
 import pytest
 import torch
 from kedro.io import DatasetError, Version
 
-from text_distill.datasets.student_dir import StudentDirectoryDataset, StudentListDataset
+from text_distill.datasets.student_dir import StudentDirectoryDataset
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.ngram import BagOfNgramsClassifier
 from text_distill.distill.vocab import PAD, UNK
@@ -30,9 +30,9 @@ class FailingStudent(StudentClassifier):
         raise KeyboardInterrupt
 
 
-def dataset(tmp_path, cls=StudentDirectoryDataset, save: int | None = None):
+def dataset(tmp_path, save: int | None = None):
     version = Version(None, None if save is None else f"2024-01-0{save}T00.00.00.000Z")
-    return cls(filepath=str(tmp_path / "student"), version=version)
+    return StudentDirectoryDataset(filepath=str(tmp_path / "student"), version=version)
 
 
 def test_versions_of_a_student_directory_load_the_latest(tmp_path):
@@ -54,30 +54,15 @@ def test_an_unversioned_student_directory(tmp_path):
     np.testing.assert_array_equal(unversioned.load().predict_logits(TEXTS), student(1).predict_logits(TEXTS))
 
 
-@pytest.mark.parametrize("cls", [StudentDirectoryDataset, StudentListDataset])
-def test_a_failed_save_leaves_the_previous_version(tmp_path, cls):
-    def wrap(model):
-        return model if cls is StudentDirectoryDataset else [student(5), model]
-
-    dataset(tmp_path, cls, save=1).save(wrap(student(0)))
+def test_a_failed_save_leaves_the_previous_version(tmp_path):
+    dataset(tmp_path, save=1).save(student(0))
     failing = FailingStudent(BagOfNgramsClassifier(len(VOCABULARY), 2, 4), VOCABULARY, "char", ["a", "b"], 8)
     with pytest.raises(KeyboardInterrupt):
-        dataset(tmp_path, cls, save=2).save(wrap(failing))
-    assert len(dataset(tmp_path, cls)._get_versions()) == 1
-    loaded = dataset(tmp_path, cls).load()
-    kept = loaded if cls is StudentDirectoryDataset else loaded[1]
+        dataset(tmp_path, save=2).save(failing)
+    assert len(dataset(tmp_path)._get_versions()) == 1
+    kept = dataset(tmp_path).load()
     np.testing.assert_array_equal(kept.predict_logits(TEXTS), student(0).predict_logits(TEXTS))
     assert not list(tmp_path.rglob("*.partial"))
-
-
-def test_a_list_of_students_keeps_its_order_and_may_be_empty(tmp_path):
-    replicas = [student(seed) for seed in (1, 2, 3)]
-    dataset(tmp_path, StudentListDataset, save=1).save(replicas)
-    loaded = dataset(tmp_path, StudentListDataset).load()
-    for saved, back in zip(replicas, loaded, strict=True):
-        np.testing.assert_array_equal(back.predict_logits(TEXTS), saved.predict_logits(TEXTS))
-    dataset(tmp_path, StudentListDataset, save=2).save([])
-    assert dataset(tmp_path, StudentListDataset).load() == []
 
 
 def test_only_a_student_is_saved(tmp_path):

@@ -6,7 +6,12 @@ from matplotlib.figure import Figure
 
 from text_distill.distill.baselines import BASELINES, fit_baseline
 from text_distill.distill.evaluation import SCALAR_SCORES as SCALARS
-from text_distill.distill.evaluation import against_best_baseline, serialised_size
+from text_distill.distill.evaluation import (
+    STUDENTS,
+    SeedVariantMismatchError,
+    against_best_baseline,
+    serialised_size,
+)
 from text_distill.distill.soft_targets import soft_target_table
 from text_distill.distill.speed import interleaved_latency, interleaved_throughput, texts_per_second
 from text_distill.distill.student import StudentClassifier
@@ -20,6 +25,8 @@ from text_distill.pipelines.evaluate.nodes import (
     score_teacher,
     summarise,
 )
+from text_distill.pipelines.evaluate.pipeline import across_seeds_inputs
+from text_distill.variants import seed_dataset
 
 MODELS = ("teacher", "student", "student_alone")
 
@@ -83,31 +90,29 @@ def test_student_scores_compare_with_the_labels_and_the_teacher(examples_frame):
     assert sum(row["count"] for row in scores["reliability"]) == len(test)
 
 
-SEEDS = {"seed": 5, "replica_seeds": [6, 7]}
-
-
 def test_scores_across_seeds_have_mean_and_sample_std(examples_frame):
     labels = ["sports", "finance"]
     cache = soft_target_table(examples_frame, np.zeros((len(examples_frame), 2), np.float32), "f" * 64)
-    students = [tiny_student(labels) for _ in range(3)]
-    runs = [score_model(s, examples_frame, cache, labels, PARAMS) for s in students]
+    runs = [score_model(tiny_student(labels), examples_frame, cache, labels, PARAMS) for _ in range(3)]
+    recipe = {"model": {"architecture": "bilstm"}}
+    inputs = {}  # dataset name -> what it holds, as the node's inputs
+    for model in STUDENTS:
+        for seed, scores in zip((5, 6, 7), runs, strict=True):
+            prefix = model if seed == 5 else seed_dataset(model, seed)
+            inputs[f"{prefix}_training_log"] = {"seed": seed, "recipe": recipe}
+            inputs[f"{prefix}_scores"] = scores
+    assert sorted(inputs) == sorted(across_seeds_inputs((6, 7)))  # what the pipeline wires
 
-    def across(student_replicas: list[StudentClassifier]) -> dict:
-        replicas = (student_replicas, students[1:])
-        return score_across_seeds(
-            runs[0], runs[0], *replicas, SEEDS, SEEDS, examples_frame, cache, labels, PARAMS
-        )
-
-    student = across(students[1:])["student"]
+    student = score_across_seeds((6, 7), **inputs)["student"]
     accuracy = student["accuracy"]
     assert student["seeds"] == [5, 6, 7]
     assert accuracy["values"] == [run["accuracy"] for run in runs]
     assert accuracy["mean"] == pytest.approx(np.mean(accuracy["values"]))
     assert accuracy["std"] == pytest.approx(np.std(accuracy["values"], ddof=1))
-    with pytest.raises(
-        ValueError, match="--from-nodes student.train_distilled_student,student.train_student_alone"
-    ):
-        across(students[1:2])
+    # a seed variant left from another recipe is refused, not averaged in
+    inputs["student_alone_seed_7_training_log"] = {"seed": 7, "recipe": {"model": {"architecture": "ngram"}}}
+    with pytest.raises(SeedVariantMismatchError, match="student_alone at seed 7 trained another recipe"):
+        score_across_seeds((6, 7), **inputs)
 
 
 def test_profile_measures_size_speed_and_latency_of_every_model(examples_frame):

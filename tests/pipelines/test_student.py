@@ -9,7 +9,7 @@ from sklearn.metrics import f1_score
 from tests.recipes import DEFAULT_RECIPE
 from tests.sweep_inputs import segmented_and_vectors
 
-from text_distill.distill.recipe import RecipeError, merge
+from text_distill.distill.recipe import RecipeError, StudentRecipe, merge
 from text_distill.distill.soft_target_fill import TRANSFER_TARGET_COLUMNS
 from text_distill.distill.soft_targets import SoftTargetMismatchError, soft_target_table
 from text_distill.distill.vocab import UNK
@@ -43,7 +43,7 @@ PARAMS = DEFAULT_RECIPE.override(
             "weight_decay": 0.0,
             "grad_clip": 5.0,
         },
-        "runtime": {"seed": 0, "replica_seeds": [], "threads": 1, "progress": False},
+        "runtime": {"seed": 0, "threads": 1, "progress": False},
     }
 ).as_params()
 
@@ -93,12 +93,13 @@ def test_distilled_student_trains_from_the_cache_and_reads_raw_text(inputs, over
             "teacher_fingerprint": "f" * 64,
         }
     )[TRANSFER_TARGET_COLUMNS]
-    student, log, replicas = train_distilled_student(
+    student, log = train_distilled_student(
         segmented, examples, cache, transfer, None, *vectors, labels, params
     )
     assert log["transfer_rows"] == 2 and log["train_rows"] == 4
     assert [record["epoch"] for record in log["history"]] == [1, 2, 3, 4, 5, 6]
-    assert replicas == [] and log["seed"] == 0 and log["replica_seeds"] == []
+    trained = StudentRecipe.from_params(params).as_params()
+    assert log["seed"] == 0 and log["recipe"] == {k: v for k, v in trained.items() if k != "runtime"}
     assert {"train_hard", "train_kd", "dev_macro_f1"} <= set(log["history"][0])
     assert log["history"][-1]["train_loss"] < log["history"][0]["train_loss"]
     dev = examples[examples["split"] == "dev"]
@@ -127,7 +128,7 @@ def test_student_refuses_a_cache_from_another_teacher(inputs, foreign):
 
 def test_student_alone_uses_hard_labels_only(inputs):
     segmented, examples, _, vectors, labels = inputs
-    student, log, _ = train_student_alone(
+    student, log = train_student_alone(
         segmented, examples, None, *vectors, labels, params_with(model={"unit": "char"}), {}
     )
     assert all("train_kd" not in record for record in log["history"])
@@ -154,26 +155,20 @@ def test_checkpoints_are_written_per_student_when_asked(inputs, tmp_path):
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["student.pt", "student_alone.pt"]
 
 
-def test_replica_seeds_train_the_same_student_again_with_other_seeds(inputs):
+def test_a_seed_variant_is_the_same_recipe_at_its_own_seed(inputs):
     segmented, examples, cache, vectors, labels = inputs
-    params = params_with(optimiser={"epochs": 1}, runtime={"replica_seeds": [1, 2]})
-    student, log, replicas = train_distilled_student(
-        segmented, examples, cache, NO_TRANSFER, None, *vectors, labels, params
-    )
-    assert len(replicas) == 2 and log["replica_seeds"] == [1, 2]
-    weights = [m.model.classifier[-1].weight for m in (student, *replicas)]
+    params = params_with(optimiser={"epochs": 1})
+    arguments = (segmented, examples, cache, NO_TRANSFER, None, *vectors, labels)
+    kept, kept_log = train_distilled_student(*arguments, params)
+    variants = [train_distilled_student(*arguments, params, seed=seed) for seed in (1, 2)]
+    assert [log["seed"] for _, log in variants] == [1, 2] and kept_log["seed"] == 0
+    assert all(log["recipe"] == kept_log["recipe"] for _, log in variants)  # what across_seeds checks
+    weights = [m.model.classifier[-1].weight for m in (kept, *(student for student, _ in variants))]
     assert not torch.equal(weights[0], weights[1]) and not torch.equal(weights[1], weights[2])
-    again, _, _ = train_distilled_student(
-        segmented,
-        examples,
-        cache,
-        NO_TRANSFER,
-        None,
-        *vectors,
-        labels,
-        merge(params, {"runtime": {"seed": 1, "replica_seeds": []}}),
-    )
-    torch.testing.assert_close(again.model.classifier[-1].weight, weights[1])  # a replica is a seeded run
+    again, _ = train_distilled_student(*arguments, merge(params, {"runtime": {"seed": 1}}))
+    torch.testing.assert_close(again.model.classifier[-1].weight, weights[1])  # a variant is a seeded run
+    alone, alone_log = train_student_alone(segmented, examples, None, *vectors, labels, params, {}, seed=2)
+    assert alone_log["seed"] == 2 and alone_log["recipe"] == kept_log["recipe"]
 
 
 def test_ngram_student_reads_word_and_character_ngrams_of_its_segmenter(inputs):
@@ -181,7 +176,7 @@ def test_ngram_student_reads_word_and_character_ngrams_of_its_segmenter(inputs):
     params = params_with(
         model={"architecture": "ngram", "unit": "word"}
     )  # the ngram architecture ignores unit
-    student, _, _ = train_distilled_student(
+    student, _ = train_distilled_student(
         segmented, examples, cache, NO_TRANSFER, None, *vectors, labels, params
     )
     assert student.unit == "ngram" and student.segmenter.words == "jieba"

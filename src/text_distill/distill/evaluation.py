@@ -68,8 +68,8 @@ def test_logits(soft_targets: pd.DataFrame, examples: pd.DataFrame) -> tuple[pd.
 Model = TeacherClassifier | StudentClassifier | BaselineClassifier
 
 
-class ReplicaMismatchError(TextDistillError, ValueError):
-    """The seed replicas on disk were trained with other replica seeds than the kept students'."""
+class SeedVariantMismatchError(TextDistillError, ValueError):
+    """A seed variant on disk trained another recipe than the kept student."""
 
 
 def teacher_scores(
@@ -114,22 +114,18 @@ def model_scores(
     return test_scores(test["label_id"].to_numpy(), logits, label_names, teacher_logits, bins)
 
 
-def across_seeds(
-    name: str,
-    kept: dict[str, Any],
-    replicas: list[StudentClassifier],
-    training_log: dict[str, Any],
-    score: Callable[[StudentClassifier], dict[str, Any]],
-) -> dict[str, Any]:
-    """A student's seeds (the kept model's first, from its training log) and each scalar score over
-    them: the kept model's ``kept`` scores, then ``score`` of each replica."""
-    seeds = [training_log["seed"], *training_log["replica_seeds"]]
-    if len(replicas) != len(seeds) - 1:
-        raise ReplicaMismatchError(
-            f"{len(replicas)} {name} replicas for replica seeds {seeds[1:]}: rerun `kedro run --pipeline "
-            "distill --from-nodes student.train_distilled_student,student.train_student_alone`"
-        )
-    return {"seeds": seeds, **seed_statistics([kept, *map(score, replicas)])}
+def across_seeds(name: str, logs: list[dict[str, Any]], scores: list[dict[str, Any]]) -> dict[str, Any]:
+    """A student's seeds (the kept model's first, then each seed variant's, from their training logs)
+    and each scalar test score over them. Every seed must have trained the kept model's recipe: a
+    variant left from an earlier recipe (a stage rerun without it) is refused, not averaged in."""
+    kept = logs[0]
+    for log in logs[1:]:
+        if log.get("recipe") != kept.get("recipe"):
+            raise SeedVariantMismatchError(
+                f"{name} at seed {log['seed']} trained another recipe than the kept {name} (seed "
+                f"{kept['seed']}): rerun its seeds, `kedro run --pipeline student` then `--pipeline evaluate`"
+            )
+    return {"seeds": [log["seed"] for log in logs], **seed_statistics(scores)}
 
 
 def serialised_size(model: Model) -> int:

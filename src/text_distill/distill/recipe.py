@@ -88,8 +88,7 @@ class ModelSpec:
 
 @dataclass(frozen=True)
 class RuntimeSpec:
-    seed: int
-    replica_seeds: tuple[int, ...]
+    seed: int  # the kept student's; variants.yml student_seeds train it again at more seeds
     threads: int
     progress: bool
     bf16: bool
@@ -116,6 +115,13 @@ AT_LEAST_ONE = {
 POSITIVE = {"learning_rate", "temperature", "final_temperature", "adversarial_epsilon", "pgd_step_size"}
 
 
+# keys that left the recipe, and where they went
+MOVED = {
+    "replica_seeds": "is no longer a recipe key: the seeds are variants of the graph, "
+    "student_seeds in conf/base/variants.yml (or conf/local/variants.yml)",
+}
+
+
 def _where(prefix: str, key: str) -> str:
     return f"{prefix}.{key}" if prefix else key
 
@@ -133,7 +139,7 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
     if dataclasses.is_dataclass(kind):
         if not isinstance(value, dict):
             raise RecipeError(f"{where} must be a mapping of {', '.join(f.name for f in fields(kind))}")
-        return _build(kind, value, where)
+        return checked(kind, value, where)
     if origin in (tuple, list):
         if not isinstance(value, list | tuple):
             raise RecipeError(f"{where} must be a list, got {value!r}")
@@ -162,10 +168,14 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
     return value
 
 
-def _build(spec: type, values: dict[str, Any], prefix: str) -> Any:
+def checked(spec: type, values: dict[str, Any], prefix: str) -> Any:
+    """The dataclass ``spec`` built from ``values`` (named ``prefix`` in errors), every key checked:
+    unknown, missing, mistyped or outside its registry, a RecipeError."""
     hints = get_type_hints(spec)
     known = [f.name for f in fields(spec)]
     for key in values:
+        if key in MOVED:
+            raise RecipeError(f"{_where(prefix, key)} {MOVED[key]}")
         if key not in known:
             near = difflib.get_close_matches(key, known, n=1)
             hint = f" (did you mean {near[0]}?)" if near else f"; known: {', '.join(known)}"
@@ -199,7 +209,7 @@ class StudentRecipe:
     def from_params(cls, params: dict[str, Any], prefix: str = "student") -> "StudentRecipe":
         """The recipe of the ``student`` parameters (``model``, ``objective``, ``optimiser``,
         ``runtime``), every key checked; a RecipeError names the first that cannot run."""
-        recipe = _build(cls, params, prefix)
+        recipe = checked(cls, params, prefix)
         if not 0.0 <= recipe.objective.alpha <= 1.0:
             raise RecipeError(
                 f"{prefix}.objective.alpha must be between 0 and 1, got {recipe.objective.alpha}"
@@ -215,6 +225,13 @@ class StudentRecipe:
     def as_params(self) -> dict[str, Any]:
         """The ``student`` parameters again, as plain YAML-able values."""
         return _plain(dataclasses.asdict(self))
+
+    def at_seed(self, seed: int) -> "StudentRecipe":
+        """The same recipe at another seed (a seed variant: no checkpoint directory shared with the
+        kept student's run)."""
+        return dataclasses.replace(
+            self, runtime=dataclasses.replace(self.runtime, seed=seed, checkpoint_dir=None)
+        )
 
     def override(self, changes: dict[str, Any]) -> "StudentRecipe":
         """This recipe with ``changes`` (nested like the parameters) laid over it, checked again."""

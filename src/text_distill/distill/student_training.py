@@ -1,6 +1,6 @@
 """Students from a recipe: build the chosen architecture over its unit's vocabulary, train it on the
 train split (hard labels and, when distilling, the cached teacher logits plus the transfer rows),
-select on dev, and again at each replica seed. The test split is never read here.
+select on dev, at the recipe's seed. The test split is never read here.
 
 ``recipe.model.architecture`` chooses the model: ``ngram`` (fastText's bag of word and character
 n-grams) reads n-gram features of the segmenter's words; ``bilstm`` and ``textcnn`` read
@@ -12,7 +12,7 @@ carries the word segmenter, so serving segments as training did.
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -299,25 +299,16 @@ def fit(
     return student, log
 
 
-def replicated(
+def seeded(
     train: Callable[[StudentRecipe], tuple[StudentClassifier, dict[str, Any]]], recipe: StudentRecipe
-) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
-    """The model at the recipe's seed, its log, and the same model at each of its replica seeds (for
-    the mean and spread of test scores across seeds; none when the list is empty)."""
-
-    def seeded(run: StudentRecipe) -> tuple[StudentClassifier, dict[str, Any]]:
-        torch.set_num_threads(run.runtime.threads)
-        torch.manual_seed(run.runtime.seed)
-        return train(run)
-
-    student, log = seeded(recipe)
-    replicas = []
-    for seed in recipe.runtime.replica_seeds:
-        logger.info("Seed replica %s", seed)
-        runtime = replace(recipe.runtime, seed=seed, checkpoint_dir=None)
-        replicas.append(seeded(replace(recipe, runtime=runtime))[0])
-    log = {**log, "seed": recipe.runtime.seed, "replica_seeds": list(recipe.runtime.replica_seeds)}
-    return student, log, replicas
+) -> tuple[StudentClassifier, dict[str, Any]]:
+    """The model at the recipe's seed and its log, which names the seed and the recipe without its
+    runtime (seed variants of one recipe log the same ``recipe``; ``evaluation.across_seeds`` checks)."""
+    torch.set_num_threads(recipe.runtime.threads)
+    torch.manual_seed(recipe.runtime.seed)
+    student, log = train(recipe)
+    trained = {key: value for key, value in recipe.as_params().items() if key != "runtime"}
+    return student, {**log, "seed": recipe.runtime.seed, "recipe": trained}
 
 
 # architecture -> (data, recipe, transfer rows or None, encoder source or None) -> a new student
@@ -335,22 +326,22 @@ def train_distilled(
     transfer: Transfer,
     teacher: TeacherClassifier,
     recipe: StudentRecipe,
-) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
+) -> tuple[StudentClassifier, dict[str, Any]]:
     """``alpha * CE(hard) + (1 - alpha) * KD`` against the cached teacher logits over the train split
     and the transfer rows (plus intermediate matching for a transformer student cut from
-    ``teacher``: its only use here), and again at each replica seed."""
+    ``teacher``: its only use here), at the recipe's seed."""
     source = None if teacher is None else EncoderSource.of_teacher(teacher)
 
     def train(run: StudentRecipe) -> tuple[StudentClassifier, dict[str, Any]]:
         built = BUILDERS[run.model.architecture](data, run, transfer, source)
         return fit("student", built, data, soft_targets, run)
 
-    return replicated(train, recipe)
+    return seeded(train, recipe)
 
 
 def train_alone(
     data: StudentData, source: EncoderSource | None, recipe: StudentRecipe
-) -> tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]:
+) -> tuple[StudentClassifier, dict[str, Any]]:
     """The same student, same data and schedule, on hard labels alone: the baseline. A transformer
     student is cut from ``source``, the pretrained encoder (never the fine-tuned teacher)."""
 
@@ -359,4 +350,4 @@ def train_alone(
             "student_alone", BUILDERS[run.model.architecture](data, run, None, source), data, None, run
         )
 
-    return replicated(train, recipe)
+    return seeded(train, recipe)

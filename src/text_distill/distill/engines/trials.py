@@ -19,8 +19,8 @@ from text_distill.distill.student_training import Transfer, train_distilled
 from text_distill.distill.students import TRANSFORMER
 
 PLUMBING = ("progress", "threads", "checkpoint_dir")  # how a run ran, not what it trained
-# one student per trial: no seed replicas, and no checkpoint file shared by concurrent trials
-ONE_STUDENT = {"runtime": {"replica_seeds": [], "checkpoint_dir": None}}
+# no checkpoint file shared by concurrent trials
+OWN_CHECKPOINTS = {"runtime": {"checkpoint_dir": None}}
 STUDENT = "student."  # a trial's keys under it override the student parameters
 TEMPERATURE = "student.objective.temperature"  # where T lives in the parameters
 ARCHITECTURE = "student.model.architecture"
@@ -59,10 +59,10 @@ def student_trial(
         changes = unflatten(
             {key.removeprefix(STUDENT): value for key, value in config.items() if key.startswith(STUDENT)}
         )
-        run_params = merge(merge(student_params, changes), ONE_STUDENT)
+        run_params = merge(merge(student_params, changes), OWN_CHECKPOINTS)
         rows = transfer_targets if transfer is None else transfer(transfer_targets, config)
         recipe = StudentRecipe.from_params(run_params)
-        student, log, _ = train_distilled(data, soft_targets, Transfer.of(rows), teacher, recipe)
+        student, log = train_distilled(data, soft_targets, Transfer.of(rows), teacher, recipe)
         logits = student.predict_logits(test["text"].tolist())
         scores = test_scores(test["label_id"].to_numpy(), logits, label_names, teacher_logits, bins)
         best = max(log["history"], key=lambda record: record["dev_macro_f1"])

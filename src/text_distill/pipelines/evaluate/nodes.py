@@ -11,9 +11,17 @@ from matplotlib.figure import Figure
 
 from text_distill.distill import plots
 from text_distill.distill.baselines import BaselineClassifier
-from text_distill.distill.evaluation import Model, across_seeds, model_scores, profile, teacher_scores
+from text_distill.distill.evaluation import (
+    STUDENTS,
+    Model,
+    across_seeds,
+    model_scores,
+    profile,
+    teacher_scores,
+)
 from text_distill.distill.report import render_report, summarise_scores, summary_metrics
 from text_distill.distill.student import StudentClassifier
+from text_distill.variants import seed_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -44,23 +52,18 @@ def score_model(
 
 
 def score_across_seeds(
-    student_scores: dict[str, Any],
-    student_alone_scores: dict[str, Any],
-    student_replicas: list[StudentClassifier],
-    student_alone_replicas: list[StudentClassifier],
-    student_training_log: dict[str, Any],
-    student_alone_training_log: dict[str, Any],
-    *against_teacher: Any,
+    seeds: tuple[int, ...], **logs_and_scores: dict[str, Any]
 ) -> dict[str, dict[str, Any]]:
-    """Per student: each scalar test score at every seed (the kept model's first), its mean and
-    sample standard deviation. ``against_teacher``: ``score_model``'s inputs after the model."""
-    score = lambda replica: score_model(replica, *against_teacher)  # noqa: E731
+    """Per student: its seeds and each scalar test score at every seed (the kept model's first),
+    mean and sample standard deviation. ``logs_and_scores``: the training log and the test scores of
+    each student and of its variant at each of ``seeds``, by their dataset names."""
+
+    def runs(model: str, kind: str) -> list[dict[str, Any]]:
+        variants = [logs_and_scores[seed_dataset(model, seed, kind)] for seed in seeds]
+        return [logs_and_scores[f"{model}_{kind}"], *variants]
+
     return {
-        name: across_seeds(name, kept, replicas, log, score)
-        for name, kept, replicas, log in (
-            ("student", student_scores, student_replicas, student_training_log),
-            ("student_alone", student_alone_scores, student_alone_replicas, student_alone_training_log),
-        )
+        model: across_seeds(model, runs(model, "training_log"), runs(model, "scores")) for model in STUDENTS
     }
 
 

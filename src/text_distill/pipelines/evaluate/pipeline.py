@@ -1,8 +1,12 @@
 """Evaluate pipeline wiring: the teacher, both students and every registered baseline."""
 
+from functools import partial
+
 from kedro.pipeline import Node, Pipeline
 
 from text_distill.distill.baselines import BASELINES
+from text_distill.distill.evaluation import STUDENTS
+from text_distill.variants import seed_dataset, seed_namespace
 
 from .nodes import (
     plot_evaluation,
@@ -18,7 +22,36 @@ BASELINE_MODELS = {f"baseline_{name}": f"baseline_{name}" for name in BASELINES}
 BASELINE_SCORES = {f"baseline_{name}": f"baseline_{name}_scores" for name in BASELINES}
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def seed_variant(seed: int) -> Pipeline:
+    """Both students' test scores at ``seed`` (nodes ``seed_<n>.score_<student>``)."""
+    return Pipeline(
+        [
+            Node(
+                score_model,
+                [seed_dataset(model, seed), *AGAINST_TEACHER],
+                seed_dataset(model, seed, "scores"),
+                name=f"score_{model}",
+            )
+            for model in STUDENTS
+        ],
+        namespace=seed_namespace(seed),
+        prefix_datasets_with_namespace=False,
+    )
+
+
+def across_seeds_inputs(seeds: tuple[int, ...]) -> list[str]:
+    """Each student's training log and test scores, kept and at each seed variant."""
+    return [
+        name
+        for model in STUDENTS
+        for kind in ("training_log", "scores")
+        for name in (f"{model}_{kind}", *(seed_dataset(model, seed, kind) for seed in seeds))
+    ]
+
+
+def create_pipeline(seeds: tuple[int, ...] = (), **kwargs) -> Pipeline:
+    """The teacher's, the students' and the baselines' test scores (the students' also at each of
+    ``seeds``, ``variants.yml`` student_seeds), their speed, figures and the report."""
     return Pipeline(
         [
             Node(
@@ -38,17 +71,10 @@ def create_pipeline(**kwargs) -> Pipeline:
                 Node(score_model, [model, *AGAINST_TEACHER], f"{model}_scores", name=f"score_{model}")
                 for model in BASELINE_MODELS
             ),
+            *(seed_variant(seed) for seed in seeds),
             Node(
-                score_across_seeds,
-                [
-                    "student_scores",
-                    "student_alone_scores",
-                    "student_replicas",
-                    "student_alone_replicas",
-                    "student_training_log",
-                    "student_alone_training_log",
-                    *AGAINST_TEACHER,
-                ],
+                partial(score_across_seeds, seeds=seeds),
+                {name: name for name in across_seeds_inputs(seeds)},
                 "across_seeds_scores",
                 name="score_across_seeds",
             ),

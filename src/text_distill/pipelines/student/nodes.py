@@ -1,8 +1,8 @@
 """Student: distilled from cached teacher logits, and the same student trained on hard labels alone
 as the baseline (the recipe and the training live in ``distill.recipe`` and
-``distill.student_training``). Teacher logits are only ever read from the cache; which teacher made
-them is checked where they are assembled, and before a run that reads them from disk
-(``hooks.TeacherCheckHook``)."""
+``distill.student_training``), at the recipe's seed or, in a seed variant's pipeline, at its own.
+Teacher logits are only ever read from the cache; which teacher made them is checked where they are
+assembled, and before a run that reads them from disk (``hooks.TeacherCheckHook``)."""
 
 from typing import Any
 
@@ -21,12 +21,20 @@ from text_distill.distill.student_training import (
 )
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
 
-Trained = tuple[StudentClassifier, dict[str, Any], list[StudentClassifier]]
+Trained = tuple[StudentClassifier, dict[str, Any]]
 
 
-def resolve_student_recipe(params: dict[str, Any], recipe_name: str | None) -> dict[str, Any]:
-    """The whole student recipe as it will run, checked (logged to MLflow as ``recipe.yml``)."""
-    return {"recipe": recipe_name, "student": StudentRecipe.from_params(params).as_params()}
+def at_seed(recipe: StudentRecipe, seed: int | None) -> StudentRecipe:
+    return recipe if seed is None else recipe.at_seed(seed)
+
+
+def resolve_student_recipe(
+    params: dict[str, Any], recipe_name: str | None, seeds: tuple[int, ...] = ()
+) -> dict[str, Any]:
+    """The whole student recipe as it will run, checked, with the seed variants the graph trains it
+    at (``seeds``); logged to MLflow as ``recipe.yml``."""
+    recipe = StudentRecipe.from_params(params).as_params()
+    return {"recipe": recipe_name, "student": recipe, "variants": {"student_seeds": list(seeds)}}
 
 
 def train_distilled_student(
@@ -42,12 +50,14 @@ def train_distilled_student(
     word_segmenter: dict[str, str],
     label_names: list[str],
     params: dict[str, Any],
+    seed: int | None = None,
 ) -> Trained:
-    """The student distilled from the teacher's cached logits, and its seed replicas."""
+    """The student distilled from the teacher's cached logits, and its training log; at ``seed``
+    instead of the recipe's when given (a seed variant)."""
     check_soft_target_rows(soft_targets, examples)
     vectors = (word_vocabulary, word_embeddings, char_vocabulary, char_embeddings)
     data = StudentData.of(examples, segmented, vectors, word_segmenter, label_names)
-    recipe = StudentRecipe.from_params(params)
+    recipe = at_seed(StudentRecipe.from_params(params), seed)
     return train_distilled(data, soft_targets, Transfer.of(transfer_targets), teacher, recipe)
 
 
@@ -63,13 +73,14 @@ def train_student_alone(
     label_names: list[str],
     params: dict[str, Any],
     teacher_params: dict[str, Any],
+    seed: int | None = None,
 ) -> Trained:
     """The same student on hard labels alone (a transformer from the pretrained encoder), and its
-    seed replicas."""
+    training log; at ``seed`` when given."""
     vectors = (word_vocabulary, word_embeddings, char_vocabulary, char_embeddings)
     data = StudentData.of(examples, segmented, vectors, word_segmenter, label_names)
     source = None
     if teacher_base is not None:  # None in tests of the other architectures
         prefix, max_length = teacher_params["text_prefix"], teacher_params["max_length"]
         source = EncoderSource(teacher_base.encoder, teacher_base.tokenizer, prefix, max_length)
-    return train_alone(data, source, StudentRecipe.from_params(params))
+    return train_alone(data, source, at_seed(StudentRecipe.from_params(params), seed))

@@ -1,6 +1,10 @@
 """Student pipeline wiring."""
 
+from functools import partial
+
 from kedro.pipeline import Node, Pipeline
+
+from text_distill.variants import seed_dataset, seed_namespace
 
 from .nodes import resolve_student_recipe, train_distilled_student, train_student_alone
 
@@ -19,27 +23,56 @@ VECTORS = [
 ]
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+DISTILLED_INPUTS = [*SHARED, *TARGETS, "teacher", *VECTORS]
+ALONE_INPUTS = [*SHARED, "teacher_base", *VECTORS, "params:teacher"]
+
+
+def seed_variant(seed: int) -> Pipeline:
+    """Both students again at ``seed``: nodes ``seed_<n>.<node>``, datasets ``<name>_seed_<n>``."""
     return Pipeline(
         [
             Node(
-                resolve_student_recipe,
+                partial(train_distilled_student, seed=seed),
+                DISTILLED_INPUTS,
+                [seed_dataset("student", seed), seed_dataset("student", seed, "training_log")],
+                name="train_distilled_student",
+            ),
+            Node(
+                partial(train_student_alone, seed=seed),
+                ALONE_INPUTS,
+                [seed_dataset("student_alone", seed), seed_dataset("student_alone", seed, "training_log")],
+                name="train_student_alone",
+            ),
+        ],
+        namespace=seed_namespace(seed),
+        prefix_datasets_with_namespace=False,
+    )
+
+
+def create_pipeline(seeds: tuple[int, ...] = (), **kwargs) -> Pipeline:
+    """The recipe, both students at the recipe's seed, and both again at each of ``seeds``
+    (``variants.yml`` student_seeds)."""
+    return Pipeline(
+        [
+            Node(
+                partial(resolve_student_recipe, seeds=seeds),
                 ["params:student", "params:recipe"],
                 "student_recipe",
                 name="resolve_student_recipe",
             ),
             Node(
                 train_distilled_student,
-                [*SHARED, *TARGETS, "teacher", *VECTORS],
-                ["student", "student_training_log", "student_replicas"],
+                DISTILLED_INPUTS,
+                ["student", "student_training_log"],
                 name="train_distilled_student",
             ),
             Node(
                 train_student_alone,
-                [*SHARED, "teacher_base", *VECTORS, "params:teacher"],
-                ["student_alone", "student_alone_training_log", "student_alone_replicas"],
+                ALONE_INPUTS,
+                ["student_alone", "student_alone_training_log"],
                 name="train_student_alone",
             ),
+            *(seed_variant(seed) for seed in seeds),
         ],
         namespace="student",
         prefix_datasets_with_namespace=False,

@@ -1,0 +1,60 @@
+"""The graph's variants: the student seeds, each a namespaced pipeline with datasets of its own.
+
+A variant is part of the pipeline graph, so it is read when the pipelines are registered
+(``conf/base/variants.yml``, overridden key by key by ``conf/local/variants.yml``), before any run's
+``--env`` or ``--params``: a recipe changes what every variant trains, never how many there are.
+Each seed then has its own nodes (``student.seed_43.train_distilled_student``,
+``evaluate.seed_43.score_student``) and datasets (``student_seed_43``, from the dataset factories
+of ``catalog.yml``), so it is cached, rerun alone (``kedro run --pipelines student,evaluate
+--namespaces student.seed_43,evaluate.seed_43``) and drawn as its own box in kedro viz.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from kedro.config import OmegaConfigLoader
+from kedro.utils import find_kedro_project
+
+from text_distill.distill.recipe import RecipeError, checked
+
+VARIANTS_FILE = "variants"
+
+
+@dataclass(frozen=True)
+class Variants:
+    student_seeds: tuple[int, ...]  # the distilled student and the student-alone again at each
+
+    def __post_init__(self) -> None:
+        if len(set(self.student_seeds)) != len(self.student_seeds):
+            raise RecipeError(f"variants.student_seeds must be distinct, got {list(self.student_seeds)}")
+
+
+def seed_namespace(seed: int) -> str:
+    """The namespace of a seed's nodes (``seed_43``, within the stage's: ``student.seed_43``)."""
+    return f"seed_{seed}"
+
+
+def seed_dataset(model: str, seed: int, kind: str | None = None) -> str:
+    """A seed variant's dataset (``student_seed_43``, ``student_seed_43_scores``): no dots, which
+    Kedro keeps for datasets inside one stage's namespace."""
+    return f"{model}_seed_{seed}" + (f"_{kind}" if kind else "")
+
+
+def read_variants(conf_source: Path) -> Variants:
+    """The variants of ``conf_source`` (a project's ``conf``): base, with local's keys over it."""
+    loader = OmegaConfigLoader(
+        conf_source=str(conf_source),
+        base_env="base",
+        default_run_env="local",
+        config_patterns={VARIANTS_FILE: [f"{VARIANTS_FILE}*"]},
+    )
+    return checked(Variants, dict(loader[VARIANTS_FILE]), "variants")
+
+
+def registered_variants(project_path: Path | None = None) -> Variants:
+    """The variants of the Kedro project at ``project_path`` (default: the one around the working
+    directory, where ``kedro`` commands run); none outside a project."""
+    project = project_path or find_kedro_project(Path.cwd())
+    if project is None:
+        return Variants(student_seeds=())
+    return read_variants(Path(project) / "conf")

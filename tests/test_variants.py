@@ -1,0 +1,121 @@
+"""The seed variants: read from variants.yml when the pipelines are registered, each a namespaced
+pipeline of its own (nodes ``<stage>.seed_<n>.<node>``, datasets ``<model>_seed_<n>`` from the
+catalog's factories) that runs alone and never reads a test row."""
+
+import re
+import shutil
+
+import pytest
+import yaml
+from kedro.io import DataCatalog
+
+from tests.conftest import PROJECT_ROOT
+from text_distill.config_loader import RecipeConfigLoader
+from text_distill.datasets.student_dir import StudentDirectoryDataset
+from text_distill.distill.recipe import RecipeError
+from text_distill.pipeline_registry import register_pipelines
+from text_distill.settings import CONFIG_LOADER_ARGS
+from text_distill.variants import Variants, read_variants, registered_variants
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """An empty Kedro project around the working directory, with the repository's conf/base."""
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
+    shutil.copytree(PROJECT_ROOT / "conf" / "base", tmp_path / "conf" / "base")
+    (tmp_path / "conf" / "local").mkdir()
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+def write(project, env: str, text: str) -> None:
+    (project / "conf" / env / "variants.yml").write_text(text)
+
+
+def test_the_repository_trains_each_student_at_three_seeds():
+    assert read_variants(PROJECT_ROOT / "conf") == Variants(student_seeds=(43, 44))
+
+
+def test_local_overrides_base(project):
+    write(project, "local", "student_seeds: []\n")
+    assert registered_variants().student_seeds == ()
+    write(project, "local", "student_seeds: [7]\n")
+    assert registered_variants(project).student_seeds == (7,)
+
+
+def test_outside_a_project_there_are_no_variants(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert registered_variants() == Variants(student_seeds=())
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("student_seeds: [43, 43]\n", "variants.student_seeds must be distinct, got [43, 43]"),
+        ("student_seeds: [4.5]\n", "variants.student_seeds[0] must be an integer"),
+        ("student_seeds: 43\n", "variants.student_seeds must be a list"),
+        ("student_sedes: [43]\n", "variants.student_sedes is not a recipe key (did you mean student_seeds?)"),
+    ],
+)
+def test_a_bad_variants_file_is_one_line_naming_the_key(project, text, message):
+    write(project, "local", text)
+    with pytest.raises(RecipeError, match=re.escape(message)):
+        registered_variants()
+
+
+def test_each_seed_is_a_namespaced_pipeline_that_runs_alone(project):
+    write(project, "local", "student_seeds: [3, 4]\n")
+    pipelines = register_pipelines()
+    distill = pipelines["distill"]
+    seed_3 = distill.only_nodes_with_namespaces(["student.seed_3"])  # `kedro run --namespaces ...`
+    assert {node.name for node in seed_3.nodes} == {
+        "student.seed_3.train_distilled_student",
+        "student.seed_3.train_student_alone",
+    }
+    assert seed_3.all_outputs() == {
+        "student_seed_3",
+        "student_seed_3_training_log",
+        "student_alone_seed_3",
+        "student_alone_seed_3_training_log",
+    }
+    # the variant trains on what the kept student trains on: no test row
+    kept = next(node for node in distill.nodes if node.name == "student.train_distilled_student")
+    variant = next(node for node in seed_3.nodes if node.name.endswith("train_distilled_student"))
+    assert variant.inputs == kept.inputs and "test_examples" not in variant.inputs
+    scoring = distill.only_nodes_with_namespaces(["evaluate.seed_4"])
+    assert {node.name for node in scoring.nodes} == {
+        "evaluate.seed_4.score_student",
+        "evaluate.seed_4.score_student_alone",
+    }
+    across = next(node for node in distill.nodes if node.name == "evaluate.score_across_seeds")
+    assert {"student_seed_3_scores", "student_alone_seed_4_training_log", "student_scores"} <= set(
+        across.inputs
+    )
+    # no variants: the kept students alone, and the spread over one seed
+    write(project, "local", "student_seeds: []\n")
+    assert not [node for node in register_pipelines()["distill"].nodes if ".seed_" in node.name]
+
+
+def test_every_seed_dataset_has_a_catalog_factory(project):
+    config = RecipeConfigLoader(conf_source=str(project / "conf"), **CONFIG_LOADER_ARGS)["catalog"]
+    catalog = DataCatalog.from_config(config)
+    write(project, "local", "student_seeds: [43]\n")
+    seed_datasets = {
+        name
+        for node in register_pipelines()["distill"].nodes
+        if ".seed_" in node.name
+        for name in node.outputs
+    }
+    assert len(seed_datasets) == 6  # two students, a log each, two scores
+    for name in seed_datasets:
+        dataset = catalog.get(name)
+        assert dataset is not None, name
+        assert "43" in str(dataset._filepath), name  # one file per seed
+    assert isinstance(catalog.get("student_seed_43"), StudentDirectoryDataset)
+    assert catalog.get("student_seed_43_scores")._filepath.name == "student_43_scores.json"
+    assert catalog.get("student_alone_seed_43")._filepath.parent.name == "student_alone_seeds"
+
+
+def test_variants_yml_documents_its_keys():
+    documented = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "variants.yml").read_text())
+    assert set(documented) == {field for field in Variants.__dataclass_fields__}
