@@ -165,7 +165,11 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
     parser.add_argument("--viz-port", type=int, default=4141)
     parser.add_argument("--mlflow-port", type=int, default=5055)
+    parser.add_argument(
+        "--only", nargs="+", choices=("distill", "stage", "mlflow"), help="retake these pictures only"
+    )
     args = parser.parse_args()
+    only = set(args.only or ("distill", "stage", "mlflow"))
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         sys.exit("Error: no chromium on PATH: `apt-get install chromium`")
@@ -175,7 +179,7 @@ def main() -> None:
         sys.exit('Error: no playwright: `.venv/bin/pip install -e ".[screenshots]"`')
     args.out.mkdir(parents=True, exist_ok=True)
     tracking = f"sqlite:///{ROOT / 'mlflow.db'}"
-    experiment_id, run_ids = recipe_runs(tracking)
+    experiment_id, run_ids = recipe_runs(tracking) if "mlflow" in only else ("", [])
     viz = f"http://127.0.0.1:{args.viz_port}"
     ui = f"http://127.0.0.1:{args.mlflow_port}"
     compare = urllib.parse.urlencode(
@@ -195,13 +199,16 @@ def main() -> None:
             chromium = playwright.chromium.launch(executable_path=browser, args=["--no-sandbox"])
             page = chromium.new_page()
             page.add_init_script(f"localStorage.setItem('KedroViz', {json.dumps(json.dumps(VIZ_SETTINGS))})")
-            names = list(shots)
-            shoot_viz(page, shots[names[0]], args.out / names[0], COLLAPSED_PAGE)
-            shoot_viz(page, shots[names[1]], args.out / names[1], STAGE_PAGE)
-            shoot_mlflow(page, shots[names[2]], args.out / names[2])
+            names = dict(zip(("distill", "stage", "mlflow"), shots, strict=True))
+            if "distill" in only:
+                shoot_viz(page, shots[names["distill"]], args.out / names["distill"], COLLAPSED_PAGE)
+            if "stage" in only:
+                shoot_viz(page, shots[names["stage"]], args.out / names["stage"], STAGE_PAGE)
+            if "mlflow" in only:
+                shoot_mlflow(page, shots[names["mlflow"]], args.out / names["mlflow"])
             chromium.close()
-    for name in shots:
-        print(f"saved {args.out / name} ({(args.out / name).stat().st_size:,} bytes)")
+    for key in sorted(only):
+        print(f"saved {args.out / names[key]} ({(args.out / names[key]).stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":

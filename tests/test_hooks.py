@@ -4,6 +4,7 @@ when a run is stopped by a signal."""
 
 import copy
 import os
+import re
 import signal
 import threading
 from pathlib import Path
@@ -95,15 +96,42 @@ def test_a_pipeline_without_student_params_is_not_checked():
     RecipeCheckHook().before_pipeline_run(run_params=IN_PROJECT, pipeline=produced, catalog=catalog)
 
 
-def test_the_kept_seed_may_not_be_a_seed_variant(tmp_path):
+TRAINS_TEACHER = Pipeline([node(identity, "params:teacher", "teacher", name="fine_tune_teacher")])
+TEACHER = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_teacher.yml").read_text())["teacher"]
+
+
+@pytest.mark.parametrize(
+    ("pipeline", "params", "message"),
+    [
+        (
+            TRAINS_STUDENTS,
+            student_params(**{"runtime.seed": 42}),
+            "student.runtime.seed 42 is also a seed variant",
+        ),
+        (
+            TRAINS_TEACHER,
+            {**TEACHER, "seed": 7},
+            "teacher.seed 7 is also a seed variant (variants.yml teacher_seeds",
+        ),
+        (
+            TRAINS_TEACHER,
+            {**TEACHER, "ensemble_seeds": [7]},
+            "teacher.ensemble_seeds is no longer a parameter",
+        ),
+    ],
+)
+def test_a_kept_seed_that_is_also_a_seed_variant_is_refused(tmp_path, pipeline, params, message):
     for env in ("base", "local"):
         (tmp_path / "conf" / env).mkdir(parents=True)
-    (tmp_path / "conf" / "base" / "variants.yml").write_text("student_seeds: [42, 43]\n")
-    catalog = DataCatalog({"params:student": MemoryDataset(student_params(**{"runtime.seed": 42}))})
-    with pytest.raises(RecipeError, match=r"student.runtime.seed 42 is also a seed variant"):
+    (tmp_path / "conf" / "base" / "variants.yml").write_text("student_seeds: [42, 43]\nteacher_seeds: [7]\n")
+    name = "params:student" if pipeline is TRAINS_STUDENTS else "params:teacher"
+    catalog = DataCatalog({name: MemoryDataset(params)})
+    with pytest.raises(RecipeError, match=re.escape(message)):
         RecipeCheckHook().before_pipeline_run(
-            run_params={"project_path": str(tmp_path)}, pipeline=TRAINS_STUDENTS, catalog=catalog
+            run_params={"project_path": str(tmp_path)}, pipeline=pipeline, catalog=catalog
         )
+    if "ensemble_seeds" not in params:  # the same seed beside the repository's variants is fine
+        RecipeCheckHook().before_pipeline_run(run_params=IN_PROJECT, pipeline=pipeline, catalog=catalog)
 
 
 # ---- TeacherCheckHook ----------------------------------------------------------------------------

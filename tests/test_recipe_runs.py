@@ -29,7 +29,6 @@ FROM_NODES = {
     "tang2019": ["student.train_distilled_student", "student.train_student_alone"],
     "char_bilstm": ["student.train_distilled_student", "student.train_student_alone"],
     "augmented": ["augment.build_transfer_set", "student.train_student_alone"],
-    "multi_teacher": ["teacher.fine_tune_teacher_ensemble", "student.train_student_alone"],
     "tinybert": ["student.train_distilled_student", "student.train_student_alone"],
 }
 # the stages a recipe changes and what scores it (export and the served model are the tiny run's)
@@ -53,8 +52,12 @@ def project(distill_run, tmp_path_factory):
     return copy
 
 
+def latest_model_dir(project, name: str):
+    return sorted((project / "data/06_models" / name).glob("*/*"))[-1]
+
+
 def latest_model(project, name: str):
-    return load_student(sorted((project / "data/06_models" / name).glob("*/*"))[-1])
+    return load_student(latest_model_dir(project, name))
 
 
 @pytest.mark.parametrize("name", list(FROM_NODES))
@@ -118,8 +121,21 @@ def test_recipe_runs_end_to_end(project, name):
     if name == "augmented":
         log = latest(project, "08_reporting/student_training_log.json")
         assert log["transfer_rows"] > 0
-    if name == "multi_teacher":
-        # the two transformers and the default's heterogeneous members, the n-gram SVMs
-        assert list(summary["teacher_members"]) == ["seed_42", "seed_7", "tfidf_char_svm", "tfidf_word_svm"]
-        report = (project / "data/08_reporting/distill_report.md").read_text()
-        assert "| seed_7 |" in report
+
+
+def test_a_teacher_seed_variant_joins_the_teachers(distill_run, tmp_path):
+    """Multi-teacher (the `multi_teacher` recipe before teacher seeds became variants): `teacher_seeds:
+    [7]` in conf/local/variants.yml adds a second e5 (here tiny BERT) fine-tuned alike, whose logits
+    join the soft targets; the run starts at its own node."""
+    project = tmp_path / "project"
+    shutil.copytree(distill_run, project)  # the shared run stays as it is
+    write_variants(project, student_seeds=[], teacher_seeds=[7])
+    run_pipeline(
+        project, *STAGES, from_nodes=["teacher.seed_7.fine_tune_teacher", "student.train_student_alone"]
+    )
+    assert latest_model_dir(project, "teacher_seeds/7").name == "7"  # its own versioned directory
+    summary = json.loads((project / "data/08_reporting/distill_summary.json").read_text())
+    # the two transformers and the default's heterogeneous members, the n-gram SVMs
+    assert list(summary["teacher_members"]) == ["seed_42", "seed_7", "tfidf_char_svm", "tfidf_word_svm"]
+    assert "| seed_7 |" in (project / "data/08_reporting/distill_report.md").read_text()
+    assert latest(project, "08_reporting/seeds/teacher_7_training_log.json")["train_rows"] > 0

@@ -1,6 +1,6 @@
-"""The seed variants: read from variants.yml when the pipelines are registered, each a namespaced
-pipeline of its own (nodes ``<stage>.seed_<n>.<node>``, datasets ``<model>_seed_<n>`` from the
-catalog's factories) that runs alone and never reads a test row."""
+"""The seed variants of students and teachers: read from variants.yml when the pipelines are
+registered, each a namespaced pipeline of its own (nodes ``<stage>.seed_<n>.<node>``, datasets
+``<model>_seed_<n>`` from the catalog's factories) that runs alone and never reads a test row."""
 
 import re
 import shutil
@@ -32,8 +32,8 @@ def write(project, env: str, text: str) -> None:
     (project / "conf" / env / "variants.yml").write_text(text)
 
 
-def test_the_repository_trains_each_student_at_three_seeds():
-    assert read_variants(PROJECT_ROOT / "conf") == Variants(student_seeds=(43, 44))
+def test_the_repository_trains_each_student_at_three_seeds_and_one_teacher():
+    assert read_variants(PROJECT_ROOT / "conf") == Variants(student_seeds=(43, 44), teacher_seeds=())
 
 
 def test_local_overrides_base(project):
@@ -45,13 +45,14 @@ def test_local_overrides_base(project):
 
 def test_outside_a_project_there_are_no_variants(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert registered_variants() == Variants(student_seeds=())
+    assert registered_variants() == Variants(student_seeds=(), teacher_seeds=())
 
 
 @pytest.mark.parametrize(
     ("text", "message"),
     [
         ("student_seeds: [43, 43]\n", "variants.student_seeds must be distinct, got [43, 43]"),
+        ("teacher_seeds: [7, 7]\n", "variants.teacher_seeds must be distinct, got [7, 7]"),
         ("student_seeds: [4.5]\n", "variants.student_seeds[0] must be an integer"),
         ("student_seeds: 43\n", "variants.student_seeds must be a list"),
         ("student_sedes: [43]\n", "variants.student_sedes is not a recipe key (did you mean student_seeds?)"),
@@ -96,17 +97,33 @@ def test_each_seed_is_a_namespaced_pipeline_that_runs_alone(project):
     assert not [node for node in register_pipelines()["distill"].nodes if ".seed_" in node.name]
 
 
+def test_a_teacher_seed_is_a_member_of_every_node_that_combines_the_teachers(project):
+    write(project, "local", "teacher_seeds: [7]\n")
+    distill = register_pipelines()["distill"]
+    seed_7 = distill.only_nodes_with_namespaces(["teacher.seed_7"])
+    assert [node.name for node in seed_7.nodes] == ["teacher.seed_7.fine_tune_teacher"]
+    assert seed_7.all_outputs() == {"teacher_seed_7", "teacher_seed_7_training_log"}
+    main = next(node for node in distill.nodes if node.name == "teacher.fine_tune_teacher")
+    assert seed_7.nodes[0].inputs == main.inputs  # fine-tuned like the main teacher: train and dev
+    combining = {node.name for node in distill.nodes if "teacher_seed_7" in node.inputs}
+    assert combining == {
+        "teacher.choose_teacher_weights",
+        "teacher.fingerprint_teacher",
+        "soft_targets.fill_soft_target_store",
+    }
+
+
 def test_every_seed_dataset_has_a_catalog_factory(project):
     config = RecipeConfigLoader(conf_source=str(project / "conf"), **CONFIG_LOADER_ARGS)["catalog"]
     catalog = DataCatalog.from_config(config)
-    write(project, "local", "student_seeds: [43]\n")
+    write(project, "local", "student_seeds: [43]\nteacher_seeds: [43]\n")
     seed_datasets = {
         name
         for node in register_pipelines()["distill"].nodes
         if ".seed_" in node.name
         for name in node.outputs
     }
-    assert len(seed_datasets) == 6  # two students, a log each, two scores
+    assert len(seed_datasets) == 8  # two students, a log each, two scores; a teacher and its log
     for name in seed_datasets:
         dataset = catalog.get(name)
         assert dataset is not None, name
@@ -114,6 +131,7 @@ def test_every_seed_dataset_has_a_catalog_factory(project):
     assert isinstance(catalog.get("student_seed_43"), StudentDirectoryDataset)
     assert catalog.get("student_seed_43_scores")._filepath.name == "student_43_scores.json"
     assert catalog.get("student_alone_seed_43")._filepath.parent.name == "student_alone_seeds"
+    assert catalog.get("teacher_seed_43")._filepath.parent.name == "teacher_seeds"
 
 
 def test_variants_yml_documents_its_keys():

@@ -34,6 +34,7 @@ from text_distill.variants import registered_variants
 logger = logging.getLogger(__name__)
 
 STUDENT_PARAMS = "params:student"
+TEACHER_PARAMS = "params:teacher"
 TEACHER_FINGERPRINT = "teacher_fingerprint"
 # the soft_targets stage's outputs, every row stamped with the fingerprint of the teacher it came from
 TEACHER_STAMPED: dict[str, Callable[[Any, str], None]] = {
@@ -105,22 +106,40 @@ def restore_signal_handlers(replaced: dict[int, Handler]) -> None:
             signal.signal(signum, previous)
 
 
+def check_kept_seed(key: str, seed: int, variants: tuple[int, ...]) -> None:
+    """The recipe's own seed may not also be a seed variant (the same model trained twice)."""
+    if seed in variants:
+        kind = key.split(".")[0]
+        raise RecipeError(
+            f"{key} {seed} is also a seed variant (variants.yml {kind}_seeds {list(variants)}): "
+            "choose another"
+        )
+
+
 class RecipeCheckHook:
-    """Checks the whole student recipe before the first node of a run that trains students, so a
-    typo fails in seconds (one line), not after the teacher has fine-tuned."""
+    """Checks the whole student recipe, and that neither the student's nor the teacher's own seed is
+    also one of their seed variants, before the first node of a run that trains them: a typo fails in
+    seconds (one line), not after the teacher has fine-tuned."""
 
     @hook_impl
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
-        if STUDENT_PARAMS in pipeline.inputs():
+        inputs = pipeline.inputs()
+        if STUDENT_PARAMS not in inputs and TEACHER_PARAMS not in inputs:
+            return
+        variants = registered_variants(Path(run_params["project_path"]))
+        if STUDENT_PARAMS in inputs:
             recipe = StudentRecipe.from_params(catalog.load(STUDENT_PARAMS))
-            variants = registered_variants(Path(run_params["project_path"]))
-            if recipe.runtime.seed in variants.student_seeds:
+            check_kept_seed("student.runtime.seed", recipe.runtime.seed, variants.student_seeds)
+        if TEACHER_PARAMS in inputs:
+            teacher = catalog.load(TEACHER_PARAMS)
+            if "ensemble_seeds" in teacher:
                 raise RecipeError(
-                    f"student.runtime.seed {recipe.runtime.seed} is also a seed variant "
-                    f"(variants.yml student_seeds {list(variants.student_seeds)}): choose another"
+                    "teacher.ensemble_seeds is no longer a parameter: the teacher seeds are variants "
+                    "of the graph, teacher_seeds in conf/base/variants.yml (or conf/local/variants.yml)"
                 )
+            check_kept_seed("teacher.seed", int(teacher["seed"]), variants.teacher_seeds)
 
 
 class TeacherCheckHook:

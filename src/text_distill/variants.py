@@ -1,12 +1,14 @@
-"""The graph's variants: the student seeds, each a namespaced pipeline with datasets of its own.
+"""The graph's variants: student and teacher seeds, each a namespaced pipeline with datasets of its
+own.
 
 A variant is part of the pipeline graph, so it is read when the pipelines are registered
 (``conf/base/variants.yml``, overridden key by key by ``conf/local/variants.yml``), before any run's
 ``--env`` or ``--params``: a recipe changes what every variant trains, never how many there are.
 Each seed then has its own nodes (``student.seed_43.train_distilled_student``,
-``evaluate.seed_43.score_student``) and datasets (``student_seed_43``, from the dataset factories
-of ``catalog.yml``), so it is cached, rerun alone (``kedro run --pipelines student,evaluate
---namespaces student.seed_43,evaluate.seed_43``) and drawn as its own box in kedro viz.
+``evaluate.seed_43.score_student``; ``teacher.seed_7.fine_tune_teacher``) and datasets
+(``student_seed_43``, ``teacher_seed_7``, from the dataset factories of ``catalog.yml``), so it is
+cached, rerun alone (``kedro run --pipelines student,evaluate --namespaces
+student.seed_43,evaluate.seed_43``) and drawn as its own box in kedro viz.
 """
 
 from dataclasses import dataclass
@@ -23,10 +25,16 @@ VARIANTS_FILE = "variants"
 @dataclass(frozen=True)
 class Variants:
     student_seeds: tuple[int, ...]  # the distilled student and the student-alone again at each
+    teacher_seeds: tuple[int, ...]  # one more transformer teacher at each, a member of the ensemble
 
     def __post_init__(self) -> None:
-        if len(set(self.student_seeds)) != len(self.student_seeds):
-            raise RecipeError(f"variants.student_seeds must be distinct, got {list(self.student_seeds)}")
+        for key in ("student_seeds", "teacher_seeds"):
+            seeds = getattr(self, key)
+            if len(set(seeds)) != len(seeds):
+                raise RecipeError(f"variants.{key} must be distinct, got {list(seeds)}")
+
+
+NONE = Variants(student_seeds=(), teacher_seeds=())
 
 
 def seed_namespace(seed: int) -> str:
@@ -56,5 +64,5 @@ def registered_variants(project_path: Path | None = None) -> Variants:
     directory, where ``kedro`` commands run); none outside a project."""
     project = project_path or find_kedro_project(Path.cwd())
     if project is None:
-        return Variants(student_seeds=())
+        return NONE
     return read_variants(Path(project) / "conf")

@@ -2,14 +2,12 @@
 and loaded back equal, a new version per save, the latest loaded; a named collection of teachers
 in one directory, its order kept."""
 
-import json
-
 import pytest
 import torch
 from kedro.io import DatasetError, Version
 from tests.conftest import tiny_encoder
 
-from text_distill.datasets.hf_model import HFModelCollectionDataset, HFModelDirectoryDataset
+from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
 
 TEXTS = ["中国队夺得冠军", "股市今日大涨", "篮球比赛今晚开始", "银行利率下调"]
@@ -95,33 +93,3 @@ def test_describe_names_the_path_class_and_version(tmp_path):
         "version": Version(None, V1),
     }
     assert HFModelDirectoryDataset(filepath="m", model_class=TEACHER)._describe()["version"] is None
-
-
-def test_a_collection_round_trips_in_order(tmp_path):
-    members = {"seed-7": teacher(7), "seed-3": teacher(3)}  # not alphabetical
-    dataset = versioned(tmp_path / "ensemble", HFModelCollectionDataset, save=V1)
-    assert not dataset.exists()
-    dataset.save(members)
-    assert dataset.exists()
-    directory = tmp_path / "ensemble" / V1 / "ensemble"
-    assert json.loads((directory / "members.json").read_text()) == ["seed-7", "seed-3"]
-    assert sorted(p.name for p in directory.iterdir()) == ["members.json", "seed-3", "seed-7"]
-    loaded = versioned(tmp_path / "ensemble", HFModelCollectionDataset).load()
-    assert list(loaded) == ["seed-7", "seed-3"]
-    assert {name: model.fingerprint() for name, model in loaded.items()} == {
-        name: model.fingerprint() for name, model in members.items()
-    }
-
-
-def test_an_empty_collection_is_a_valid_version(tmp_path):
-    versioned(tmp_path / "ensemble", HFModelCollectionDataset, save=V1).save({})
-    dataset = versioned(tmp_path / "ensemble", HFModelCollectionDataset)
-    assert dataset.exists() and dataset.load() == {}
-
-
-@pytest.mark.parametrize("name", ["", "a/b", ".hidden", "../escape"])
-def test_a_member_name_that_is_not_a_plain_directory_name_is_refused(tmp_path, name):
-    dataset = versioned(tmp_path / "ensemble", HFModelCollectionDataset, save=V1)
-    with pytest.raises(DatasetError, match="not a plain directory name"):
-        dataset.save({"ok": teacher(1), name: teacher(2)})
-    assert not dataset.exists() and not (tmp_path / "ensemble").exists()

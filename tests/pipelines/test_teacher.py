@@ -9,14 +9,14 @@ import pytest
 from kedro.io import Version
 from tests.conftest import TINY_TEACHER, label_through_store
 
-from text_distill.datasets.hf_model import HFModelCollectionDataset, HFModelDirectoryDataset
+from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.distill.baselines import BASELINES, fit_baseline
 from text_distill.distill.soft_targets import logits_for
 from text_distill.distill.teacher_training import fine_tune
 from text_distill.pipelines.evaluate.nodes import score_teacher
 from text_distill.pipelines.teacher.nodes import (
     choose_teacher_weights,
-    fine_tune_teacher_ensemble,
+    fine_tune_teacher_at_seed,
     fingerprint_teacher,
     fit_ngram_teachers,
     prepare_teacher_base,
@@ -39,7 +39,7 @@ def teacher_dataset(kind, path, version=LATEST):
 def fingerprint_of(teacher, ensemble, params, soft_target_params):
     """``fingerprint_teacher`` with no n-gram member and the weights as configured."""
     weights = {"weights": params.get("ensemble_weights")}
-    return fingerprint_teacher(teacher, ensemble, {}, weights, params, soft_target_params)
+    return fingerprint_teacher(teacher, {}, weights, params, soft_target_params, **ensemble)
 
 
 @pytest.fixture(scope="module")
@@ -64,10 +64,8 @@ def trained(tiny_encoder_dir):
 @pytest.fixture(scope="module")
 def ensemble(trained, tiny_encoder_dir):
     base = prepare_teacher_base(None, {**PARAMS, "base_model": str(tiny_encoder_dir)})
-    members, logs = fine_tune_teacher_ensemble(
-        base, trained[2], ["sports", "finance"], {**PARAMS, "ensemble_seeds": [1]}
-    )
-    return members, logs
+    member, log = fine_tune_teacher_at_seed(base, trained[2], ["sports", "finance"], PARAMS, seed=1)
+    return {"seed_1": member}, {"seed_1": log}  # by the keyword the combining nodes take it
 
 
 def single(teacher):
@@ -127,19 +125,9 @@ def test_ensemble_member_differs_by_seed_only_and_survives_a_round_trip(trained,
     members, logs = ensemble
     assert list(members) == ["seed_1"] and logs["seed_1"]["train_rows"] == log["train_rows"]
     assert members["seed_1"].fingerprint() != teacher.fingerprint()
-    dataset = teacher_dataset(HFModelCollectionDataset, tmp_path / "ensemble")
-    dataset.save(members)
-    loaded = dataset.load()
-    assert list(loaded) == ["seed_1"] and loaded["seed_1"].fingerprint() == members["seed_1"].fingerprint()
-    empty = teacher_dataset(HFModelCollectionDataset, tmp_path / "none", version=None)
-    empty.save({})
-    assert empty.load() == {}
-
-
-def test_ensemble_seeds_must_differ_from_the_main_seed(trained):
-    with pytest.raises(ValueError, match="must be distinct and differ from teacher.seed"):
-        fine_tune_teacher_ensemble(None, trained[2], ["sports", "finance"], {**PARAMS, "ensemble_seeds": [0]})
-    assert fine_tune_teacher_ensemble(None, trained[2], ["sports", "finance"], PARAMS) == ({}, {})
+    dataset = teacher_dataset(HFModelDirectoryDataset, tmp_path / "teacher_seeds" / "1")  # teacher_seed_1
+    dataset.save(members["seed_1"])
+    assert dataset.load().fingerprint() == members["seed_1"].fingerprint()
 
 
 def test_ensemble_fingerprint_depends_on_members_and_weights(trained, ensemble):
@@ -221,7 +209,7 @@ def test_the_ngram_members_are_cross_fitted_and_off_when_asked(trained, baseline
 def test_member_weights_are_chosen_on_dev_or_taken_as_given(trained, ngram_members):
     teacher, _, examples = trained
     members = ngram_members[0]
-    chosen = choose_teacher_weights(teacher, {}, members, examples, NGRAM, FLOAT32)
+    chosen = choose_teacher_weights(teacher, members, examples, NGRAM, FLOAT32)
     assert chosen["chosen_on"] == "dev" and len(chosen["weights"]) == 3
     assert sum(chosen["weights"]) == pytest.approx(1.0)
     assert chosen["weights"][1:] == list(chosen["ngram_weights"].values())
@@ -231,16 +219,16 @@ def test_member_weights_are_chosen_on_dev_or_taken_as_given(trained, ngram_membe
     alone = float((teacher.predict_logits(dev["text"].tolist()).argmax(1) == dev["label_id"]).mean())
     assert chosen["dev_accuracy_transformers_alone"] == alone  # the test split is not read
     given = {**PARAMS, "ensemble_weights": [3, 1, 1]}
-    assert choose_teacher_weights(teacher, {}, members, examples, given, FLOAT32)["weights"] == [3, 1, 1]
+    assert choose_teacher_weights(teacher, members, examples, given, FLOAT32)["weights"] == [3, 1, 1]
     with pytest.raises(ValueError, match="needs teacher.ngram_members"):
-        choose_teacher_weights(teacher, {}, {}, examples, NGRAM, FLOAT32)
+        choose_teacher_weights(teacher, {}, examples, NGRAM, FLOAT32)
 
 
 def test_the_ngram_member_joins_the_fingerprint_and_the_store(trained, ngram_members, tmp_path):
     teacher, _, examples = trained
     member = {"tfidf_char_svm": ngram_members[0]["tfidf_char_svm"]}
     weights = {"weights": [0.6, 0.4]}
-    fingerprint = fingerprint_teacher(teacher, {}, member, weights, NGRAM, FLOAT32)
+    fingerprint = fingerprint_teacher(teacher, member, weights, NGRAM, FLOAT32)
     assert list(fingerprint["members"]) == ["seed_0", "tfidf_char_svm"]
     assert fingerprint["fingerprint"] not in (teacher.fingerprint(), single(teacher)["fingerprint"])
     cache, _, report = label_through_store(teacher, {}, fingerprint, examples, tmp_path, ngram=member)

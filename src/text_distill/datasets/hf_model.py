@@ -5,7 +5,6 @@ kedro-datasets has no dataset for a local ``save_pretrained`` directory; any cla
 save killed or failing midway leaves no directory that ``load()`` or the latest version would pick.
 """
 
-import json
 from copy import deepcopy
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -62,28 +61,3 @@ class HFModelDirectoryDataset(AbstractVersionedDataset[Any, Any]):
             "model_class": self._model_class,
             "version": deepcopy(self._version),
         }
-
-
-class HFModelCollectionDataset(HFModelDirectoryDataset):
-    """A named collection of models (a dict), one ``save_pretrained`` subdirectory per name, their
-    order kept in ``members.json``; an empty dict is a valid, empty collection. In the catalog as
-    ``HFModelDirectoryDataset``, with ``type: text_distill.datasets.hf_model.HFModelCollectionDataset``
-    (``teacher_ensemble`` in ``conf/base/catalog.yml``).
-    """
-
-    MEMBERS_FILE = "members.json"
-
-    def load(self) -> dict[str, Any]:
-        directory = Path(str(self._get_load_path()))
-        names = json.loads((directory / self.MEMBERS_FILE).read_text())
-        model_class = load_obj(self._model_class)
-        return {name: model_class.from_pretrained(str(directory / name)) for name in names}
-
-    def save(self, data: dict[str, Any]) -> None:
-        for name in data:
-            if not name or "/" in name or name.startswith("."):
-                raise DatasetError(f"collection member name {name!r} is not a plain directory name")
-        with staged_directory(Path(str(self._get_save_path()))) as staged:
-            for name, model in data.items():
-                model.save_pretrained(staged / name)
-            (staged / self.MEMBERS_FILE).write_text(json.dumps(list(data)))

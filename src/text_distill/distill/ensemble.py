@@ -91,7 +91,7 @@ def ensemble_fingerprint(
     if weights is not None and len(weights) != len(members):
         raise ValueError(
             f"teacher.ensemble_weights has {len(weights)} weights for {len(members)} teachers "
-            "(the main one first, then ensemble_seeds, then teacher.ngram_members)"
+            "(the main one first, then variants.yml teacher_seeds, then teacher.ngram_members)"
         )
     prints = [member.fingerprint() for member in members.values()]
     fingerprint = prints[0] if len(prints) == 1 else _sha256({"members": prints, "weights": weights})

@@ -227,30 +227,17 @@ def fine_tune(
     return teacher, log
 
 
-def fine_tune_ensemble(
+def fine_tune_at_seed(
     base: PretrainedEncoder,
     examples: pd.DataFrame,
     label_names: list[str],
     params: dict[str, Any],
     ray_params: dict[str, Any] | None = None,
-) -> tuple[dict[str, TeacherClassifier], dict[str, Any]]:
-    """Multi-teacher: one more teacher (``seed_<n>``) per seed in ``params.ensemble_seeds``, each
-    fine-tuned like the main one from its own copy of ``base``, and their training logs. No seeds
-    (the default) is an empty ensemble. The seeds must be distinct and differ from ``params.seed``
-    (the same seed gives the same teacher)."""
-    seeds = [int(seed) for seed in params.get("ensemble_seeds") or []]
-    if int(params["seed"]) in seeds or len(set(seeds)) != len(seeds):
-        raise ValueError(
-            f"teacher.ensemble_seeds {seeds} must be distinct and differ from teacher.seed "
-            f"{params['seed']}: the same seed gives the same teacher"
-        )
-    members, logs = {}, {}
-    for seed in seeds:
-        logger.info("Ensemble teacher seed_%d", seed)
-        members[f"seed_{seed}"], logs[f"seed_{seed}"] = fine_tune(
-            copy.deepcopy(base), examples, label_names, {**params, "seed": seed}, ray_params
-        )
-    return members, logs
+    seed: int = 0,
+) -> tuple[TeacherClassifier, dict[str, Any]]:
+    """Multi-teacher: one more teacher fine-tuned like the main one, from its own copy of ``base``,
+    at ``seed`` (a teacher seed variant, ``seed_<n>``), and its training log."""
+    return fine_tune(copy.deepcopy(base), examples, label_names, {**params, "seed": seed}, ray_params)
 
 
 def remove_tree(path: str | Path) -> None:

@@ -1,12 +1,11 @@
 """Evaluate pipeline wiring: the teacher, both students and every registered baseline."""
 
-from functools import partial
-
 from kedro.pipeline import Node, Pipeline
 
 from text_distill.distill.baselines import BASELINES
 from text_distill.distill.evaluation import STUDENTS
-from text_distill.variants import seed_dataset, seed_namespace
+from text_distill.pipelines import bound, seed_variant
+from text_distill.variants import seed_dataset
 
 from .nodes import (
     plot_evaluation,
@@ -22,9 +21,10 @@ BASELINE_MODELS = {f"baseline_{name}": f"baseline_{name}" for name in BASELINES}
 BASELINE_SCORES = {f"baseline_{name}": f"baseline_{name}_scores" for name in BASELINES}
 
 
-def seed_variant(seed: int) -> Pipeline:
+def scores_at(seed: int) -> Pipeline:
     """Both students' test scores at ``seed`` (nodes ``seed_<n>.score_<student>``)."""
-    return Pipeline(
+    return seed_variant(
+        seed,
         [
             Node(
                 score_model,
@@ -34,8 +34,6 @@ def seed_variant(seed: int) -> Pipeline:
             )
             for model in STUDENTS
         ],
-        namespace=seed_namespace(seed),
-        prefix_datasets_with_namespace=False,
     )
 
 
@@ -71,9 +69,9 @@ def create_pipeline(seeds: tuple[int, ...] = (), **kwargs) -> Pipeline:
                 Node(score_model, [model, *AGAINST_TEACHER], f"{model}_scores", name=f"score_{model}")
                 for model in BASELINE_MODELS
             ),
-            *(seed_variant(seed) for seed in seeds),
+            *(scores_at(seed) for seed in seeds),
             Node(
-                partial(score_across_seeds, seeds=seeds),
+                bound(score_across_seeds, seeds=seeds),
                 {name: name for name in across_seeds_inputs(seeds)},
                 "across_seeds_scores",
                 name="score_across_seeds",

@@ -39,7 +39,6 @@ __all__ = ["assemble_soft_targets", "fill_soft_target_store"]
 
 def fill_soft_target_store(
     teacher: TeacherClassifier,
-    ensemble: dict[str, TeacherClassifier],
     ngram_teachers: dict[str, CrossFittedBaseline],
     teacher_fingerprint: dict[str, Any],
     transfer_set: Partitions,
@@ -47,11 +46,13 @@ def fill_soft_target_store(
     examples: pd.DataFrame,
     params: dict[str, Any],
     ray_params: dict[str, Any] | None = None,
+    **ensemble: TeacherClassifier,
 ) -> tuple[Partitions, dict[str, Any], dict[str, dict[str, float]]]:
     """New store partitions for the transfer-set texts the store lacks (scored as they are saved,
     by the ``params.engine`` engine: ``local``, or ``ray`` on the Ray that ``ray_params`` names),
-    the labelling report and its MLflow metrics. ``store_keys`` is the store read key column only.
-    With no misses nothing is scored, not even the dev-split precision check."""
+    the labelling report and its MLflow metrics. ``store_keys`` is the store read key column only;
+    ``ensemble``, the teacher seed variants (``seed_<n>``). With no misses nothing is scored, not
+    even the dev-split precision check."""
     torch.set_num_threads(int(params["threads"]))
     engine_name = params.get("engine", "local")
     engine = scoring_engine(engine_name)

@@ -2,27 +2,27 @@
 
 from kedro.pipeline import Pipeline
 
-from text_distill.pipelines import step
+from text_distill.pipelines import step, teacher_members
 
 from .nodes import assemble_soft_targets, fill_soft_target_store
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def create_pipeline(teacher_seeds: tuple[int, ...] = (), **kwargs) -> Pipeline:
+    """Label every text the store lacks with the teacher's members (``teacher_seeds``: its seed
+    variants), then assemble the targets."""
     return Pipeline(
         [
             step(
                 fill_soft_target_store,
-                [
-                    "teacher",
-                    "teacher_ensemble",
-                    "teacher_ngram",
-                    "teacher_fingerprint",
-                    "transfer_set",
-                    "soft_target_store_keys",
-                    "examples",
-                    "params:soft_targets",
-                    "params:ray",  # read only with soft_targets.engine: ray
-                ],
+                {
+                    **teacher_members(teacher_seeds),
+                    "teacher_fingerprint": "teacher_fingerprint",
+                    "transfer_set": "transfer_set",
+                    "store_keys": "soft_target_store_keys",
+                    "examples": "examples",
+                    "params": "params:soft_targets",
+                    "ray_params": "params:ray",  # read only with soft_targets.engine: ray
+                },
                 ["soft_target_store", "teacher_labelling", "teacher_labelling_metrics"],
             ),
             step(

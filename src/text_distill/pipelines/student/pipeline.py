@@ -1,10 +1,8 @@
 """Student pipeline wiring."""
 
-from functools import partial
-
 from kedro.pipeline import Node, Pipeline
 
-from text_distill.variants import seed_dataset, seed_namespace
+from text_distill.pipelines import bound, seed_variant, trained_at_seed
 
 from .nodes import resolve_student_recipe, train_distilled_student, train_student_alone
 
@@ -27,25 +25,14 @@ DISTILLED_INPUTS = [*SHARED, *TARGETS, "teacher", *VECTORS]
 ALONE_INPUTS = [*SHARED, "teacher_base", *VECTORS, "params:teacher"]
 
 
-def seed_variant(seed: int) -> Pipeline:
-    """Both students again at ``seed``: nodes ``seed_<n>.<node>``, datasets ``<name>_seed_<n>``."""
-    return Pipeline(
+def both_students_at(seed: int) -> Pipeline:
+    """Both students again at ``seed``: nodes ``seed_<n>.<node>``, datasets ``<model>_seed_<n>``."""
+    return seed_variant(
+        seed,
         [
-            Node(
-                partial(train_distilled_student, seed=seed),
-                DISTILLED_INPUTS,
-                [seed_dataset("student", seed), seed_dataset("student", seed, "training_log")],
-                name="train_distilled_student",
-            ),
-            Node(
-                partial(train_student_alone, seed=seed),
-                ALONE_INPUTS,
-                [seed_dataset("student_alone", seed), seed_dataset("student_alone", seed, "training_log")],
-                name="train_student_alone",
-            ),
+            trained_at_seed(train_distilled_student, DISTILLED_INPUTS, "student", seed),
+            trained_at_seed(train_student_alone, ALONE_INPUTS, "student_alone", seed),
         ],
-        namespace=seed_namespace(seed),
-        prefix_datasets_with_namespace=False,
     )
 
 
@@ -55,7 +42,7 @@ def create_pipeline(seeds: tuple[int, ...] = (), **kwargs) -> Pipeline:
     return Pipeline(
         [
             Node(
-                partial(resolve_student_recipe, seeds=seeds),
+                bound(resolve_student_recipe, seeds=seeds),
                 ["params:student", "params:recipe"],
                 "student_recipe",
                 name="resolve_student_recipe",
@@ -72,7 +59,7 @@ def create_pipeline(seeds: tuple[int, ...] = (), **kwargs) -> Pipeline:
                 ["student_alone", "student_alone_training_log"],
                 name="train_student_alone",
             ),
-            *(seed_variant(seed) for seed in seeds),
+            *(both_students_at(seed) for seed in seeds),
         ],
         namespace="student",
         prefix_datasets_with_namespace=False,

