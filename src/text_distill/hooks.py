@@ -27,7 +27,7 @@ from kedro.io import AbstractVersionedDataset, DataCatalog
 from kedro.pipeline import Pipeline
 from mlflow.entities import RunStatus
 
-from text_distill.distill.recipe import RecipeError, StudentRecipe
+from text_distill.distill.recipe import RecipeError, StudentRecipe, moved_to_variants
 from text_distill.distill.soft_targets import check_teacher, check_transfer_targets
 from text_distill.variants import registered_variants
 
@@ -106,12 +106,11 @@ def restore_signal_handlers(replaced: dict[int, Handler]) -> None:
             signal.signal(signum, previous)
 
 
-def check_kept_seed(key: str, seed: int, variants: tuple[int, ...]) -> None:
-    """The recipe's own seed may not also be a seed variant (the same model trained twice)."""
+def check_kept_seed(key: str, seed: int, variants_key: str, variants: tuple[int, ...]) -> None:
+    """The parameter ``key``'s seed may not also be a seed variant (the same model trained twice)."""
     if seed in variants:
-        kind = key.split(".")[0]
         raise RecipeError(
-            f"{key} {seed} is also a seed variant (variants.yml {kind}_seeds {list(variants)}): "
+            f"{key} {seed} is also a seed variant (variants.yml {variants_key} {list(variants)}): "
             "choose another"
         )
 
@@ -131,15 +130,14 @@ class RecipeCheckHook:
         variants = registered_variants(Path(run_params["project_path"]))
         if STUDENT_PARAMS in inputs:
             recipe = StudentRecipe.from_params(catalog.load(STUDENT_PARAMS))
-            check_kept_seed("student.runtime.seed", recipe.runtime.seed, variants.student_seeds)
+            check_kept_seed(
+                "student.runtime.seed", recipe.runtime.seed, "student_seeds", variants.student_seeds
+            )
         if TEACHER_PARAMS in inputs:
             teacher = catalog.load(TEACHER_PARAMS)
             if "ensemble_seeds" in teacher:
-                raise RecipeError(
-                    "teacher.ensemble_seeds is no longer a parameter: the teacher seeds are variants "
-                    "of the graph, teacher_seeds in conf/base/variants.yml (or conf/local/variants.yml)"
-                )
-            check_kept_seed("teacher.seed", int(teacher["seed"]), variants.teacher_seeds)
+                raise moved_to_variants("teacher.ensemble_seeds", "ensemble_seeds", "parameter")
+            check_kept_seed("teacher.seed", int(teacher["seed"]), "teacher_seeds", variants.teacher_seeds)
 
 
 class TeacherCheckHook:

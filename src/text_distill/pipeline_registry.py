@@ -28,7 +28,6 @@ def register_pipelines() -> dict[str, Pipeline]:
     The seed variants (``conf/base/variants.yml``) are namespaced pipelines within teacher, student and
     evaluate."""
     variants = registered_variants()
-    seeds = variants.student_seeds
     stages = {
         "ingest": ingest.create_pipeline(),
         "segment": segment.create_pipeline(),
@@ -36,8 +35,8 @@ def register_pipelines() -> dict[str, Pipeline]:
         "teacher": teacher.create_pipeline(seeds=variants.teacher_seeds),
         "augment": augment.create_pipeline(),
         "soft_targets": soft_targets.create_pipeline(teacher_seeds=variants.teacher_seeds),
-        "student": student.create_pipeline(seeds=seeds),
-        "evaluate": evaluate.create_pipeline(seeds=seeds),
+        "student": student.create_pipeline(seeds=variants.student_seeds),
+        "evaluate": evaluate.create_pipeline(seeds=variants.student_seeds),
         "export": export.create_pipeline(),
     }
     # a distill run also logs the predict pipeline, with the student it trained, as an MLflow model

@@ -3,6 +3,7 @@
 from text_distill.assets import package_file
 from text_distill.config_loader import RecipeConfigLoader
 from text_distill.hooks import MlflowArtifactHook, RecipeCheckHook, TeacherCheckHook
+from text_distill.variants import VARIANTS_PATTERN
 
 HOOKS = (RecipeCheckHook(), TeacherCheckHook(), MlflowArtifactHook())
 
@@ -15,7 +16,7 @@ CONFIG_LOADER_ARGS = {
     "base_env": "base",
     "default_run_env": "local",
     "custom_resolvers": {"package_file": package_file},
-    "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**"]},
+    "config_patterns": {"mlflow": ["mlflow*", "mlflow*/**"], **VARIANTS_PATTERN},
     # An environment overrides single keys (conf/smoke changes a few), not whole sections.
     "merge_strategy": {"parameters": "soft", "mlflow": "soft"},
 }

@@ -19,7 +19,10 @@ from kedro.utils import find_kedro_project
 
 from text_distill.distill.recipe import RecipeError, checked
 
-VARIANTS_FILE = "variants"
+VARIANTS = "variants"
+# the config loader's pattern for variants.yml: settings.py registers it too, so a session's
+# ``context.config_loader["variants"]`` reads the same file
+VARIANTS_PATTERN = {VARIANTS: [f"{VARIANTS}*", f"{VARIANTS}*/**"]}
 
 
 @dataclass(frozen=True)
@@ -54,9 +57,9 @@ def read_variants(conf_source: Path) -> Variants:
         conf_source=str(conf_source),
         base_env="base",
         default_run_env="local",
-        config_patterns={VARIANTS_FILE: [f"{VARIANTS_FILE}*"]},
+        config_patterns=VARIANTS_PATTERN,
     )
-    return checked(Variants, dict(loader[VARIANTS_FILE]), "variants")
+    return checked(Variants, dict(loader[VARIANTS]), VARIANTS)
 
 
 def registered_variants(project_path: Path | None = None) -> Variants:

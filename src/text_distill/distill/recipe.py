@@ -115,11 +115,16 @@ AT_LEAST_ONE = {
 POSITIVE = {"learning_rate", "temperature", "final_temperature", "adversarial_epsilon", "pgd_step_size"}
 
 
-# keys that left the recipe, and where they went
-MOVED = {
-    "replica_seeds": "is no longer a recipe key: the seeds are variants of the graph, "
-    "student_seeds in conf/base/variants.yml (or conf/local/variants.yml)",
-}
+# parameters that became variants of the graph (conf/base/variants.yml), by the key they became
+MOVED_TO_VARIANTS = {"replica_seeds": "student_seeds", "ensemble_seeds": "teacher_seeds"}
+
+
+def moved_to_variants(where: str, key: str, kind: str = "recipe key") -> RecipeError:
+    """The error for ``key`` (at ``where``, a ``kind``), which is now a variants.yml key."""
+    return RecipeError(
+        f"{where} is no longer a {kind}: the seeds are variants of the graph, "
+        f"{MOVED_TO_VARIANTS[key]} in conf/base/variants.yml (or conf/local/variants.yml)"
+    )
 
 
 def _where(prefix: str, key: str) -> str:
@@ -174,8 +179,8 @@ def checked(spec: type, values: dict[str, Any], prefix: str) -> Any:
     hints = get_type_hints(spec)
     known = [f.name for f in fields(spec)]
     for key in values:
-        if key in MOVED:
-            raise RecipeError(f"{_where(prefix, key)} {MOVED[key]}")
+        if key in MOVED_TO_VARIANTS:
+            raise moved_to_variants(_where(prefix, key), key)
         if key not in known:
             near = difflib.get_close_matches(key, known, n=1)
             hint = f" (did you mean {near[0]}?)" if near else f"; known: {', '.join(known)}"

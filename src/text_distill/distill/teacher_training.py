@@ -233,7 +233,8 @@ def fine_tune_at_seed(
     label_names: list[str],
     params: dict[str, Any],
     ray_params: dict[str, Any] | None = None,
-    seed: int = 0,
+    *,
+    seed: int,
 ) -> tuple[TeacherClassifier, dict[str, Any]]:
     """Multi-teacher: one more teacher fine-tuned like the main one, from its own copy of ``base``,
     at ``seed`` (a teacher seed variant, ``seed_<n>``), and its training log."""
