@@ -139,13 +139,13 @@ def label_through_store(
         )
     partitions, report, metrics = fill_soft_target_store(
         teacher,
-        ngram or {},  # the n-gram members by name, if any
         fingerprint,
         transfer,
         store(load_args={"columns": ["key"]}).load(),
         examples,
         {"batch_size": batch_size, "threads": 1, "precision": "float32", "device": "cpu", **(params or {})},
         **members,  # the teacher seed variants, seed_<n>
+        **(ngram or {}),  # the n-gram members by name, if any
     )
     assert metrics["soft_targets_teacher_forward_texts"]["value"] == report["teacher_forward_texts"]
     store().save(partitions)

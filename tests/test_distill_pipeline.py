@@ -87,11 +87,10 @@ def test_mlflow_run_has_params_metrics_reports_and_models(distill_run):
 def test_student_stage_reads_the_cache_and_refuses_another_teachers(distill_run):
     # the teacher is an input only for a transformer student's intermediate matching
     assert {"soft_targets", "teacher"} <= register_pipelines()["student"].inputs()
-    versions = lambda path: len(list((distill_run / "data" / path).iterdir()))  # noqa: E731
-    students = versions("06_models/student")
+    students = versions(distill_run, "06_models/student")
     run_pipeline(distill_run, "student")
-    assert versions("07_model_output/soft_targets.parquet") == 1
-    assert versions("06_models/student") == students + 1
+    assert len(versions(distill_run, "07_model_output/soft_targets.parquet")) == 1
+    assert len(versions(distill_run, "06_models/student")) == len(students) + 1
 
     fingerprint = JSONDataset(
         filepath=str(distill_run / "data/06_models/teacher_fingerprint.json"), version=Version(None, None)
@@ -105,22 +104,26 @@ def test_student_stage_reads_the_cache_and_refuses_another_teachers(distill_run)
         fingerprint.save(real)
 
 
+def versions(project, path: str) -> list[str]:
+    """The saved versions of a versioned dataset at ``data/<path>``."""
+    return sorted(p.name for p in (project / "data" / path).iterdir())
+
+
 def latest(project, path: str) -> dict:
     """The newest version of a versioned JSON dataset."""
     return json.loads(sorted((project / "data" / path).glob("*/*"))[-1].read_text())
 
 
 def test_a_seed_variant_is_cached_and_reruns_alone(distill_run):
-    def versions(path: str) -> list[str]:
-        return sorted(p.name for p in (distill_run / "data" / path).iterdir())
-
     models = ("06_models/student_seeds/43", "06_models/student_seeds/44", "06_models/student")
-    before = {path: versions(path) for path in (*models, "08_reporting/seeds/student_43_scores.json")}
+    before = {
+        path: versions(distill_run, path) for path in (*models, "08_reporting/seeds/student_43_scores.json")
+    }
     assert all(before.values())  # the distill run trained and scored every seed
     run_pipeline(
         distill_run, "student", "evaluate", namespaces=["student.seed_43", "evaluate.seed_43"]
     )  # `kedro run --pipelines student,evaluate --namespaces student.seed_43,evaluate.seed_43`
-    after = {path: versions(path) for path in before}
+    after = {path: versions(distill_run, path) for path in before}
     assert len(after["06_models/student_seeds/43"]) == len(before["06_models/student_seeds/43"]) + 1
     assert (
         len(after["08_reporting/seeds/student_43_scores.json"])
@@ -131,6 +134,19 @@ def test_a_seed_variant_is_cached_and_reruns_alone(distill_run):
     assert latest(distill_run, "08_reporting/seeds/student_43_training_log.json")["seed"] == 43
     summary = latest(distill_run, "08_reporting/across_seeds_scores.json")
     assert summary["student"]["seeds"] == [42, 43, 44]
+
+
+def test_an_ngram_member_is_cached_and_refits_alone(distill_run):
+    members = {
+        member: f"06_models/ngram_teachers/{member}.pkl" for member in ("tfidf_char_svm", "tfidf_word_svm")
+    }
+    before = {member: versions(distill_run, path) for member, path in members.items()}
+    assert all(before.values())  # the distill run cross-fitted both members of variants.yml
+    run_pipeline(distill_run, "teacher", namespaces=["teacher.tfidf_word_svm"])
+    after = {member: versions(distill_run, path) for member, path in members.items()}
+    assert len(after["tfidf_word_svm"]) == len(before["tfidf_word_svm"]) + 1
+    assert after["tfidf_char_svm"] == before["tfidf_char_svm"]
+    assert latest(distill_run, "08_reporting/ngram_teachers/tfidf_word_svm_log.json")["logit_scale"] > 0
 
 
 def test_temperature_sweep_logs_nested_runs_a_table_and_a_plot(distill_run):

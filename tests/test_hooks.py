@@ -118,19 +118,28 @@ TEACHER = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_teacher.y
             {**TEACHER, "ensemble_seeds": [7]},
             "teacher.ensemble_seeds is no longer a parameter",
         ),
+        (
+            TRAINS_TEACHER,
+            {**TEACHER, "ngram_members": ["tfidf_char_svm"]},
+            "teacher.ngram_members is no longer a parameter: it is a variant of the graph, ngram_members in",
+        ),
     ],
 )
 def test_a_kept_seed_that_is_also_a_seed_variant_is_refused(tmp_path, pipeline, params, message):
     for env in ("base", "local"):
         (tmp_path / "conf" / env).mkdir(parents=True)
-    (tmp_path / "conf" / "base" / "variants.yml").write_text("student_seeds: [42, 43]\nteacher_seeds: [7]\n")
+    (tmp_path / "conf" / "base" / "variants.yml").write_text(
+        "student_seeds: [42, 43]\nteacher_seeds: [7]\nngram_members: []\n"
+    )
     name = "params:student" if pipeline is TRAINS_STUDENTS else "params:teacher"
     catalog = DataCatalog({name: MemoryDataset(params)})
     with pytest.raises(RecipeError, match=re.escape(message)):
         RecipeCheckHook().before_pipeline_run(
             run_params={"project_path": str(tmp_path)}, pipeline=pipeline, catalog=catalog
         )
-    if "ensemble_seeds" not in params:  # the same seed beside the repository's variants is fine
+    if not {"ensemble_seeds", "ngram_members"} & set(
+        params
+    ):  # the same seed beside the repository's variants is fine
         RecipeCheckHook().before_pipeline_run(run_params=IN_PROJECT, pipeline=pipeline, catalog=catalog)
 
 

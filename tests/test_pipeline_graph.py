@@ -29,7 +29,7 @@ def test_every_model_is_fitted_on_train_and_dev_rows_only():
     fitting = readers("train_dev_examples")
     assert {
         "teacher.fine_tune_teacher",
-        "teacher.fit_ngram_teachers",
+        "teacher.tfidf_char_svm.fit_ngram_teacher",
         "student.train_distilled_student",
         "student.train_student_alone",
     } <= fitting

@@ -1,6 +1,7 @@
-"""The seed variants of students and teachers: read from variants.yml when the pipelines are
-registered, each a namespaced pipeline of its own (nodes ``<stage>.seed_<n>.<node>``, datasets
-``<model>_seed_<n>`` from the catalog's factories) that runs alone and never reads a test row."""
+"""The variants of the graph, seeds of students and teachers and the teacher's n-gram members: read
+from variants.yml when the pipelines are registered, each a namespaced pipeline of its own (nodes
+``<stage>.seed_<n>.<node>``, ``teacher.<member>.fit_ngram_teacher``; datasets ``<model>_seed_<n>``,
+``ngram_teacher_<member>`` from the catalog's factories) that runs alone and never reads a test row."""
 
 import re
 import shutil
@@ -17,6 +18,13 @@ from text_distill.pipeline_registry import register_pipelines
 from text_distill.settings import CONFIG_LOADER_ARGS
 from text_distill.variants import Variants, read_variants, registered_variants
 
+# the nodes that combine the teachers' members (every variant teacher is an input of each)
+COMBINING = {
+    "teacher.choose_teacher_weights",
+    "teacher.fingerprint_teacher",
+    "soft_targets.fill_soft_target_store",
+}
+
 
 @pytest.fixture
 def project(tmp_path, monkeypatch):
@@ -32,8 +40,10 @@ def write(project, env: str, text: str) -> None:
     (project / "conf" / env / "variants.yml").write_text(text)
 
 
-def test_the_repository_trains_each_student_at_three_seeds_and_one_teacher():
-    assert read_variants(PROJECT_ROOT / "conf") == Variants(student_seeds=(43, 44), teacher_seeds=())
+def test_the_repository_trains_each_student_at_three_seeds_and_one_transformer_teacher():
+    assert read_variants(PROJECT_ROOT / "conf") == Variants(
+        student_seeds=(43, 44), teacher_seeds=(), ngram_members=("tfidf_char_svm", "tfidf_word_svm")
+    )
 
 
 def test_local_overrides_base(project):
@@ -45,7 +55,7 @@ def test_local_overrides_base(project):
 
 def test_outside_a_project_there_are_no_variants(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert registered_variants() == Variants(student_seeds=(), teacher_seeds=())
+    assert registered_variants() == Variants(student_seeds=(), teacher_seeds=(), ngram_members=())
 
 
 @pytest.mark.parametrize(
@@ -56,6 +66,15 @@ def test_outside_a_project_there_are_no_variants(tmp_path, monkeypatch):
         ("student_seeds: [4.5]\n", "variants.student_seeds[0] must be an integer"),
         ("student_seeds: 43\n", "variants.student_seeds must be a list"),
         ("student_sedes: [43]\n", "variants.student_sedes is not a recipe key (did you mean student_seeds?)"),
+        (
+            "ngram_members: [tfidf_char_lr]\n",
+            "variants.ngram_members ['tfidf_char_lr'] are not baselines; choose from "
+            "['tfidf_char_svm', 'tfidf_word_svm']",
+        ),
+        (
+            "ngram_members: [tfidf_char_svm, tfidf_char_svm]\n",
+            "variants.ngram_members must be distinct",
+        ),
     ],
 )
 def test_a_bad_variants_file_is_one_line_naming_the_key(project, text, message):
@@ -106,23 +125,33 @@ def test_a_teacher_seed_is_a_member_of_every_node_that_combines_the_teachers(pro
     main = next(node for node in distill.nodes if node.name == "teacher.fine_tune_teacher")
     assert seed_7.nodes[0].inputs == main.inputs  # fine-tuned like the main teacher: train and dev
     combining = {node.name for node in distill.nodes if "teacher_seed_7" in node.inputs}
-    assert combining == {
-        "teacher.choose_teacher_weights",
-        "teacher.fingerprint_teacher",
-        "soft_targets.fill_soft_target_store",
-    }
+    assert combining == COMBINING
+
+
+def test_an_ngram_member_is_a_namespaced_pipeline_and_a_member_of_the_combining_nodes(project):
+    write(project, "local", "ngram_members: [tfidf_word_svm]\n")
+    distill = register_pipelines()["distill"]
+    member = distill.only_nodes_with_namespaces(["teacher.tfidf_word_svm"])
+    assert [node.name for node in member.nodes] == ["teacher.tfidf_word_svm.fit_ngram_teacher"]
+    assert member.nodes[0].inputs == ["train_dev_examples", "baseline_tfidf_word_svm", "params:teacher"]
+    assert member.all_outputs() == {"ngram_teacher_tfidf_word_svm", "ngram_teacher_tfidf_word_svm_log"}
+    combining = {node.name for node in distill.nodes if "ngram_teacher_tfidf_word_svm" in node.inputs}
+    assert combining == COMBINING
+    teachers = distill.only_nodes_with_namespaces(["teacher"])
+    assert "baseline_tfidf_char_svm" not in teachers.inputs()  # a baseline not named is not a teacher
+    # none: the transformers alone, and no node reads a member
+    write(project, "local", "ngram_members: []\n")
+    distill = register_pipelines()["distill"]
+    assert not [node for node in distill.nodes if node.name.endswith("fit_ngram_teacher")]
+    assert not {name for node in distill.nodes for name in node.inputs if name.startswith("ngram_teacher")}
 
 
 def test_every_seed_dataset_has_a_catalog_factory(project):
     config = RecipeConfigLoader(conf_source=str(project / "conf"), **CONFIG_LOADER_ARGS)["catalog"]
     catalog = DataCatalog.from_config(config)
     write(project, "local", "student_seeds: [43]\nteacher_seeds: [43]\n")
-    seed_datasets = {
-        name
-        for node in register_pipelines()["distill"].nodes
-        if ".seed_" in node.name
-        for name in node.outputs
-    }
+    pipeline = register_pipelines()["distill"]
+    seed_datasets = {name for node in pipeline.nodes if ".seed_" in node.name for name in node.outputs}
     assert len(seed_datasets) == 8  # two students, a log each, two scores; a teacher and its log
     for name in seed_datasets:
         dataset = catalog.get(name)
@@ -132,6 +161,14 @@ def test_every_seed_dataset_has_a_catalog_factory(project):
     assert catalog.get("student_seed_43_scores")._filepath.name == "student_43_scores.json"
     assert catalog.get("student_alone_seed_43")._filepath.parent.name == "student_alone_seeds"
     assert catalog.get("teacher_seed_43")._filepath.parent.name == "teacher_seeds"
+    members = {
+        name for node in pipeline.nodes if node.name.endswith("fit_ngram_teacher") for name in node.outputs
+    }
+    assert len(members) == 4  # both baselines of the repository's variants.yml, a log each
+    for name in members:
+        assert catalog.get(name) is not None, name
+    assert catalog.get("ngram_teacher_tfidf_char_svm")._filepath.name == "tfidf_char_svm.pkl"
+    assert catalog.get("ngram_teacher_tfidf_char_svm_log")._filepath.name == "tfidf_char_svm_log.json"
 
 
 def test_variants_yml_documents_its_keys():

@@ -135,8 +135,9 @@ class RecipeCheckHook:
             )
         if TEACHER_PARAMS in inputs:
             teacher = catalog.load(TEACHER_PARAMS)
-            if "ensemble_seeds" in teacher:
-                raise moved_to_variants("teacher.ensemble_seeds", "ensemble_seeds", "parameter")
+            for key in ("ensemble_seeds", "ngram_members"):
+                if key in teacher:
+                    raise moved_to_variants(f"teacher.{key}", key, "parameter")
             check_kept_seed("teacher.seed", int(teacher["seed"]), "teacher_seeds", variants.teacher_seeds)
 
 

@@ -25,16 +25,20 @@ def register_pipelines() -> dict[str, Pipeline]:
     """The stages, each runnable alone, ``distill`` = all of them chained; the temperature sweep and
     the recipe search (run after ``distill``: they read its cache and scores), ``compare`` (the last
     runs in MLflow) and ``predict`` (batch predictions from the last student, the served model's pipeline).
-    The seed variants (``conf/base/variants.yml``) are namespaced pipelines within teacher, student and
-    evaluate."""
+    The variants (``conf/base/variants.yml``: seeds, n-gram members) are namespaced pipelines within
+    teacher, student and evaluate."""
     variants = registered_variants()
     stages = {
         "ingest": ingest.create_pipeline(),
         "segment": segment.create_pipeline(),
         "baselines": baselines.create_pipeline(),
-        "teacher": teacher.create_pipeline(seeds=variants.teacher_seeds),
+        "teacher": teacher.create_pipeline(
+            seeds=variants.teacher_seeds, ngram_members=variants.ngram_members
+        ),
         "augment": augment.create_pipeline(),
-        "soft_targets": soft_targets.create_pipeline(teacher_seeds=variants.teacher_seeds),
+        "soft_targets": soft_targets.create_pipeline(
+            teacher_seeds=variants.teacher_seeds, ngram_members=variants.ngram_members
+        ),
         "student": student.create_pipeline(seeds=variants.student_seeds),
         "evaluate": evaluate.create_pipeline(seeds=variants.student_seeds),
         "export": export.create_pipeline(),

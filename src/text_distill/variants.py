@@ -1,12 +1,13 @@
-"""The graph's variants: student and teacher seeds, each a namespaced pipeline with datasets of its
-own.
+"""The graph's variants: student and teacher seeds and the teacher's n-gram members, each a
+namespaced pipeline with datasets of its own.
 
 A variant is part of the pipeline graph, so it is read when the pipelines are registered
 (``conf/base/variants.yml``, overridden key by key by ``conf/local/variants.yml``), before any run's
 ``--env`` or ``--params``: a recipe changes what every variant trains, never how many there are.
 Each seed then has its own nodes (``student.seed_43.train_distilled_student``,
 ``evaluate.seed_43.score_student``; ``teacher.seed_7.fine_tune_teacher``) and datasets
-(``student_seed_43``, ``teacher_seed_7``, from the dataset factories of ``catalog.yml``), so it is
+(``student_seed_43``, ``teacher_seed_7``, from the dataset factories of ``catalog.yml``); so does each
+n-gram member (``teacher.tfidf_char_svm.fit_ngram_teacher``, ``ngram_teacher_tfidf_char_svm``). Each is
 cached, rerun alone (``kedro run --pipelines student,evaluate --namespaces
 student.seed_43,evaluate.seed_43``) and drawn as its own box in kedro viz.
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from kedro.config import OmegaConfigLoader
 from kedro.utils import find_kedro_project
 
+from text_distill.distill.baselines import BASELINES
 from text_distill.distill.recipe import RecipeError, checked
 
 VARIANTS = "variants"
@@ -29,15 +31,21 @@ VARIANTS_PATTERN = {VARIANTS: [f"{VARIANTS}*", f"{VARIANTS}*/**"]}
 class Variants:
     student_seeds: tuple[int, ...]  # the distilled student and the student-alone again at each
     teacher_seeds: tuple[int, ...]  # one more transformer teacher at each, a member of the ensemble
+    ngram_members: tuple[str, ...]  # reference baselines cross-fitted as members of the ensemble
 
     def __post_init__(self) -> None:
-        for key in ("student_seeds", "teacher_seeds"):
-            seeds = getattr(self, key)
-            if len(set(seeds)) != len(seeds):
-                raise RecipeError(f"variants.{key} must be distinct, got {list(seeds)}")
+        for key in ("student_seeds", "teacher_seeds", "ngram_members"):
+            values = getattr(self, key)
+            if len(set(values)) != len(values):
+                raise RecipeError(f"variants.{key} must be distinct, got {list(values)}")
+        unknown = [name for name in self.ngram_members if name not in BASELINES]
+        if unknown:
+            raise RecipeError(
+                f"variants.ngram_members {unknown} are not baselines; choose from {sorted(BASELINES)}"
+            )
 
 
-NONE = Variants(student_seeds=(), teacher_seeds=())
+NONE = Variants(student_seeds=(), teacher_seeds=(), ngram_members=())
 
 
 def seed_namespace(seed: int) -> str:
@@ -49,6 +57,11 @@ def seed_dataset(model: str, seed: int, kind: str | None = None) -> str:
     """A seed variant's dataset (``student_seed_43``, ``student_seed_43_scores``): no dots, which
     Kedro keeps for datasets inside one stage's namespace."""
     return f"{model}_seed_{seed}" + (f"_{kind}" if kind else "")
+
+
+def ngram_dataset(member: str, kind: str | None = None) -> str:
+    """An n-gram member's dataset (``ngram_teacher_tfidf_char_svm``, ``..._log``)."""
+    return f"ngram_teacher_{member}" + (f"_{kind}" if kind else "")
 
 
 def read_variants(conf_source: Path) -> Variants:

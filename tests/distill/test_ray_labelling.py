@@ -73,7 +73,6 @@ def fill(setting, path, engine, ray_params=RAY):
     params.update(ray_actors=2, actor_cpus=0.5, ray_batch_texts=16)  # several calls per actor
     partitions, report, metrics = fill_soft_target_store(
         teacher,
-        {},
         fingerprint,
         transfer,
         store(path, load_args={"columns": ["key"]}).load(),
@@ -142,7 +141,6 @@ def test_a_local_ray_with_every_cpu_reserved_by_actors_is_refused(setting, local
     params = {"batch_size": 8, "threads": 1, "precision": "float32", "device": "cpu", "engine": "ray"}
     partitions, _, _ = fill_soft_target_store(
         teacher,
-        {},
         fingerprint,
         transfer,
         {},

@@ -3,16 +3,26 @@ report's metrics; the scoring itself is tested through the stage (tests/pipeline
 
 import pytest
 
+from text_distill.distill.baselines import CrossFittedBaseline
 from text_distill.distill.soft_target_fill import labelling_metrics, scoring_precision, teacher_members
 from text_distill.distill.soft_targets import SoftTargetMismatchError
 
 
 def test_the_teachers_must_be_those_the_fingerprint_names():
     fingerprint = {"members": {"seed_0": "a", "seed_1": "b"}}
-    assert teacher_members("main", {"seed_1": "other"}, {}, fingerprint) == ["main", "other"]
-    assert teacher_members("main", {}, {"tfidf_char_svm": "svm"}, fingerprint) == ["main", "svm"]
-    with pytest.raises(SoftTargetMismatchError, match="1 teachers but the fingerprint names 2"):
-        teacher_members("main", {}, {}, fingerprint)
+    assert teacher_members("main", {"seed_1": "other"}, fingerprint) == ["main", "other"]
+    ngram = {"members": {"seed_0": "a", "seed_1": "b", "tfidf_char_svm": "c"}}
+    svm = CrossFittedBaseline.__new__(CrossFittedBaseline)  # only its kind is read
+    # transformers first, then the n-gram members, whatever order they come in
+    assert teacher_members("main", {"tfidf_char_svm": svm, "seed_1": "other"}, ngram) == [
+        "main",
+        "other",
+        svm,
+    ]
+    with pytest.raises(SoftTargetMismatchError, match=r"are \[\] but the fingerprint names \['seed_1'\]"):
+        teacher_members("main", {}, fingerprint)
+    with pytest.raises(SoftTargetMismatchError, match="rerun `kedro run --pipeline teacher`"):
+        teacher_members("main", {"seed_2": "other"}, fingerprint)  # as many, but another one
 
 
 def test_the_store_is_scored_in_the_fingerprints_precision():

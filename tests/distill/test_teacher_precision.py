@@ -31,7 +31,7 @@ needs_bf16 = pytest.mark.skipif(
 def fingerprint_of(teacher, ensemble, params, soft_target_params):
     """``fingerprint_teacher`` with no n-gram member and the weights as configured."""
     weights = {"weights": params.get("ensemble_weights")}
-    return fingerprint_teacher(teacher, {}, weights, params, soft_target_params, **ensemble)
+    return fingerprint_teacher(teacher, weights, params, soft_target_params, **ensemble)
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from text_distill.pipelines.teacher.nodes import (
     choose_teacher_weights,
     fine_tune_teacher_at_seed,
     fingerprint_teacher,
-    fit_ngram_teachers,
+    fit_ngram_teacher,
     prepare_teacher_base,
 )
 
@@ -39,7 +39,7 @@ def teacher_dataset(kind, path, version=LATEST):
 def fingerprint_of(teacher, ensemble, params, soft_target_params):
     """``fingerprint_teacher`` with no n-gram member and the weights as configured."""
     weights = {"weights": params.get("ensemble_weights")}
-    return fingerprint_teacher(teacher, {}, weights, params, soft_target_params, **ensemble)
+    return fingerprint_teacher(teacher, weights, params, soft_target_params, **ensemble)
 
 
 @pytest.fixture(scope="module")
@@ -165,7 +165,6 @@ def test_ensemble_soft_targets_combine_members_and_teacher_scores_report_each(tr
 
 NGRAM = {
     **PARAMS,
-    "ngram_members": ["tfidf_char_svm", "tfidf_word_svm"],
     "ngram_folds": 2,
     "ensemble_weights": "dev",
     "eval_batch_size": 4,
@@ -191,25 +190,26 @@ def baselines(trained):
 
 @pytest.fixture(scope="module")
 def ngram_members(trained, baselines):
-    return fit_ngram_teachers(trained[2], NGRAM, **baselines)
+    """Both reference baselines cross-fitted as teachers (what variants.yml ngram_members names)."""
+    fitted = {name: fit_ngram_teacher(trained[2], baseline, NGRAM) for name, baseline in baselines.items()}
+    return {name: member for name, (member, _) in fitted.items()}, {
+        name: log for name, (_, log) in fitted.items()
+    }
 
 
-def test_the_ngram_members_are_cross_fitted_and_off_when_asked(trained, baselines, ngram_members):
+def test_an_ngram_member_is_cross_fitted_on_train(trained, ngram_members):
     members, logs = ngram_members
     assert list(members) == ["tfidf_char_svm", "tfidf_word_svm"]
     train = trained[2][trained[2]["split"] == "train"]
     for name, member in members.items():
         assert len(member.folds) == 2 and logs[name]["logit_scale"] > 0
         assert set(member.fold_of_text) == set(train["text"])  # every train text has its held-out fold
-    assert fit_ngram_teachers(trained[2], {**PARAMS, "ngram_members": []}, **baselines) == ({}, {})
-    with pytest.raises(ValueError, match=r"\['tfidf_char_lr'\] are not baselines"):
-        fit_ngram_teachers(trained[2], {**NGRAM, "ngram_members": ["tfidf_char_lr"]}, **baselines)
 
 
 def test_member_weights_are_chosen_on_dev_or_taken_as_given(trained, ngram_members):
     teacher, _, examples = trained
     members = ngram_members[0]
-    chosen = choose_teacher_weights(teacher, members, examples, NGRAM, FLOAT32)
+    chosen = choose_teacher_weights(teacher, examples, NGRAM, FLOAT32, **members)
     assert chosen["chosen_on"] == "dev" and len(chosen["weights"]) == 3
     assert sum(chosen["weights"]) == pytest.approx(1.0)
     assert chosen["weights"][1:] == list(chosen["ngram_weights"].values())
@@ -219,16 +219,16 @@ def test_member_weights_are_chosen_on_dev_or_taken_as_given(trained, ngram_membe
     alone = float((teacher.predict_logits(dev["text"].tolist()).argmax(1) == dev["label_id"]).mean())
     assert chosen["dev_accuracy_transformers_alone"] == alone  # the test split is not read
     given = {**PARAMS, "ensemble_weights": [3, 1, 1]}
-    assert choose_teacher_weights(teacher, members, examples, given, FLOAT32)["weights"] == [3, 1, 1]
-    with pytest.raises(ValueError, match="needs teacher.ngram_members"):
-        choose_teacher_weights(teacher, {}, examples, NGRAM, FLOAT32)
+    assert choose_teacher_weights(teacher, examples, given, FLOAT32, **members)["weights"] == [3, 1, 1]
+    with pytest.raises(ValueError, match="needs variants.yml ngram_members"):
+        choose_teacher_weights(teacher, examples, NGRAM, FLOAT32)
 
 
 def test_the_ngram_member_joins_the_fingerprint_and_the_store(trained, ngram_members, tmp_path):
     teacher, _, examples = trained
     member = {"tfidf_char_svm": ngram_members[0]["tfidf_char_svm"]}
     weights = {"weights": [0.6, 0.4]}
-    fingerprint = fingerprint_teacher(teacher, member, weights, NGRAM, FLOAT32)
+    fingerprint = fingerprint_teacher(teacher, weights, NGRAM, FLOAT32, **member)
     assert list(fingerprint["members"]) == ["seed_0", "tfidf_char_svm"]
     assert fingerprint["fingerprint"] not in (teacher.fingerprint(), single(teacher)["fingerprint"])
     cache, _, report = label_through_store(teacher, {}, fingerprint, examples, tmp_path, ngram=member)

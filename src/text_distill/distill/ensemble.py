@@ -11,8 +11,23 @@ import numpy as np
 import torch
 from sklearn.metrics import accuracy_score
 
+from text_distill.distill.baselines import CrossFittedBaseline
 from text_distill.distill.losses import combine_teacher_logits
 from text_distill.distill.teacher import TeacherClassifier
+
+
+def split_members(
+    members: Mapping[str, Any],
+) -> tuple[dict[str, TeacherClassifier], dict[str, CrossFittedBaseline]]:
+    """Members by name as (transformers, n-gram members), each in the given order."""
+    ngram = {name: member for name, member in members.items() if isinstance(member, CrossFittedBaseline)}
+    return {name: member for name, member in members.items() if name not in ngram}, ngram
+
+
+def ordered_members(members: Mapping[str, Any]) -> dict[str, Any]:
+    """Members by name in the order their weights and logits take: transformers, then n-gram members."""
+    transformers, ngram = split_members(members)
+    return {**transformers, **ngram}
 
 
 def weight_grid(members: int, steps: int) -> list[tuple[float, ...]]:
@@ -91,7 +106,7 @@ def ensemble_fingerprint(
     if weights is not None and len(weights) != len(members):
         raise ValueError(
             f"teacher.ensemble_weights has {len(weights)} weights for {len(members)} teachers "
-            "(the main one first, then variants.yml teacher_seeds, then teacher.ngram_members)"
+            "(the main one first, then variants.yml teacher_seeds, then its ngram_members)"
         )
     prints = [member.fingerprint() for member in members.values()]
     fingerprint = prints[0] if len(prints) == 1 else _sha256({"members": prints, "weights": weights})

@@ -116,13 +116,17 @@ POSITIVE = {"learning_rate", "temperature", "final_temperature", "adversarial_ep
 
 
 # parameters that became variants of the graph (conf/base/variants.yml), by the key they became
-MOVED_TO_VARIANTS = {"replica_seeds": "student_seeds", "ensemble_seeds": "teacher_seeds"}
+MOVED_TO_VARIANTS = {
+    "replica_seeds": "student_seeds",
+    "ensemble_seeds": "teacher_seeds",
+    "ngram_members": "ngram_members",
+}
 
 
 def moved_to_variants(where: str, key: str, kind: str = "recipe key") -> RecipeError:
     """The error for ``key`` (at ``where``, a ``kind``), which is now a variants.yml key."""
     return RecipeError(
-        f"{where} is no longer a {kind}: the seeds are variants of the graph, "
+        f"{where} is no longer a {kind}: it is a variant of the graph, "
         f"{MOVED_TO_VARIANTS[key]} in conf/base/variants.yml (or conf/local/variants.yml)"
     )
 
@@ -179,7 +183,7 @@ def checked(spec: type, values: dict[str, Any], prefix: str) -> Any:
     hints = get_type_hints(spec)
     known = [f.name for f in fields(spec)]
     for key in values:
-        if key in MOVED_TO_VARIANTS:
+        if key in MOVED_TO_VARIANTS and key not in known:
             raise moved_to_variants(_where(prefix, key), key)
         if key not in known:
             near = difflib.get_close_matches(key, known, n=1)

