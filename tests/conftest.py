@@ -32,7 +32,7 @@ TINY_TEACHER = {  # params:teacher for a tiny encoder: two quick epochs, on the 
     "train_rows": None,
     "epochs": 2,
     "batch_size": 4,
-    "train_sampling": "random",  # batches as drawn: DDP halves them exactly (test_ray_training.py)
+    "length_group_batches": None,  # batches as drawn: DDP halves them exactly (test_ray_training.py)
     "eval_batch_size": 8,
     "learning_rate": 1e-3,
     "weight_decay": 0.0,

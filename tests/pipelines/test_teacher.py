@@ -8,12 +8,18 @@ import pandas as pd
 import pytest
 from kedro.io import Version
 from tests.conftest import TINY_TEACHER, label_through_store
-from transformers import DataCollatorWithPadding, Trainer
+from transformers import DataCollatorWithPadding
 
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.distill.baselines import BASELINES, fit_baseline
 from text_distill.distill.soft_targets import logits_for
-from text_distill.distill.teacher_training import EncodedRows, fine_tune, training_arguments
+from text_distill.distill.teacher_training import (
+    EncodedRows,
+    LengthGroupedSampler,
+    TeacherTrainer,
+    fine_tune,
+    training_arguments,
+)
 from text_distill.pipelines.evaluate.nodes import score_teacher
 from text_distill.pipelines.teacher.nodes import (
     choose_teacher_weights,
@@ -88,15 +94,15 @@ def test_fine_tune_selects_on_dev_and_logs_history(trained):
     assert not teacher.encoder.get_input_embeddings().weight.requires_grad
 
 
-def padded_batches(teacher, sampling, tmp_path):
-    """The token lengths of each train batch ``Trainer`` draws with ``teacher.train_sampling``."""
-    # 1 to 12 characters, interleaved; enough rows that Trainer sorts 30 batches at a time
-    texts = ["比" * (1 + i % 12) for i in range(480)]
+def padded_batches(teacher, groups, tmp_path):
+    """The token lengths of each train batch the teacher's ``Trainer`` draws with
+    ``teacher.length_group_batches: groups``."""
+    texts = ["比" * (1 + i % 12) for i in range(480)]  # 1 to 12 characters, interleaved
     rows = pd.DataFrame({"text": texts, "label_id": [i % 2 for i in range(480)]})
-    arguments = training_arguments({**PARAMS, "train_sampling": sampling}, str(tmp_path), "cpu", False, 4)
-    trainer = Trainer(
+    trainer = TeacherTrainer(
+        group_batches=groups,
         model=teacher,
-        args=arguments,
+        args=training_arguments({**PARAMS, "length_group_batches": groups}, str(tmp_path), "cpu", False, 4),
         train_dataset=EncodedRows(teacher, rows),
         eval_dataset=EncodedRows(teacher, rows),
         data_collator=DataCollatorWithPadding(teacher.tokenizer),
@@ -104,22 +110,24 @@ def padded_batches(teacher, sampling, tmp_path):
     return [batch["attention_mask"].sum(dim=1).tolist() for batch in trainer.get_train_dataloader()]
 
 
-def test_length_grouped_batches_pad_less_and_a_typo_is_refused(trained, tmp_path):
+def padding(batches):
+    return sum(len(batch) * max(batch) - sum(batch) for batch in batches)
+
+
+def test_length_grouped_batches_pad_less_and_a_bad_group_size_is_refused(trained, tmp_path):
     teacher = trained[0]
-    grouped, drawn = (
-        padded_batches(teacher, sampling, tmp_path) for sampling in ("group_by_length", "random")
-    )
+    drawn, grouped, wide = (padded_batches(teacher, groups, tmp_path) for groups in (None, 4, 30))
     assert sorted(sum(grouped, [])) == sorted(sum(drawn, []))  # every row once, either way
-    padding = {
-        name: sum(len(b) * max(b) - sum(b) for b in batches)
-        for name, batches in (("grouped", grouped), ("drawn", drawn))
-    }
-    assert padding["grouped"] < padding["drawn"] / 4
-    assert sum(max(batch) - min(batch) <= 1 for batch in grouped) >= 0.9 * len(grouped)
-    with pytest.raises(
-        ValueError, match=r"teacher.train_sampling must be one of \['random', 'group_by_length'\]"
-    ):
-        training_arguments({**PARAMS, "train_sampling": "by_length"}, str(tmp_path), "cpu", False, 4)
+    assert padding(wide) < padding(grouped) < padding(drawn) / 2  # larger groups, less padding
+    assert sum(max(batch) - min(batch) <= 1 for batch in wide) >= 0.9 * len(wide)
+    assert grouped == padded_batches(teacher, 4, tmp_path)  # the same seed, the same batches
+    sampler = LengthGroupedSampler(4, [1 + i % 12 for i in range(480)], 4)
+    assert list(sampler) != list(sampler)  # each epoch a new draw
+    for bad in (0, "4", True):
+        with pytest.raises(
+            ValueError, match="teacher.length_group_batches must be null or a number of batches"
+        ):
+            training_arguments({**PARAMS, "length_group_batches": bad}, str(tmp_path), "cpu", False, 4)
 
 
 def test_teacher_directory_round_trip_keeps_logits_and_fingerprint(trained, tmp_path):

@@ -9,7 +9,7 @@ import copy
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import pandas as pd
 import torch
 from accelerate.utils import extract_model_from_parallel
 from sklearn.metrics import accuracy_score, f1_score
-from transformers import DataCollatorWithPadding, EvalPrediction, Trainer, TrainingArguments
+from transformers import DataCollatorWithPadding, EvalPrediction, Trainer, TrainingArguments, trainer_pt_utils
 
 from text_distill.distill.engines import engine
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
@@ -40,6 +40,10 @@ class EncodedRows(torch.utils.data.Dataset):
 
     def __getitem__(self, i: int) -> dict[str, Any]:
         return {**{key: values[i] for key, values in self.features.items()}, "labels": self.labels[i]}
+
+    def lengths(self) -> list[int]:
+        """Each row's number of tokens."""
+        return [len(ids) for ids in self.features["input_ids"]]
 
 
 def dev_metrics(prediction: EvalPrediction) -> dict[str, float]:
@@ -86,10 +90,34 @@ def training_splits(examples: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.
     return train, examples[examples["split"] == "dev"]
 
 
-# teacher.train_sampling: the order Trainer draws train rows in. group_by_length draws batches of
-# rows of similar token length (shuffled), so a batch pads less: 19% less fine-tuning time on the
-# headlines (docs/benchmarks.md)
-TRAIN_SAMPLING = ("random", "group_by_length")
+class LengthGroupedSampler(trainer_pt_utils.LengthGroupedSampler):
+    """Train rows shuffled, then sorted by token length within groups of ``group_batches`` batches
+    (transformers' length grouping, whose groups are 50 batches): a batch pads less, and each group
+    is still a random draw of rows."""
+
+    def __init__(self, batch_size: int, lengths: list[int], group_batches: int) -> None:
+        super().__init__(batch_size, lengths=lengths)
+        self.group_batches = group_batches
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(
+            trainer_pt_utils.get_length_grouped_indices(self.lengths, self.batch_size, self.group_batches)
+        )
+
+
+class TeacherTrainer(Trainer):
+    """``Trainer`` drawing length-grouped batches when ``group_batches`` is set (else its own order)."""
+
+    def __init__(self, *args: Any, group_batches: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.group_batches = group_batches
+
+    def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler | None:
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
+        if not self.group_batches:
+            return super()._get_train_sampler(train_dataset)
+        batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
+        return LengthGroupedSampler(batch, dataset.lengths(), self.group_batches)
 
 
 def training_arguments(
@@ -97,15 +125,15 @@ def training_arguments(
 ) -> TrainingArguments:
     """``TrainingArguments`` from ``teacher.*``: one evaluation and checkpoint per epoch, the best on
     dev macro-F1 reloaded at the end."""
-    if params["train_sampling"] not in TRAIN_SAMPLING:
+    groups = params["length_group_batches"]
+    if groups is not None and (isinstance(groups, bool) or not isinstance(groups, int) or groups < 1):
         raise ValueError(
-            f"teacher.train_sampling must be one of {list(TRAIN_SAMPLING)}, got {params['train_sampling']!r}"
+            f"teacher.length_group_batches must be null or a number of batches >= 1, got {groups!r}"
         )
     return TrainingArguments(
         output_dir=output_dir,
         num_train_epochs=float(params["epochs"]),
         per_device_train_batch_size=int(per_device_batch),
-        train_sampling_strategy=params["train_sampling"],
         per_device_eval_batch_size=int(params["eval_batch_size"]),
         learning_rate=float(params["learning_rate"]),
         weight_decay=float(params["weight_decay"]),
@@ -136,10 +164,13 @@ def run_trainer(
     train: pd.DataFrame,
     dev: pd.DataFrame,
     arguments: TrainingArguments,
+    group_batches: int | None = None,
 ) -> TrainerOutcome:
-    """Fine-tune ``teacher`` in place on ``train`` with ``Trainer`` and keep the epoch best on ``dev``.
+    """Fine-tune ``teacher`` in place on ``train`` with ``Trainer`` and keep the epoch best on ``dev``,
+    drawing length-grouped batches when ``group_batches`` is set (``teacher.length_group_batches``).
     In a torch.distributed process group (a Ray Train worker) ``Trainer`` runs DDP over it."""
-    trainer = Trainer(
+    trainer = TeacherTrainer(
+        group_batches=group_batches,
         model=teacher,
         args=arguments,
         train_dataset=EncodedRows(teacher, train),
@@ -184,9 +215,8 @@ def fine_tune_local(
         len(dev),
     )
     with tempfile.TemporaryDirectory(prefix="teacher-trainer-") as workdir:
-        outcome = run_trainer(
-            teacher, train, dev, training_arguments(params, workdir, device, bf16, params["batch_size"])
-        )
+        arguments = training_arguments(params, workdir, device, bf16, params["batch_size"])
+        outcome = run_trainer(teacher, train, dev, arguments, params["length_group_batches"])
     return unwrapped(teacher), outcome, device
 
 

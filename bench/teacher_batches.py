@@ -1,0 +1,94 @@
+"""Teacher fine-tuning time with random batches against length-grouped batches
+(``teacher.train_sampling``), on a slice of the train split of a `make distill`:
+
+    .venv/bin/python bench/teacher_batches.py [--rows 3000] [--rounds 2]
+
+Each round fine-tunes a fresh copy of the base (``data/06_models/teacher_base``) once per sampling,
+taking turns, with the default teacher parameters otherwise (1 epoch, batch 32, float32 unless the
+CPU has bf16), on the same rows, selected on 1,000 dev rows. Prints Trainer's train runtime, the
+padded tokens per row and the dev accuracy of each run.
+"""
+
+import argparse
+import copy
+import json
+import tempfile
+
+import numpy as np
+import pandas as pd
+import torch
+import yaml
+from transformers import DataCollatorWithPadding, Trainer
+
+from teacher_precision import ROOT, latest, machine
+from text_distill.distill.teacher import PretrainedEncoder
+from text_distill.distill.teacher_training import (
+    TRAIN_SAMPLING,
+    EncodedRows,
+    bf16_on,
+    build_teacher,
+    run_trainer,
+    training_arguments,
+)
+
+
+def padded_tokens_per_row(trainer_batches: list[torch.Tensor]) -> float:
+    """Tokens a model reads per row, padding included, over the batches of one epoch."""
+    return sum(batch.numel() for batch in trainer_batches) / sum(len(batch) for batch in trainer_batches)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=3000)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    params = yaml.safe_load((ROOT / "conf/base/parameters_teacher.yml").read_text())["teacher"]
+    params["progress"] = False
+    torch.set_num_threads(int(params["threads"]))
+    examples = pd.read_parquet(latest("data/03_primary/train_dev_examples.parquet/*/*"))
+    label_names = json.loads(latest("data/03_primary/label_names.json/*/*").read_text())
+    train = examples[examples["split"] == "train"].sample(n=args.rows, random_state=0)
+    dev = examples[examples["split"] == "dev"].iloc[:1000]
+    base = PretrainedEncoder.from_pretrained(str(ROOT / "data/06_models/teacher_base"))
+    bf16 = bf16_on("cpu", params)
+    print(f"{machine()}; {args.rows} train rows, 1,000 dev rows, {'bf16' if bf16 else 'float32'}")
+    times: dict[str, list[float]] = {sampling: [] for sampling in TRAIN_SAMPLING}
+    for round_ in range(args.rounds):
+        for sampling in TRAIN_SAMPLING:
+            teacher = build_teacher(copy.deepcopy(base), label_names, params)  # never a trained encoder
+            with tempfile.TemporaryDirectory() as workdir:
+                arguments = training_arguments(
+                    {**params, "train_sampling": sampling}, workdir, "cpu", bf16, params["batch_size"]
+                )
+                outcome = run_trainer(teacher, train, dev, arguments)
+            runtime = outcome.history[-1]["train_runtime"]
+            times[sampling].append(runtime)
+            print(
+                f"round {round_ + 1}  {sampling:>15}: {runtime:6.1f} s  "
+                f"dev accuracy {outcome.best['eval_accuracy']:.4f}"
+            )
+    # padding, from the batches Trainer draws (same rows, same batch size)
+    teacher = build_teacher(copy.deepcopy(base), label_names, params)
+    for sampling in TRAIN_SAMPLING:
+        with tempfile.TemporaryDirectory() as workdir:
+            arguments = training_arguments(
+                {**params, "train_sampling": sampling}, workdir, "cpu", bf16, params["batch_size"]
+            )
+            trainer = Trainer(
+                model=teacher,
+                args=arguments,
+                train_dataset=EncodedRows(teacher, train),
+                eval_dataset=EncodedRows(teacher, dev),
+                data_collator=DataCollatorWithPadding(teacher.tokenizer),
+            )
+            batches = [batch["input_ids"] for batch in trainer.get_train_dataloader()]
+        print(
+            f"{sampling:>15}: median train runtime {np.median(times[sampling]):.1f} s, "
+            f"{padded_tokens_per_row(batches):.1f} tokens per row read"
+        )
+    ratio = np.median(times["group_by_length"]) / np.median(times["random"])
+    print(f"group_by_length / random: {ratio:.3f} of the time")
+
+
+if __name__ == "__main__":
+    main()
