@@ -1,9 +1,9 @@
-"""Teacher fine-tuning time with random batches against length-grouped batches
-(``teacher.train_sampling``), on a slice of the train split of a `make distill`:
+"""Teacher fine-tuning time with batches in random order against length-grouped batches
+(``teacher.length_group_batches``: null, 4, 50), on a slice of the train split of a `make distill`:
 
     .venv/bin/python bench/teacher_batches.py [--rows 3000] [--rounds 2]
 
-Each round fine-tunes a fresh copy of the base (``data/06_models/teacher_base``) once per sampling,
+Each round fine-tunes a fresh copy of the base (``data/06_models/teacher_base``) once per setting,
 taking turns, with the default teacher parameters otherwise (1 epoch, batch 32, float32 unless the
 CPU has bf16), on the same rows, selected on 1,000 dev rows. Prints Trainer's train runtime, the
 padded tokens per row and the dev accuracy of each run.
@@ -18,18 +18,20 @@ import numpy as np
 import pandas as pd
 import torch
 import yaml
-from transformers import DataCollatorWithPadding, Trainer
+from transformers import DataCollatorWithPadding
 
 from teacher_precision import ROOT, latest, machine
 from text_distill.distill.teacher import PretrainedEncoder
 from text_distill.distill.teacher_training import (
-    TRAIN_SAMPLING,
     EncodedRows,
+    TeacherTrainer,
     bf16_on,
     build_teacher,
     run_trainer,
     training_arguments,
 )
+
+GROUPS = (None, 4, 50)  # teacher.length_group_batches: random order, the default, transformers' groups
 
 
 def padded_tokens_per_row(trainer_batches: list[torch.Tensor]) -> float:
@@ -52,42 +54,39 @@ def main() -> None:
     base = PretrainedEncoder.from_pretrained(str(ROOT / "data/06_models/teacher_base"))
     bf16 = bf16_on("cpu", params)
     print(f"{machine()}; {args.rows} train rows, 1,000 dev rows, {'bf16' if bf16 else 'float32'}")
-    times: dict[str, list[float]] = {sampling: [] for sampling in TRAIN_SAMPLING}
+    times: dict[int | None, list[float]] = {groups: [] for groups in GROUPS}
     for round_ in range(args.rounds):
-        for sampling in TRAIN_SAMPLING:
+        for groups in GROUPS:
             teacher = build_teacher(copy.deepcopy(base), label_names, params)  # never a trained encoder
+            setting = {**params, "length_group_batches": groups}
             with tempfile.TemporaryDirectory() as workdir:
-                arguments = training_arguments(
-                    {**params, "train_sampling": sampling}, workdir, "cpu", bf16, params["batch_size"]
-                )
-                outcome = run_trainer(teacher, train, dev, arguments)
+                arguments = training_arguments(setting, workdir, "cpu", bf16, params["batch_size"])
+                outcome = run_trainer(teacher, train, dev, arguments, groups)
             runtime = outcome.history[-1]["train_runtime"]
-            times[sampling].append(runtime)
+            times[groups].append(runtime)
             print(
-                f"round {round_ + 1}  {sampling:>15}: {runtime:6.1f} s  "
+                f"round {round_ + 1}  groups of {groups!s:>4} batches: {runtime:6.1f} s  "
                 f"dev accuracy {outcome.best['eval_accuracy']:.4f}"
             )
-    # padding, from the batches Trainer draws (same rows, same batch size)
+    # tokens read, from the batches Trainer draws (same rows, same batch size)
     teacher = build_teacher(copy.deepcopy(base), label_names, params)
-    for sampling in TRAIN_SAMPLING:
+    for groups in GROUPS:
         with tempfile.TemporaryDirectory() as workdir:
-            arguments = training_arguments(
-                {**params, "train_sampling": sampling}, workdir, "cpu", bf16, params["batch_size"]
-            )
-            trainer = Trainer(
+            setting = {**params, "length_group_batches": groups}
+            trainer = TeacherTrainer(
+                group_batches=groups,
                 model=teacher,
-                args=arguments,
+                args=training_arguments(setting, workdir, "cpu", bf16, params["batch_size"]),
                 train_dataset=EncodedRows(teacher, train),
                 eval_dataset=EncodedRows(teacher, dev),
                 data_collator=DataCollatorWithPadding(teacher.tokenizer),
             )
             batches = [batch["input_ids"] for batch in trainer.get_train_dataloader()]
         print(
-            f"{sampling:>15}: median train runtime {np.median(times[sampling]):.1f} s, "
+            f"groups of {groups!s:>4} batches: median train runtime {np.median(times[groups]):.1f} s "
+            f"({np.median(times[groups]) / np.median(times[None]):.3f} of random order), "
             f"{padded_tokens_per_row(batches):.1f} tokens per row read"
         )
-    ratio = np.median(times["group_by_length"]) / np.median(times["random"])
-    print(f"group_by_length / random: {ratio:.3f} of the time")
 
 
 if __name__ == "__main__":
