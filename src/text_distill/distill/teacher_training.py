@@ -113,9 +113,9 @@ class TeacherTrainer(Trainer):
         self.group_batches = group_batches
 
     def _get_train_sampler(self, train_dataset: Any = None) -> torch.utils.data.Sampler | None:
-        dataset = train_dataset if train_dataset is not None else self.train_dataset
         if not self.group_batches:
             return super()._get_train_sampler(train_dataset)
+        dataset = train_dataset if train_dataset is not None else self.train_dataset
         batch = self.args.train_batch_size * self.args.gradient_accumulation_steps
         return LengthGroupedSampler(batch, dataset.lengths(), self.group_batches)
 
