@@ -10,7 +10,6 @@ padded tokens per row and the dev accuracy of each run.
 """
 
 import argparse
-import copy
 import json
 import tempfile
 
@@ -57,7 +56,7 @@ def main() -> None:
     times: dict[int | None, list[float]] = {groups: [] for groups in GROUPS}
     for round_ in range(args.rounds):
         for groups in GROUPS:
-            teacher = build_teacher(copy.deepcopy(base), label_names, params)  # never a trained encoder
+            teacher = build_teacher(base, label_names, params)  # on a copy: base stays pretrained
             setting = {**params, "length_group_batches": groups}
             with tempfile.TemporaryDirectory() as workdir:
                 arguments = training_arguments(setting, workdir, "cpu", bf16, params["batch_size"])
@@ -69,7 +68,7 @@ def main() -> None:
                 f"dev accuracy {outcome.best['eval_accuracy']:.4f}"
             )
     # tokens read, from the batches Trainer draws (same rows, same batch size)
-    teacher = build_teacher(copy.deepcopy(base), label_names, params)
+    teacher = build_teacher(base, label_names, params)
     for groups in GROUPS:
         with tempfile.TemporaryDirectory() as workdir:
             setting = {**params, "length_group_batches": groups}

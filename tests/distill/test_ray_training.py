@@ -1,7 +1,6 @@
 """Teacher fine-tuning on Ray Train and sweeps on Ray Tune, in a local Ray (2 CPUs) started once for
 the module: each gives what the local engine gives."""
 
-import copy
 
 import numpy as np
 import pandas as pd
@@ -46,10 +45,11 @@ def test_ray_train_on_two_workers_matches_one_process_on_the_full_batch(local_ra
     for module in base.encoder.modules():  # dropout off: both runs must see the same forward pass
         if isinstance(module, torch.nn.Dropout):
             module.p = 0.0
-    local, local_log = fine_tune(copy.deepcopy(base), teacher_examples, LABELS, TEACHER)
-    # 2 workers x 3 rows: DDP's mean of the two half-batch gradients is the full-batch gradient
+    local, local_log = fine_tune(base, teacher_examples, LABELS, TEACHER)
+    # 2 workers x 3 rows: DDP's mean of the two half-batch gradients is the full-batch gradient;
+    # from the same base, which the local run left pretrained (it trains a copy)
     remote, ray_log = fine_tune(
-        copy.deepcopy(base),
+        base,
         teacher_examples,
         LABELS,
         {**TEACHER, "engine": "ray", "ray_workers": 2, "ray_use_gpu": False},
@@ -74,7 +74,7 @@ def base_head(base) -> torch.Tensor:
     """The head ``fine_tune`` initialises (seeded), before any step."""
     from text_distill.distill.teacher_training import build_teacher
 
-    return build_teacher(copy.deepcopy(base), LABELS, TEACHER).head.weight
+    return build_teacher(base, LABELS, TEACHER).head.weight
 
 
 def test_teacher_engine_is_chosen_by_name_and_ray_needs_an_even_batch_split(teacher_examples):

@@ -23,7 +23,7 @@ from text_distill.distill.teacher_training import (
 from text_distill.pipelines.evaluate.nodes import score_teacher
 from text_distill.pipelines.teacher.nodes import (
     choose_teacher_weights,
-    fine_tune_teacher_at_seed,
+    fine_tune_teacher,
     fingerprint_teacher,
     fit_ngram_teacher,
     prepare_teacher_base,
@@ -71,7 +71,7 @@ def trained(tiny_encoder_dir):
 @pytest.fixture(scope="module")
 def ensemble(trained, tiny_encoder_dir):
     base = prepare_teacher_base(None, {**PARAMS, "base_model": str(tiny_encoder_dir)})
-    member, log = fine_tune_teacher_at_seed(base, trained[2], ["sports", "finance"], PARAMS, seed=1)
+    member, log = fine_tune_teacher(base, trained[2], ["sports", "finance"], PARAMS, seed=1)
     return {"seed_1": member}, {"seed_1": log}  # by the keyword the combining nodes take it
 
 

@@ -69,10 +69,12 @@ class TrainerOutcome:
 def build_teacher(
     base: PretrainedEncoder, label_names: list[str], params: dict[str, Any]
 ) -> TeacherClassifier:
-    """Encoder + mean-pool head, the head initialised under ``params.seed``."""
+    """Encoder + mean-pool head, the head initialised under ``params.seed``. The encoder is a copy of
+    ``base``'s: training the teacher leaves ``base`` pretrained (other teachers and the
+    student-alone's transformer start from it)."""
     torch.manual_seed(int(params["seed"]))
     teacher = TeacherClassifier(
-        base, label_names, params["max_length"], params["text_prefix"], params["dropout"]
+        copy.deepcopy(base), label_names, params["max_length"], params["text_prefix"], params["dropout"]
     )
     if params["freeze_word_embeddings"]:
         # Most of e5-small's parameters are its 250k-piece word table: freezing it keeps the
@@ -244,9 +246,15 @@ def fine_tune(
     label_names: list[str],
     params: dict[str, Any],
     ray_params: dict[str, Any] | None = None,
+    *,
+    seed: int | None = None,
 ) -> tuple[TeacherClassifier, dict[str, Any]]:
     """Fine-tune encoder + mean-pool head on ``train`` on ``teacher.engine`` and keep the epoch best
-    on ``dev`` macro-F1; the teacher and its training log. The test split is never seen here."""
+    on ``dev`` macro-F1; the teacher and its training log. At ``seed`` instead of ``params.seed``
+    when given (multi-teacher: a teacher seed variant, ``seed_<n>``). The test split is never seen
+    here."""
+    if seed is not None:
+        params = {**params, "seed": seed}
     engine_name = params.get("engine", "local")
     run = engine(TEACHER_ENGINES, engine_name, "teacher.engine")
     teacher = build_teacher(base, label_names, params)
@@ -266,20 +274,6 @@ def fine_tune(
         "Teacher selected on dev: accuracy %.4f, macro-F1 %.4f", log["dev_accuracy"], log["dev_macro_f1"]
     )
     return teacher, log
-
-
-def fine_tune_at_seed(
-    base: PretrainedEncoder,
-    examples: pd.DataFrame,
-    label_names: list[str],
-    params: dict[str, Any],
-    ray_params: dict[str, Any] | None = None,
-    *,
-    seed: int,
-) -> tuple[TeacherClassifier, dict[str, Any]]:
-    """Multi-teacher: one more teacher fine-tuned like the main one, from its own copy of ``base``,
-    at ``seed`` (a teacher seed variant, ``seed_<n>``), and its training log."""
-    return fine_tune(copy.deepcopy(base), examples, label_names, {**params, "seed": seed}, ray_params)
 
 
 def remove_tree(path: str | Path) -> None:

