@@ -1,7 +1,6 @@
 """Teacher fine-tuning on Ray Train and sweeps on Ray Tune, in a local Ray (2 CPUs) started once for
 the module: each gives what the local engine gives."""
 
-
 import numpy as np
 import pandas as pd
 import pytest
