@@ -6,7 +6,9 @@ member's logits alone (``member_logits``: the transformers, then the n-gram memb
 
 No teacher pass: every member's logits are in the soft-target table. Each row is one student at the
 recipe of conf/base (with ``--alpha``), selected on dev macro-F1 like the pipeline's; the test split
-is never read. Prints dev accuracy and macro-F1 by epoch.
+is never read. Prints dev accuracy and macro-F1 by epoch, then the dev accuracy of the run's
+distilled students (the kept one and each seed variant of conf/base/variants.yml) and of the mean
+of their logits.
 """
 
 import argparse
@@ -17,10 +19,12 @@ import pandas as pd
 import torch
 from kedro.framework.session import KedroSession
 from kedro.framework.startup import bootstrap_project
+from sklearn.metrics import accuracy_score
 
 from teacher_precision import machine
 from text_distill.distill.recipe import StudentRecipe
 from text_distill.distill.student_training import StudentData, Transfer, train_distilled
+from text_distill.variants import read_variants, seed_dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 VECTORS = ("word_vocabulary", "word_embeddings", "char_vocabulary", "char_embeddings")
@@ -44,6 +48,11 @@ def main() -> None:
         context = session.load_context()
         data = {name: context.catalog.load(name) for name in INPUTS}
         params = context.params["student"]
+        seeds = read_variants(ROOT / "conf").student_seeds
+        students = {"student": context.catalog.load("student")} | {
+            seed_dataset("student", seed): context.catalog.load(seed_dataset("student", seed))
+            for seed in seeds
+        }
     changes = {"runtime": {"progress": False}}
     if args.alpha is not None:
         changes["objective"] = {"alpha": args.alpha}
@@ -65,6 +74,11 @@ def main() -> None:
         f"{name} alone": with_member_logits(data["soft_targets"], index, classes)
         for index, name in enumerate(members)
     }
+    dev = data["train_dev_examples"][data["train_dev_examples"]["split"] == "dev"]
+    logits = {name: model.predict_logits(dev["text"].tolist()) for name, model in students.items()}
+    logits["mean of their logits"] = np.mean(list(logits.values()), axis=0)
+    for name, values in logits.items():
+        print(f"{name}: dev accuracy {accuracy_score(dev['label_id'], values.argmax(axis=1)):.4f}")
     objective = recipe.objective
     print(f"{machine()}; seed {args.seed}, alpha {objective.alpha}, kd_loss {objective.kd_loss}")
     for name, soft_targets in targets.items():

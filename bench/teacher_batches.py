@@ -17,16 +17,14 @@ import numpy as np
 import pandas as pd
 import torch
 import yaml
-from transformers import DataCollatorWithPadding
 
 from teacher_precision import ROOT, latest, machine
 from text_distill.distill.teacher import PretrainedEncoder
 from text_distill.distill.teacher_training import (
-    EncodedRows,
-    TeacherTrainer,
     bf16_on,
     build_teacher,
     run_trainer,
+    teacher_trainer,
     training_arguments,
 )
 
@@ -72,14 +70,8 @@ def main() -> None:
     for groups in GROUPS:
         with tempfile.TemporaryDirectory() as workdir:
             setting = {**params, "length_group_batches": groups}
-            trainer = TeacherTrainer(
-                group_batches=groups,
-                model=teacher,
-                args=training_arguments(setting, workdir, "cpu", bf16, params["batch_size"]),
-                train_dataset=EncodedRows(teacher, train),
-                eval_dataset=EncodedRows(teacher, dev),
-                data_collator=DataCollatorWithPadding(teacher.tokenizer),
-            )
+            arguments = training_arguments(setting, workdir, "cpu", bf16, params["batch_size"])
+            trainer = teacher_trainer(teacher, train, dev, arguments, groups)
             batches = [batch["input_ids"] for batch in trainer.get_train_dataloader()]
         print(
             f"groups of {groups!s:>4} batches: median train runtime {np.median(times[groups]):.1f} s "

@@ -8,16 +8,14 @@ import pandas as pd
 import pytest
 from kedro.io import Version
 from tests.conftest import TINY_TEACHER, label_through_store
-from transformers import DataCollatorWithPadding
 
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.distill.baselines import BASELINES, fit_baseline
 from text_distill.distill.soft_targets import logits_for
 from text_distill.distill.teacher_training import (
-    EncodedRows,
     LengthGroupedSampler,
-    TeacherTrainer,
     fine_tune,
+    teacher_trainer,
     training_arguments,
 )
 from text_distill.pipelines.evaluate.nodes import score_teacher
@@ -99,14 +97,8 @@ def padded_batches(teacher, groups, tmp_path):
     ``teacher.length_group_batches: groups``."""
     texts = ["比" * (1 + i % 12) for i in range(480)]  # 1 to 12 characters, interleaved
     rows = pd.DataFrame({"text": texts, "label_id": [i % 2 for i in range(480)]})
-    trainer = TeacherTrainer(
-        group_batches=groups,
-        model=teacher,
-        args=training_arguments({**PARAMS, "length_group_batches": groups}, str(tmp_path), "cpu", False, 4),
-        train_dataset=EncodedRows(teacher, rows),
-        eval_dataset=EncodedRows(teacher, rows),
-        data_collator=DataCollatorWithPadding(teacher.tokenizer),
-    )
+    arguments = training_arguments({**PARAMS, "length_group_batches": groups}, str(tmp_path), "cpu", False, 4)
+    trainer = teacher_trainer(teacher, rows, rows, arguments, groups)
     return [batch["attention_mask"].sum(dim=1).tolist() for batch in trainer.get_train_dataloader()]
 
 

@@ -103,7 +103,9 @@ class LengthGroupedSampler(trainer_pt_utils.LengthGroupedSampler):
 
     def __iter__(self) -> Iterator[int]:
         return iter(
-            trainer_pt_utils.get_length_grouped_indices(self.lengths, self.batch_size, self.group_batches)
+            trainer_pt_utils.get_length_grouped_indices(
+                self.lengths, self.batch_size, self.group_batches, generator=self.generator
+            )
         )
 
 
@@ -161,17 +163,16 @@ def training_arguments(
     )
 
 
-def run_trainer(
+def teacher_trainer(
     teacher: TeacherClassifier,
     train: pd.DataFrame,
     dev: pd.DataFrame,
     arguments: TrainingArguments,
     group_batches: int | None = None,
-) -> TrainerOutcome:
-    """Fine-tune ``teacher`` in place on ``train`` with ``Trainer`` and keep the epoch best on ``dev``,
-    drawing length-grouped batches when ``group_batches`` is set (``teacher.length_group_batches``).
-    In a torch.distributed process group (a Ray Train worker) ``Trainer`` runs DDP over it."""
-    trainer = TeacherTrainer(
+) -> TeacherTrainer:
+    """The ``Trainer`` of ``teacher`` on ``train``, evaluated on ``dev``, drawing length-grouped
+    batches when ``group_batches`` is set (``teacher.length_group_batches``)."""
+    return TeacherTrainer(
         group_batches=group_batches,
         model=teacher,
         args=arguments,
@@ -180,6 +181,18 @@ def run_trainer(
         data_collator=DataCollatorWithPadding(teacher.tokenizer),
         compute_metrics=dev_metrics,
     )
+
+
+def run_trainer(
+    teacher: TeacherClassifier,
+    train: pd.DataFrame,
+    dev: pd.DataFrame,
+    arguments: TrainingArguments,
+    group_batches: int | None = None,
+) -> TrainerOutcome:
+    """Fine-tune ``teacher`` in place on ``train`` with ``Trainer`` and keep the epoch best on ``dev``.
+    In a torch.distributed process group (a Ray Train worker) ``Trainer`` runs DDP over it."""
+    trainer = teacher_trainer(teacher, train, dev, arguments, group_batches)
     trainer.train()
     history = trainer.state.log_history
     # the dev scores of the checkpoint Trainer kept (load_best_model_at_end): no second dev pass
