@@ -1,17 +1,22 @@
 """Tiny inputs for the sweep and search nodes (the student stage's inputs, from the cache only): a
 labelled table, its segmentation, word and character vectors, teacher logits for every example,
-and a transfer set with two augmented copies of each train example."""
+and a transfer set with two augmented copies of each train example; the temperature sweep run on
+them by a Kedro runner."""
 
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from kedro.io import DataCatalog, MemoryDataset
+from kedro.runner import AbstractRunner
 
 from tests.recipes import DEFAULT_RECIPE
 from text_distill.distill.soft_target_fill import TRANSFER_TARGET_COLUMNS
 from text_distill.distill.soft_targets import soft_target_table
 from text_distill.distill.text import segment_chars, segment_words, text_hash
 from text_distill.distill.vocab import UNK, build_vocabulary
+from text_distill.pipelines.temperature_sweep.pipeline import create_pipeline, retraining_inputs
+from text_distill.variants import temperature_dataset
 
 FINGERPRINT = "f" * 64
 LABELS = ["sports", "finance"]
@@ -86,3 +91,39 @@ def student_inputs() -> list[Any]:
         {"segmenter": "jieba"},
         LABELS,
     ]
+
+
+# the temperature sweep on these inputs, as Kedro runs it on an in-memory catalog
+TEMPERATURES = (1.0, 4.0)
+SWEEP = {"overrides": {"objective": {"kd_loss": "kl", "alpha": 0.3}}, "engine": "local", "trial_cpus": 1}
+
+
+class KeptDataset(MemoryDataset):
+    """A memory dataset the runner does not release once read, for the test to read after the run."""
+
+    def _release(self) -> None:
+        pass
+
+
+SCORES = {"teacher_scores": {"accuracy": 0.9}, "student_alone_scores": {"accuracy": 0.6}}
+
+
+def sweep_catalog(sweep: dict[str, Any], ray: dict[str, Any] | None = None) -> DataCatalog:
+    """The sweep's inputs in memory: the tiny student inputs, the parameters and the two scores."""
+    values = [*student_inputs(), STUDENT, EVALUATE, sweep, ray or {}]
+    names = retraining_inputs("params:temperature_sweep")
+    return DataCatalog({name: MemoryDataset(value) for name, value in zip(names, values, strict=True)})
+
+
+def run_sweep(
+    runner: AbstractRunner, sweep: dict[str, Any], ray: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Each temperature's run (by dataset) and the table, after ``runner`` ran the sweep."""
+    catalog = sweep_catalog(sweep, ray)
+    for name, scores in SCORES.items():
+        catalog[name] = MemoryDataset(scores)
+    outputs = [*map(temperature_dataset, TEMPERATURES), "temperature_sweep_table", "temperature_sweep_plot"]
+    for name in outputs:
+        catalog[name] = KeptDataset()
+    runner.run(create_pipeline(temperatures=TEMPERATURES), catalog)
+    return {name: catalog.load(name) for name in outputs[:-1]}

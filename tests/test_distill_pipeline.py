@@ -3,9 +3,6 @@ run through a Kedro session in a copy of the project, tracked in its own MLflow 
 ``distill_run`` fixture of conftest.py)."""
 
 import json
-import os
-import subprocess
-import sys
 
 import mlflow
 import pytest
@@ -150,24 +147,30 @@ def test_an_ngram_member_is_cached_and_refits_alone(distill_run):
 
 
 def test_temperature_sweep_logs_nested_runs_a_table_and_a_plot(distill_run):
+    """Two temperatures of conf/local/variants.yml, a node each, in a Kedro session; then one of them
+    again alone."""
     tiny = yaml.safe_load((distill_run / "conf" / "tiny" / "parameters.yml").read_text())
-    sweep = {"temperature_sweep": {"temperatures": [1, 4]}, "student": {"optimiser": {"epochs": 1}}}
     (distill_run / "conf" / "tiny_sweep").mkdir(exist_ok=True)
     (distill_run / "conf" / "tiny_sweep" / "parameters.yml").write_text(
-        yaml.safe_dump(merged(tiny, sweep), allow_unicode=True)
+        yaml.safe_dump(merged(tiny, {"student": {"optimiser": {"epochs": 1}}}), allow_unicode=True)
     )
-    env = {**os.environ, "KEDRO_DISABLE_TELEMETRY": "1", "HF_HUB_OFFLINE": "1"}
-    command = [sys.executable, "-m", "kedro", "run", "--env", "tiny_sweep", "--pipeline", "temperature_sweep"]
-    result = subprocess.run(command, cwd=distill_run, env=env, capture_output=True, text=True)
-    assert result.returncode == 0, result.stderr[-3000:]
+    variants = write_variants(distill_run, student_seeds=[], sweep_temperatures=[1, 4])
+    try:
+        run_pipeline(distill_run, "temperature_sweep", env="tiny_sweep")
+        run_pipeline(distill_run, "temperature_sweep", env="tiny_sweep", namespaces=["temperature_sweep.T_4"])
+    finally:
+        variants.unlink()  # the shared project keeps its variants
 
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("text_distill")
-    (parent,) = client.search_runs(
-        [experiment.experiment_id], "params.`temperature_sweep.temperatures` = '[1, 4]'"
-    )
+    sweep, rerun = client.search_runs(
+        [experiment.experiment_id],
+        "params.`temperature_sweep.engine` = 'local'",
+        order_by=["attributes.start_time DESC"],
+        max_results=2,
+    )[::-1]
     children = client.search_runs(
-        [experiment.experiment_id], f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+        [experiment.experiment_id], f"tags.mlflow.parentRunId = '{sweep.info.run_id}'"
     )
     assert sorted(run.info.run_name for run in children) == ["T=1", "T=4"]
     for child in children:
@@ -175,10 +178,14 @@ def test_temperature_sweep_logs_nested_runs_a_table_and_a_plot(distill_run):
         assert float(child.data.params["objective.temperature"]) == child.data.metrics["temperature"]
         assert 0.0 <= child.data.metrics["test_accuracy"] <= 1.0
         assert len(client.get_metric_history(child.info.run_id, "train_loss")) == 1  # one epoch
+    again = client.search_runs([experiment.experiment_id], f"tags.mlflow.parentRunId = '{rerun.info.run_id}'")
+    assert [run.info.run_name for run in again] == ["T=4"]  # the one temperature, alone
+    runs = distill_run / "data/08_reporting/temperature_sweep"
+    assert sorted(path.name for path in runs.glob("*.json")) == ["T_1.json", "T_4.json"]
     table = sorted((distill_run / "data/08_reporting/temperature_sweep.csv").glob("*/*"))[-1].read_text()
     assert table.splitlines()[0] == "temperature,test_accuracy,test_macro_f1,dev_macro_f1"
     assert len(table.splitlines()) == 3
-    logged = {item.path for item in client.list_artifacts(parent.info.run_id, "plots")}
+    logged = {item.path for item in client.list_artifacts(sweep.info.run_id, "plots")}
     assert logged == {"plots/temperature_sweep.png"}
 
 

@@ -98,6 +98,7 @@ def test_a_pipeline_without_student_params_is_not_checked():
 
 TRAINS_TEACHER = Pipeline([node(identity, "params:teacher", "teacher", name="fine_tune_teacher")])
 TEACHER = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_teacher.yml").read_text())["teacher"]
+SWEEPS = Pipeline([node(identity, "params:temperature_sweep", "runs", name="sweep")])
 
 
 @pytest.mark.parametrize(
@@ -123,21 +124,27 @@ TEACHER = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_teacher.y
             {**TEACHER, "ngram_members": ["tfidf_char_svm"]},
             "teacher.ngram_members is no longer a parameter: it is a variant of the graph, ngram_members in",
         ),
+        (
+            SWEEPS,
+            {"temperatures": [1, 4], "engine": "local"},
+            "temperature_sweep.temperatures is no longer a parameter: it is a variant of the graph, "
+            "sweep_temperatures in",
+        ),
     ],
 )
 def test_a_kept_seed_that_is_also_a_seed_variant_is_refused(tmp_path, pipeline, params, message):
     for env in ("base", "local"):
         (tmp_path / "conf" / env).mkdir(parents=True)
     (tmp_path / "conf" / "base" / "variants.yml").write_text(
-        "student_seeds: [42, 43]\nteacher_seeds: [7]\nngram_members: []\n"
+        "student_seeds: [42, 43]\nteacher_seeds: [7]\nngram_members: []\nsweep_temperatures: []\n"
     )
-    name = "params:student" if pipeline is TRAINS_STUDENTS else "params:teacher"
+    (name,) = pipeline.inputs()
     catalog = DataCatalog({name: MemoryDataset(params)})
     with pytest.raises(RecipeError, match=re.escape(message)):
         RecipeCheckHook().before_pipeline_run(
             run_params={"project_path": str(tmp_path)}, pipeline=pipeline, catalog=catalog
         )
-    if not {"ensemble_seeds", "ngram_members"} & set(
+    if not {"ensemble_seeds", "ngram_members", "temperatures"} & set(
         params
     ):  # the same seed beside the repository's variants is fine
         RecipeCheckHook().before_pipeline_run(run_params=IN_PROJECT, pipeline=pipeline, catalog=catalog)

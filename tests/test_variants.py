@@ -12,6 +12,7 @@ from kedro.io import DataCatalog
 
 from tests.conftest import PROJECT_ROOT
 from text_distill.config_loader import RecipeConfigLoader
+from text_distill.datasets.mlflow_runs import MlflowNestedRunsDataset
 from text_distill.datasets.student_dir import StudentDirectoryDataset
 from text_distill.distill.recipe import RecipeError
 from text_distill.pipeline_registry import register_pipelines
@@ -42,7 +43,10 @@ def write(project, env: str, text: str) -> None:
 
 def test_the_repository_trains_each_student_at_three_seeds_and_one_transformer_teacher():
     assert read_variants(PROJECT_ROOT / "conf") == Variants(
-        student_seeds=(43, 44), teacher_seeds=(), ngram_members=("tfidf_char_svm", "tfidf_word_svm")
+        student_seeds=(43, 44),
+        teacher_seeds=(),
+        ngram_members=("tfidf_char_svm", "tfidf_word_svm"),
+        sweep_temperatures=(1.0, 2.0, 4.0, 8.0, 16.0, 20.0),
     )
 
 
@@ -55,7 +59,9 @@ def test_local_overrides_base(project):
 
 def test_outside_a_project_there_are_no_variants(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    assert registered_variants() == Variants(student_seeds=(), teacher_seeds=(), ngram_members=())
+    assert registered_variants() == Variants(
+        student_seeds=(), teacher_seeds=(), ngram_members=(), sweep_temperatures=()
+    )
 
 
 @pytest.mark.parametrize(
@@ -74,6 +80,13 @@ def test_outside_a_project_there_are_no_variants(tmp_path, monkeypatch):
         (
             "ngram_members: [tfidf_char_svm, tfidf_char_svm]\n",
             "variants.ngram_members must be distinct",
+        ),
+        ("sweep_temperatures: [4, 4.0]\n", "variants.sweep_temperatures must be distinct, got [4.0, 4.0]"),
+        ("sweep_temperatures: [0, 4]\n", "variants.sweep_temperatures must be above 0, got [0.0, 4.0]"),
+        ("sweep_temperatures: [hot]\n", "variants.sweep_temperatures[0] must be a number"),
+        (
+            "sweep_temperatures: [2, 2.0000001]\n",
+            "variants.sweep_temperatures must differ in 6 digits, got [2.0, 2.0000001]",
         ),
     ],
 )
@@ -144,6 +157,30 @@ def test_an_ngram_member_is_a_namespaced_pipeline_and_a_member_of_the_combining_
     distill = register_pipelines()["distill"]
     assert not [node for node in distill.nodes if node.name.endswith("fit_ngram_teacher")]
     assert not {name for node in distill.nodes for name in node.inputs if name.startswith("ngram_teacher")}
+
+
+def test_each_sweep_temperature_is_a_namespaced_pipeline_whose_run_the_table_reads(project):
+    write(project, "local", "sweep_temperatures: [2.5, 4]\n")
+    sweep = register_pipelines()["temperature_sweep"]
+    at_4 = sweep.only_nodes_with_namespaces(["temperature_sweep.T_4"])  # `kedro run --namespaces ...`
+    assert [node.name for node in at_4.nodes] == ["temperature_sweep.T_4.train_at_temperature"]
+    assert at_4.all_outputs() == {"temperature_sweep_T_4"}
+    assert at_4.nodes[0].func.keywords == {"temperature": 4.0}
+    assert "test_examples" not in at_4.inputs() and "params:temperature_sweep" in at_4.inputs()
+    table = next(node for node in sweep.nodes if node.name == "temperature_sweep.tabulate_sweep")
+    assert table.inputs == [
+        "teacher_scores",
+        "student_alone_scores",
+        "temperature_sweep_T_2_5",
+        "temperature_sweep_T_4",
+    ]
+    config = RecipeConfigLoader(conf_source=str(project / "conf"), **CONFIG_LOADER_ARGS)["catalog"]
+    catalog = DataCatalog.from_config(config)
+    runs = [catalog.get(name) for name in ("temperature_sweep_T_2_5", "temperature_sweep_T_4")]
+    assert [run._filepath.name for run in runs] == ["T_2_5.json", "T_4.json"]  # a file each
+    assert isinstance(runs[0], MlflowNestedRunsDataset)
+    write(project, "local", "sweep_temperatures: []\n")  # no sweep: no nodes
+    assert not register_pipelines()["temperature_sweep"].nodes
 
 
 def test_every_seed_dataset_has_a_catalog_factory(project):

@@ -35,6 +35,11 @@ logger = logging.getLogger(__name__)
 
 STUDENT_PARAMS = "params:student"
 TEACHER_PARAMS = "params:teacher"
+# parameters that became variants.yml keys, by the parameters they were in
+MOVED_PARAMETERS = {
+    TEACHER_PARAMS: ("ensemble_seeds", "ngram_members"),
+    "params:temperature_sweep": ("temperatures",),
+}
 TEACHER_FINGERPRINT = "teacher_fingerprint"
 # the soft_targets stage's outputs, every row stamped with the fingerprint of the teacher it came from
 TEACHER_STAMPED: dict[str, Callable[[Any, str], None]] = {
@@ -116,15 +121,21 @@ def check_kept_seed(key: str, seed: int, variants_key: str, variants: tuple[int,
 
 
 class RecipeCheckHook:
-    """Checks the whole student recipe, and that neither the student's nor the teacher's own seed is
-    also one of their seed variants, before the first node of a run that trains them: a typo fails in
-    seconds (one line), not after the teacher has fine-tuned."""
+    """Checks the whole student recipe, that neither the student's nor the teacher's own seed is
+    also one of their seed variants, and that no parameter names what is now a variant, before the
+    first node of a run that reads them: a typo fails in seconds (one line), not after the teacher
+    has fine-tuned."""
 
     @hook_impl
     def before_pipeline_run(
         self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
     ) -> None:
         inputs = pipeline.inputs()
+        for group, keys in MOVED_PARAMETERS.items():
+            params = catalog.load(group) if group in inputs else {}
+            for key in keys:
+                if key in params:
+                    raise moved_to_variants(f"{group.removeprefix('params:')}.{key}", key, "parameter")
         if STUDENT_PARAMS not in inputs and TEACHER_PARAMS not in inputs:
             return
         variants = registered_variants(Path(run_params["project_path"]))
@@ -135,9 +146,6 @@ class RecipeCheckHook:
             )
         if TEACHER_PARAMS in inputs:
             teacher = catalog.load(TEACHER_PARAMS)
-            for key in ("ensemble_seeds", "ngram_members"):
-                if key in teacher:
-                    raise moved_to_variants(f"teacher.{key}", key, "parameter")
             check_kept_seed("teacher.seed", int(teacher["seed"]), "teacher_seeds", variants.teacher_seeds)
 
 

@@ -25,8 +25,8 @@ def register_pipelines() -> dict[str, Pipeline]:
     """The stages, each runnable alone, ``distill`` = all of them chained; the temperature sweep and
     the recipe search (run after ``distill``: they read its cache and scores), ``compare`` (the last
     runs in MLflow) and ``predict`` (batch predictions from the last student, the served model's pipeline).
-    The variants (``conf/base/variants.yml``: seeds, n-gram members) are namespaced pipelines within
-    teacher, student and evaluate."""
+    The variants (``conf/base/variants.yml``: seeds, n-gram members, sweep temperatures) are
+    namespaced pipelines within teacher, student, evaluate and the temperature sweep."""
     variants = registered_variants()
     stages = {
         "ingest": ingest.create_pipeline(),
@@ -55,7 +55,7 @@ def register_pipelines() -> dict[str, Pipeline]:
         **stages,
         "distill": distill,
         "__default__": distill,
-        "temperature_sweep": temperature_sweep.create_pipeline(),
+        "temperature_sweep": temperature_sweep.create_pipeline(temperatures=variants.sweep_temperatures),
         "recipe_search": recipe_search.create_pipeline(),
         "compare": compare.create_pipeline(),
         "predict": predict.create_pipeline(),

@@ -1,5 +1,5 @@
-"""The graph's variants: student and teacher seeds and the teacher's n-gram members, each a
-namespaced pipeline with datasets of its own.
+"""The graph's variants: student and teacher seeds, the teacher's n-gram members and the temperature
+sweep's temperatures, each a namespaced pipeline with datasets of its own.
 
 A variant is part of the pipeline graph, so it is read when the pipelines are registered
 (``conf/base/variants.yml``, overridden key by key by ``conf/local/variants.yml``), before any run's
@@ -7,9 +7,10 @@ A variant is part of the pipeline graph, so it is read when the pipelines are re
 Each seed then has its own nodes (``student.seed_43.train_distilled_student``,
 ``evaluate.seed_43.score_student``; ``teacher.seed_7.fine_tune_teacher``) and datasets
 (``student_seed_43``, ``teacher_seed_7``, from the dataset factories of ``catalog.yml``); so does each
-n-gram member (``teacher.tfidf_char_svm.fit_ngram_teacher``, ``ngram_teacher_tfidf_char_svm``). Each is
-cached, rerun alone (``kedro run --pipelines student,evaluate --namespaces
-student.seed_43,evaluate.seed_43``) and drawn as its own box in kedro viz.
+n-gram member (``teacher.tfidf_char_svm.fit_ngram_teacher``, ``ngram_teacher_tfidf_char_svm``) and
+each temperature of the sweep (``temperature_sweep.T_4.train_at_temperature``,
+``temperature_sweep_T_4``). Each is cached, rerun alone (``kedro run --pipelines student,evaluate
+--namespaces student.seed_43,evaluate.seed_43``) and drawn as its own box in kedro viz.
 """
 
 from dataclasses import dataclass
@@ -27,14 +28,26 @@ VARIANTS = "variants"
 VARIANTS_PATTERN = {VARIANTS: [f"{VARIANTS}*", f"{VARIANTS}*/**"]}
 
 
+def temperature_namespace(temperature: float) -> str:
+    """The namespace of a sweep temperature's node (``T_4``; ``T_2_5`` for 2.5: Kedro keeps dots for
+    namespaces), within the sweep's: ``temperature_sweep.T_4``."""
+    return f"T_{temperature:g}".replace(".", "_")
+
+
+def temperature_dataset(temperature: float) -> str:
+    """A sweep temperature's run (``temperature_sweep_T_4``, the catalog's factory)."""
+    return f"temperature_sweep_{temperature_namespace(temperature)}"
+
+
 @dataclass(frozen=True)
 class Variants:
     student_seeds: tuple[int, ...]  # the distilled student and the student-alone again at each
     teacher_seeds: tuple[int, ...]  # one more transformer teacher at each, a member of the ensemble
     ngram_members: tuple[str, ...]  # reference baselines cross-fitted as members of the ensemble
+    sweep_temperatures: tuple[float, ...]  # the temperature sweep's: one distilled student at each
 
     def __post_init__(self) -> None:
-        for key in ("student_seeds", "teacher_seeds", "ngram_members"):
+        for key in ("student_seeds", "teacher_seeds", "ngram_members", "sweep_temperatures"):
             values = getattr(self, key)
             if len(set(values)) != len(values):
                 raise RecipeError(f"variants.{key} must be distinct, got {list(values)}")
@@ -43,9 +56,14 @@ class Variants:
             raise RecipeError(
                 f"variants.ngram_members {unknown} are not baselines; choose from {sorted(BASELINES)}"
             )
+        temperatures = list(self.sweep_temperatures)
+        if any(temperature <= 0 for temperature in temperatures):
+            raise RecipeError(f"variants.sweep_temperatures must be above 0, got {temperatures}")
+        if len({temperature_namespace(t) for t in temperatures}) != len(temperatures):
+            raise RecipeError(f"variants.sweep_temperatures must differ in 6 digits, got {temperatures}")
 
 
-NONE = Variants(student_seeds=(), teacher_seeds=(), ngram_members=())
+NONE = Variants(student_seeds=(), teacher_seeds=(), ngram_members=(), sweep_temperatures=())
 
 
 def seed_namespace(seed: int) -> str:

@@ -1,16 +1,16 @@
-"""Teacher fine-tuning on Ray Train and sweeps on Ray Tune, in a local Ray (2 CPUs) started once for
-the module: each gives what the local engine gives."""
+"""Teacher fine-tuning on Ray Train, the temperature sweep as Ray tasks and the recipe search on Ray
+Tune, in a local Ray (2 CPUs) started once for the module: each gives what the local engine gives."""
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from kedro.runner import SequentialRunner, ThreadRunner
 from tests.conftest import TINY_TEACHER, tiny_encoder
-from tests.sweep_inputs import EVALUATE, STUDENT, student_inputs
+from tests.sweep_inputs import EVALUATE, STUDENT, SWEEP, run_sweep, student_inputs
 
 from text_distill.distill.teacher_training import TEACHER_ENGINES, fine_tune
 from text_distill.pipelines.recipe_search.nodes import search_recipe
-from text_distill.pipelines.temperature_sweep.nodes import sweep_temperature
 
 pytestmark = pytest.mark.integration  # Ray Train and Tune on a local Ray
 
@@ -90,18 +90,14 @@ def inputs():
     return student_inputs()
 
 
-def test_each_tune_trial_equals_the_sequential_run_with_the_same_seed(local_ray, inputs):
-    sweep = {
-        "temperatures": [1, 4],
-        "overrides": {"objective": {"kd_loss": "kl", "alpha": 0.3}},
-        "trial_cpus": 1,
-    }
-    local = sweep_temperature(*inputs, STUDENT, EVALUATE, {**sweep, "engine": "local"})
-    tuned = sweep_temperature(*inputs, STUDENT, EVALUATE, {**sweep, "engine": "ray"}, RAY)
-    assert list(tuned) == list(local) == ["T=1", "T=4"]
-    for name in local:
-        assert tuned[name] == local[name], name  # params, metrics and every epoch's history
-    assert local["T=1"]["history"] != local["T=4"]["history"]  # T reached the loss
+def test_temperatures_as_ray_tasks_under_the_thread_runner_give_the_sequential_runs(local_ray):
+    """engine ray with Kedro's ThreadRunner: each temperature's node waits on its own Ray task (one CPU
+    of the local Ray's two), and each record equals the local engine's under SequentialRunner."""
+    local = run_sweep(SequentialRunner(), SWEEP)
+    on_ray = run_sweep(ThreadRunner(), {**SWEEP, "engine": "ray"}, RAY)
+    for name in ("temperature_sweep_T_1", "temperature_sweep_T_4"):
+        assert on_ray[name] == local[name], name  # params, metrics and every epoch's history
+    pd.testing.assert_frame_equal(on_ray["temperature_sweep_table"], local["temperature_sweep_table"])
 
 
 def test_the_search_through_tune_draws_what_optuna_alone_draws(local_ray, inputs):

@@ -2,6 +2,7 @@
 signature Kedro binds the catalog entries to."""
 
 import dataclasses
+import functools
 import inspect
 
 import pytest
@@ -53,3 +54,13 @@ def test_a_study_node_is_wired_like_the_student_stage():
     made, params = study(*student_inputs(), {"s": 1}, {"e": 1}, {"p": 1})
     assert made.student_params == {"s": 1} and made.evaluate_params == {"e": 1} and made.ray_params == {}
     assert params == {"p": 1} and study.__name__ == "study"
+
+
+def test_a_study_node_passes_on_what_the_pipeline_binds_by_keyword():
+    @study_node
+    def at_temperature(study: Study, params: dict, temperature: float) -> tuple:
+        return params, temperature
+
+    bound = functools.partial(at_temperature, temperature=4.0)  # a sweep temperature's node
+    assert bound(*student_inputs(), {}, {}, {"p": 1}) == ({"p": 1}, 4.0)
+    assert bound(*student_inputs(), {}, {}, {"p": 1}, {"address": None}) == ({"p": 1}, 4.0)

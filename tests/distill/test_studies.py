@@ -9,16 +9,19 @@ from text_distill.distill.engines.studies import (
     summarise_trials,
     sweep_figure,
     sweep_table,
-    temperature_configs,
+    temperature_config,
+    temperature_run_name,
 )
 
 
-def test_one_configuration_per_temperature_over_the_overrides():
-    configs = temperature_configs({"temperatures": [1, 2.5], "overrides": {"objective": {"kd_loss": "kl"}}})
-    assert configs == {
-        "T=1": {"student.objective.kd_loss": "kl", "student.objective.temperature": 1.0},
-        "T=2.5": {"student.objective.kd_loss": "kl", "student.objective.temperature": 2.5},
+def test_a_temperature_is_one_configuration_over_the_overrides_and_one_named_run():
+    params = {"overrides": {"objective": {"kd_loss": "kl"}}}
+    assert temperature_config(params, 2.5) == {
+        "student.objective.kd_loss": "kl",
+        "student.objective.temperature": 2.5,
     }
+    assert temperature_config({}, 4) == {"student.objective.temperature": 4.0}
+    assert [temperature_run_name(t) for t in (1.0, 2.5, 20)] == ["T=1", "T=2.5", "T=20"]
 
 
 def test_the_sweep_table_is_by_temperature_and_plots_against_it():

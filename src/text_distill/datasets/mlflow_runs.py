@@ -20,9 +20,9 @@ class MlflowNestedRunsDataset(AbstractDataset[dict[str, dict[str, Any]], dict[st
 
     Example::
 
-        temperature_sweep_runs:
+        recipe_search_runs:
           type: text_distill.datasets.mlflow_runs.MlflowNestedRunsDataset
-          filepath: data/08_reporting/temperature_sweep_runs.json
+          filepath: data/08_reporting/recipe_search_runs.json
     """
 
     def __init__(self, filepath: str, metadata: dict[str, Any] | None = None) -> None:

@@ -120,6 +120,7 @@ MOVED_TO_VARIANTS = {
     "replica_seeds": "student_seeds",
     "ensemble_seeds": "teacher_seeds",
     "ngram_members": "ngram_members",
+    "temperatures": "sweep_temperatures",
 }
 
 

@@ -66,7 +66,11 @@ def takes_student_inputs(node: Callable[..., T]) -> Callable[..., T]:
     def wrapper(*args: Any, **kwargs: Any) -> T:
         arguments = signature.bind(*args, **kwargs).arguments
         inputs = StudentInputs(**{field.name: arguments.pop(field.name) for field in fields})
-        return node(inputs, **arguments)
+        keywords = {}  # a ``**keywords`` of ``node`` is bound as one mapping: passed on key by key
+        for parameter in rest:
+            if parameter.kind is inspect.Parameter.VAR_KEYWORD:
+                keywords = arguments.pop(parameter.name, {})
+        return node(inputs, **arguments, **keywords)
 
     wrapper.__signature__ = signature  # what inspect.signature, and so Kedro's input check, reads
     return wrapper

@@ -3,7 +3,10 @@
 Ray is imported only when an ``engine: ray`` stage asks for it, so the local path never pays for it.
 """
 
+import threading
 from typing import Any
+
+_CONNECTING = threading.Lock()  # the nodes of a ThreadRunner run may connect at once
 
 
 def connect(params: dict[str, Any]) -> None:
@@ -12,10 +15,11 @@ def connect(params: dict[str, Any]) -> None:
     ``params.num_cpus`` CPUs (null: all). A process already connected stays as it is."""
     import ray
 
-    if ray.is_initialized():
-        return
-    common = {"include_dashboard": False, "configure_logging": False, "log_to_driver": False}
-    if params.get("address"):
-        ray.init(address=params["address"], **common)
-    else:
-        ray.init(num_cpus=params.get("num_cpus"), **common)
+    with _CONNECTING:
+        if ray.is_initialized():
+            return
+        common = {"include_dashboard": False, "configure_logging": False, "log_to_driver": False}
+        if params.get("address"):
+            ray.init(address=params["address"], **common)
+        else:
+            ray.init(num_cpus=params.get("num_cpus"), **common)

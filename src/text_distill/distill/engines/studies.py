@@ -1,7 +1,7 @@
 """What the sweeps and searches of the student's recipe try, and how their trials are summarised: the
-temperature sweep's configurations, table and plot; the recipe search's space, its fixed values and
-the best trial as a recipe file. The trials themselves are ``trials.student_trial``, run by the
-engines of ``sweeps``."""
+temperature sweep's configuration per temperature, table and plot; the recipe search's space, its
+fixed values and the best trial as a recipe file. The trials themselves are
+``trials.student_trial``, run by the engines of ``sweeps``."""
 
 import logging
 from typing import Any
@@ -18,14 +18,14 @@ METRIC = "dev_macro_f1"  # a search's selection; the test split is scored for th
 AUGMENT_COPIES = "augment.n_iter"  # searched from the cache: the first k copies of each example
 
 
-def temperature_configs(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """One trial configuration per temperature in ``params.temperatures``, over ``params.overrides``
-    (a loss that T enters), named ``T=<t>``."""
-    overrides = flatten({"student": params.get("overrides") or {}})
-    return {
-        f"T={temperature:g}": {**overrides, TEMPERATURE: float(temperature)}
-        for temperature in params["temperatures"]
-    }
+def temperature_run_name(temperature: float) -> str:
+    """A sweep temperature's nested MLflow run: ``T=4``, ``T=2.5``."""
+    return f"T={temperature:g}"
+
+
+def temperature_config(params: dict[str, Any], temperature: float) -> dict[str, Any]:
+    """The trial configuration of ``temperature`` over ``params.overrides`` (a loss that T enters)."""
+    return {**flatten(params.get("overrides") or {}, STUDENT), TEMPERATURE: float(temperature)}
 
 
 def sweep_table(runs: dict[str, dict[str, Any]]) -> pd.DataFrame:

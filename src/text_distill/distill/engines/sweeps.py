@@ -1,15 +1,17 @@
-"""Sweeps and searches: many independent trainings of one trial function, in this process
-(``engine: local``) or as Ray Tune trials (``engine: ray``), with the same results for the same seeds.
+"""Sweeps and searches: independent trainings of one trial function, in this process
+(``engine: local``) or on Ray (``engine: ray``), with the same results for the same seeds.
 
 A *trial* maps a configuration to a record ``{"params": {...}, "metrics": {...}, "history": [...]}``
-(the shape ``MlflowNestedRunsDataset`` logs as one nested run). A grid runs named configurations; a
-search draws configurations from Optuna distributions with Optuna's sampler (alone locally, through
-``ray.tune.search.optuna.OptunaSearch`` on Ray) and maximises one metric of the records.
+(the shape ``MlflowNestedRunsDataset`` logs as one nested run). A sweep's configuration is one node
+of the graph (a variant), run here or as one Ray task; a search draws configurations from Optuna
+distributions with Optuna's sampler (alone locally, through ``ray.tune.search.optuna.OptunaSearch``
+on Ray Tune) and maximises one metric of the records.
 """
 
 import json
 import logging
 import tempfile
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -17,6 +19,7 @@ from typing import Any
 import optuna
 
 from text_distill.distill.engines.ray_runtime import connect
+from text_distill.errors import TextDistillError
 
 logger = logging.getLogger(__name__)
 
@@ -24,21 +27,42 @@ Trial = Callable[[dict[str, Any]], dict[str, Any]]
 RECORD = "record"  # the Tune metric carrying a trial's whole record, as JSON
 
 
-def grid_local(
-    trial: Trial, configs: dict[str, dict[str, Any]], options: dict[str, Any], ray_params: dict[str, Any]
-) -> dict[str, dict[str, Any]]:
-    """Each named configuration in turn, in this process."""
-    runs = {}
-    for name, config in configs.items():
-        logger.info("Sweep trial %s", name)
-        runs[name] = trial(config)
-    return runs
+def trial_here(
+    trial: Trial, config: dict[str, Any], options: dict[str, Any], ray_params: dict[str, Any]
+) -> dict[str, Any]:
+    """The trial in this process, which must be Kedro's main thread: a trial seeds torch's global
+    generator and sets its thread count, so two at once in one process would each change the
+    other's draws."""
+    if threading.current_thread() is not threading.main_thread():
+        raise TextDistillError(
+            "temperature_sweep.engine local trains in this process: run it with the default "
+            "SequentialRunner, or set engine ray to run trials at once under --runner ThreadRunner"
+        )
+    return trial(config)
 
 
-def _tune_grid_trial(config: dict[str, Any], trial: Trial, configs: dict[str, dict[str, Any]]) -> None:
-    from ray import tune
+def _run_trial(trial: Trial, config: dict[str, Any]) -> dict[str, Any]:
+    return trial(config)
 
-    tune.report({RECORD: json.dumps(trial(configs[config["name"]])), "name": config["name"]})
+
+def trial_on_ray(
+    trial: Trial, config: dict[str, Any], options: dict[str, Any], ray_params: dict[str, Any]
+) -> dict[str, Any]:
+    """The trial as one Ray task (``options.trial_cpus`` CPUs, ``trial_gpus`` GPUs) on the cluster of
+    ``ray_params``, waited for: the node's thread waits, so under Kedro's ThreadRunner the trials of
+    several nodes run at once, each in a Ray worker process of its own. The trial and what it closes
+    over travel through the object store."""
+    import ray
+
+    connect(ray_params)
+    task = ray.remote(
+        num_cpus=float(options.get("trial_cpus", 1)), num_gpus=float(options.get("trial_gpus", 0))
+    )
+    return ray.get(task(_run_trial).remote(trial, config))
+
+
+# engine -> (trial, configuration, options, ray params) -> the trial's record
+TRIAL_ENGINES: dict[str, Callable[..., dict[str, Any]]] = {"local": trial_here, "ray": trial_on_ray}
 
 
 def _tune(
@@ -62,7 +86,7 @@ def _tune(
         param_space=param_space,
         # a trial's worker process stays for the next trial: torch and the package load once per worker
         tune_config=tune.TuneConfig(reuse_actors=True, **tune_config),
-        run_config=tune.RunConfig(name=f"sweep-{uuid.uuid4().hex[:12]}", storage_path=storage, verbose=0),
+        run_config=tune.RunConfig(name=f"search-{uuid.uuid4().hex[:12]}", storage_path=storage, verbose=0),
     )
     try:
         results = tuner.fit()
@@ -75,28 +99,6 @@ def _tune(
 
             shutil.rmtree(storage, ignore_errors=True)
     return reports
-
-
-def grid_ray(
-    trial: Trial, configs: dict[str, dict[str, Any]], options: dict[str, Any], ray_params: dict[str, Any]
-) -> dict[str, dict[str, Any]]:
-    """Each named configuration as one Ray Tune trial (``tune.grid_search`` over the names); the
-    inputs the trial closes over go to the object store once (``tune.with_parameters``)."""
-    from ray import tune
-
-    reports = _tune(
-        tune.with_parameters(_tune_grid_trial, trial=trial, configs=configs),
-        options,
-        ray_params,
-        {"name": tune.grid_search(list(configs))},
-        {"max_concurrent_trials": options.get("max_concurrent_trials")},
-    )
-    records = {report["name"]: json.loads(report[RECORD]) for report in reports}
-    return {name: records[name] for name in configs}
-
-
-# engine -> (trial, named configurations, options, ray params) -> records by name
-GRID_ENGINES: dict[str, Callable[..., dict[str, dict[str, Any]]]] = {"local": grid_local, "ray": grid_ray}
 
 
 def distributions(space: dict[str, dict[str, Any]]) -> dict[str, optuna.distributions.BaseDistribution]:

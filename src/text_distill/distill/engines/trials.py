@@ -1,7 +1,8 @@
 """One trial of a sweep or search: a configuration of dotted parameter paths
 (``student.objective.temperature``: 4.0) -> one distilled student trained with those values over the
 student parameters, selected on dev, scored on test for the table only, as a nested-run record. The
-same function runs in this process or in a Ray Tune trial, so the same seed gives the same record.
+same function runs in this process, as a Ray task or in a Ray Tune trial, so the same seed gives the
+same record.
 """
 
 import dataclasses
@@ -114,9 +115,10 @@ class Study:
         return student_trial(inputs, self.student_params, self.evaluate_params, transfer)
 
 
-def study_node(node: Callable[[Study, dict[str, Any]], T]) -> Callable[..., T]:
-    """``node(study, params)`` as the node Kedro calls: the eleven student inputs, the student and
-    evaluate parameters, the study's own parameters and the Ray parameters (optional)."""
+def study_node(node: Callable[..., T]) -> Callable[..., T]:
+    """``node(study, params, **variant)`` as the node Kedro calls: the eleven student inputs, the
+    student and evaluate parameters, the study's own parameters and the Ray parameters (optional);
+    ``variant`` (a sweep's temperature) is bound by the pipeline."""
 
     @takes_student_inputs
     def study(
@@ -125,7 +127,8 @@ def study_node(node: Callable[[Study, dict[str, Any]], T]) -> Callable[..., T]:
         evaluate_params: dict[str, Any],
         params: dict[str, Any],
         ray_params: dict[str, Any] | None = None,
+        **variant: Any,
     ) -> Any:
-        return node(Study(inputs, student_params, evaluate_params, ray_params or {}), params)
+        return node(Study(inputs, student_params, evaluate_params, ray_params or {}), params, **variant)
 
     return functools.update_wrapper(study, node)  # the node's name and docstring; the signature stays

@@ -1,12 +1,14 @@
-"""Temperature sweep wiring: reads the distill chain's cache and scores, never the test split for
-selection."""
+"""Temperature sweep wiring: one namespaced pipeline per temperature of ``variants.yml``
+(``temperature_sweep.T_4.train_at_temperature`` -> ``temperature_sweep_T_4``), then the table. It
+reads the distill chain's cache and scores, never the test split for selection."""
 
-from kedro.pipeline import Pipeline
+from kedro.pipeline import Node, Pipeline
 
-from text_distill.pipelines import step
+from text_distill.pipelines import bound, step
 from text_distill.pipelines.student.pipeline import DISTILLED, VECTORS
+from text_distill.variants import temperature_dataset, temperature_namespace
 
-from .nodes import sweep_temperature, tabulate_sweep
+from .nodes import tabulate_sweep, train_at_temperature
 
 
 def retraining_inputs(params: str) -> list[str]:
@@ -23,13 +25,31 @@ def retraining_inputs(params: str) -> list[str]:
     ]
 
 
-def create_pipeline(**kwargs) -> Pipeline:
+def at_temperature(temperature: float) -> Pipeline:
+    """The distilled student at ``temperature``: node ``T_<t>.train_at_temperature``, dataset
+    ``temperature_sweep_T_<t>`` (the catalog's factory)."""
+    node = Node(
+        bound(train_at_temperature, temperature=temperature),
+        retraining_inputs("params:temperature_sweep"),
+        temperature_dataset(temperature),
+        name="train_at_temperature",
+    )
+    return Pipeline(
+        [node], namespace=temperature_namespace(temperature), prefix_datasets_with_namespace=False
+    )
+
+
+def create_pipeline(temperatures: tuple[float, ...] = (), **kwargs) -> Pipeline:
+    """One student per temperature (``variants.yml`` sweep_temperatures), then their table and plot;
+    no nodes without temperatures."""
+    if not temperatures:
+        return Pipeline([])
     return Pipeline(
         [
-            step(sweep_temperature, retraining_inputs("params:temperature_sweep"), "temperature_sweep_runs"),
+            *(at_temperature(temperature) for temperature in temperatures),
             step(
                 tabulate_sweep,
-                ["temperature_sweep_runs", "teacher_scores", "student_alone_scores"],
+                ["teacher_scores", "student_alone_scores", *map(temperature_dataset, temperatures)],
                 ["temperature_sweep_table", "temperature_sweep_plot"],
             ),
         ],
