@@ -42,6 +42,9 @@ def trial_here(
 
 
 def _run_trial(trial: Trial, config: dict[str, Any]) -> dict[str, Any]:
+    # the trial is an argument, not the remote function itself: Ray puts a large argument (the trial
+    # closes over the cached logits and vectors) in the object store, but ships a function through
+    # its control store, which warns above 10 MB and refuses above 100 MB
     return trial(config)
 
 
