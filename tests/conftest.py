@@ -31,6 +31,7 @@ TINY_TEACHER = {  # params:teacher for a tiny encoder: two quick epochs, on the 
     "max_length": 16,
     "train_rows": None,
     "epochs": 2,
+    "min_steps": None,  # the epochs as given
     "batch_size": 4,
     "length_group_batches": None,  # batches as drawn: DDP halves them exactly (test_ray_training.py)
     "eval_batch_size": 8,
@@ -172,6 +173,7 @@ def distill_run(tmp_path_factory, tiny_encoder_dir):
             "text_prefix": "",
             "max_length": 32,
             "epochs": 1,
+            "min_steps": None,
             "batch_size": 16,
             "learning_rate": 1e-3,
             "threads": 1,
@@ -180,7 +182,7 @@ def distill_run(tmp_path_factory, tiny_encoder_dir):
         # the tiny random-init teacher has near-tie logits: bf16 (auto) may flip one of 100 dev labels
         "soft_targets": {"threads": 1, "min_agreement": 0.9},
         "student": {
-            "optimiser": {"epochs": 2, "batch_size": 32},
+            "optimiser": {"epochs": 2, "min_steps": None, "batch_size": 32},
             "runtime": {"threads": 1, "progress": False},
         },
         "evaluate": {

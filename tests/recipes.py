@@ -11,5 +11,6 @@ DEFAULT_RECIPE = StudentRecipe.from_yaml(PROJECT_ROOT / "conf" / "base" / "param
 
 
 def training_config(**changes: Any) -> TrainingConfig:
-    """The default recipe's trainer settings with ``changes``, quiet."""
-    return replace(DEFAULT_RECIPE.training_config(), **{"progress": False, **changes})
+    """The default recipe's trainer settings with ``changes``, quiet, and the epochs as given (no
+    ``min_steps``: tests train a few rows for a few epochs)."""
+    return replace(DEFAULT_RECIPE.training_config(), **{"progress": False, "min_steps": None, **changes})

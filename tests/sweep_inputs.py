@@ -27,7 +27,7 @@ TEXTS = {
 STUDENT = DEFAULT_RECIPE.override(
     {
         "model": {"ngram": {"embedding_dim": 8, "char_ngrams": [1, 2], "word_ngrams": [1, 1], "min_freq": 1}},
-        "optimiser": {"epochs": 3, "batch_size": 4},
+        "optimiser": {"epochs": 3, "min_steps": None, "batch_size": 4},
         "runtime": {"seed": 0, "threads": 1, "progress": False},
     }
 ).as_params()

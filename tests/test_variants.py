@@ -47,6 +47,7 @@ def test_the_repository_trains_each_student_at_three_seeds_and_one_transformer_t
         teacher_seeds=(),
         ngram_members=("tfidf_char_svm", "tfidf_word_svm"),
         sweep_temperatures=(1.0, 2.0, 4.0, 8.0, 16.0, 20.0),
+        label_budgets=(1000, 2000, 5000),
     )
 
 
@@ -60,7 +61,7 @@ def test_local_overrides_base(project):
 def test_outside_a_project_there_are_no_variants(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert registered_variants() == Variants(
-        student_seeds=(), teacher_seeds=(), ngram_members=(), sweep_temperatures=()
+        student_seeds=(), teacher_seeds=(), ngram_members=(), sweep_temperatures=(), label_budgets=()
     )
 
 
@@ -68,6 +69,8 @@ def test_outside_a_project_there_are_no_variants(tmp_path, monkeypatch):
     ("text", "message"),
     [
         ("student_seeds: [43, 43]\n", "variants.student_seeds must be distinct, got [43, 43]"),
+        ("label_budgets: [1000, 1000]\n", "variants.label_budgets must be distinct, got [1000, 1000]"),
+        ("label_budgets: [0]\n", "variants.label_budgets must be train rows >= 1, got [0]"),
         ("teacher_seeds: [7, 7]\n", "variants.teacher_seeds must be distinct, got [7, 7]"),
         ("student_seeds: [4.5]\n", "variants.student_seeds[0] must be an integer"),
         ("student_seeds: 43\n", "variants.student_seeds must be a list"),

@@ -10,6 +10,7 @@ from text_distill.pipelines import (
     evaluate,
     export,
     ingest,
+    label_curve,
     predict,
     recipe_search,
     segment,
@@ -19,6 +20,9 @@ from text_distill.pipelines import (
     temperature_sweep,
 )
 from text_distill.variants import registered_variants
+
+# what a label budget changes: every stage after the split that learns from labels or scores models
+CURVE_STAGES = ("baselines", "teacher", "augment", "soft_targets", "student", "evaluate")
 
 
 def register_pipelines() -> dict[str, Pipeline]:
@@ -57,6 +61,11 @@ def register_pipelines() -> dict[str, Pipeline]:
         "__default__": distill,
         "temperature_sweep": temperature_sweep.create_pipeline(temperatures=variants.sweep_temperatures),
         "recipe_search": recipe_search.create_pipeline(),
+        # the chain from the teacher to the evaluation again at each label budget (after distill)
+        "label_curve": label_curve.create_pipeline(
+            budgets=variants.label_budgets,
+            chain=sum((stages[name] for name in CURVE_STAGES), Pipeline([])),
+        ),
         "compare": compare.create_pipeline(),
         "predict": predict.create_pipeline(),
     }

@@ -7,10 +7,12 @@ A variant is part of the pipeline graph, so it is read when the pipelines are re
 Each seed then has its own nodes (``student.seed_43.train_distilled_student``,
 ``evaluate.seed_43.score_student``; ``teacher.seed_7.fine_tune_teacher``) and datasets
 (``student_seed_43``, ``teacher_seed_7``, from the dataset factories of ``catalog.yml``); so does each
-n-gram member (``teacher.tfidf_char_svm.fit_ngram_teacher``, ``ngram_teacher_tfidf_char_svm``) and
+n-gram member (``teacher.tfidf_char_svm.fit_ngram_teacher``, ``ngram_teacher_tfidf_char_svm``),
 each temperature of the sweep (``temperature_sweep.T_4.train_at_temperature``,
-``temperature_sweep_T_4``). Each is cached, rerun alone (``kedro run --pipelines student,evaluate
---namespaces student.seed_43,evaluate.seed_43``) and drawn as its own box in kedro viz.
+``temperature_sweep_T_4``) and each label budget of the learning curve (``label_curve.B_1000.*``, the
+whole chain from teacher to evaluation, ``label_curve_B_1000``). Each is cached, rerun alone
+(``kedro run --pipelines student,evaluate --namespaces student.seed_43,evaluate.seed_43``) and drawn
+as its own box in kedro viz.
 """
 
 from dataclasses import dataclass
@@ -39,15 +41,29 @@ def temperature_dataset(temperature: float) -> str:
     return f"temperature_sweep_{temperature_namespace(temperature)}"
 
 
+def budget_namespace(budget: int) -> str:
+    """The namespace of a label budget's chain (``B_1000``), within the curve's: ``label_curve.B_1000``."""
+    return f"B_{budget}"
+
+
+def budget_dataset(budget: int, name: str | None = None) -> str:
+    """A label budget's run (``label_curve_B_1000``, a nested MLflow run), or its chain's dataset
+    ``name`` (``label_curve.B_1000.soft_target_store``: the catalog's factories)."""
+    if name is None:
+        return f"label_curve_{budget_namespace(budget)}"
+    return f"label_curve.{budget_namespace(budget)}.{name}"
+
+
 @dataclass(frozen=True)
 class Variants:
     student_seeds: tuple[int, ...]  # the distilled student and the student-alone again at each
     teacher_seeds: tuple[int, ...]  # one more transformer teacher at each, a member of the ensemble
     ngram_members: tuple[str, ...]  # reference baselines cross-fitted as members of the ensemble
     sweep_temperatures: tuple[float, ...]  # the temperature sweep's: one distilled student at each
+    label_budgets: tuple[int, ...]  # the learning curve's: the whole chain again at each
 
     def __post_init__(self) -> None:
-        for key in ("student_seeds", "teacher_seeds", "ngram_members", "sweep_temperatures"):
+        for key in ("student_seeds", "teacher_seeds", "ngram_members", "sweep_temperatures", "label_budgets"):
             values = getattr(self, key)
             if len(set(values)) != len(values):
                 raise RecipeError(f"variants.{key} must be distinct, got {list(values)}")
@@ -61,9 +77,13 @@ class Variants:
             raise RecipeError(f"variants.sweep_temperatures must be above 0, got {temperatures}")
         if len({temperature_namespace(t) for t in temperatures}) != len(temperatures):
             raise RecipeError(f"variants.sweep_temperatures must differ in 6 digits, got {temperatures}")
+        if any(budget < 1 for budget in self.label_budgets):
+            raise RecipeError(
+                f"variants.label_budgets must be train rows >= 1, got {list(self.label_budgets)}"
+            )
 
 
-NONE = Variants(student_seeds=(), teacher_seeds=(), ngram_members=(), sweep_temperatures=())
+NONE = Variants(student_seeds=(), teacher_seeds=(), ngram_members=(), sweep_temperatures=(), label_budgets=())
 
 
 def seed_namespace(seed: int) -> str:

@@ -47,6 +47,7 @@ def test_normalises_text_and_collapses_exact_duplicates():
     assert rows == {
         "rows_in": 3,
         "kept": 2,
+        "unlabelled": 0,
         "quarantined": 0,
         "duplicates_collapsed": 1,
         "quarantined_by_reason": {},
@@ -54,13 +55,49 @@ def test_normalises_text_and_collapses_exact_duplicates():
     assert quarantine.empty
 
 
-def test_empty_text_and_missing_label_are_quarantined_with_reasons():
+def test_empty_text_is_quarantined_and_an_empty_label_is_an_unlabelled_text():
     kept, quarantine, rows = ingest("体育\t中国队夺冠\n体育\t   \n\t没有标签\n财经\t股市大涨\n")
-    assert dict(zip(quarantine["source_line"], quarantine["reason"], strict=True)) == {
-        2: "empty_text",
-        3: "missing_label",
+    assert dict(zip(quarantine["source_line"], quarantine["reason"], strict=True)) == {2: "empty_text"}
+    assert dict(zip(kept["text"], kept["label"], strict=True)) == {
+        "中国队夺冠": "体育",
+        "股市大涨": "财经",
+        "没有标签": "",
     }
-    assert rows["rows_in"] == rows["kept"] + rows["quarantined"] + rows["duplicates_collapsed"] == 4
+    assert (rows["kept"], rows["unlabelled"], rows["quarantined"]) == (2, 1, 1)
+    assert (
+        rows["rows_in"]
+        == rows["kept"] + rows["unlabelled"] + rows["quarantined"] + rows["duplicates_collapsed"]
+    )
+
+
+def test_unlabelled_texts_that_repeat_a_kept_text_are_collapsed():
+    source = "体育\t中国队夺冠\n\t中国队夺冠\n\t没有标签\n\t没有标签\n财经\t股市大涨\n"
+    kept, quarantine, rows = ingest(source)
+    assert kept.loc[kept["label"] == "", "text"].tolist() == ["没有标签"]
+    assert (rows["kept"], rows["unlabelled"], rows["duplicates_collapsed"]) == (2, 1, 2)
+    assert quarantine.empty
+
+
+def test_jsonl_records_without_a_label_value_are_unlabelled_texts():
+    source = "\n".join(
+        json.dumps(record, ensure_ascii=False)
+        for record in (
+            {"text": "中国队夺冠", "label": "体育"},
+            {"text": "股市大涨", "label": None},
+            {"text": "银行"},
+        )
+    )
+    kept, _, rows = ingest(source, {**TSV, "format": "jsonl"})
+    assert kept["label"].tolist() == ["体育", "", ""] and rows["unlabelled"] == 2
+
+
+def test_a_corpus_without_any_labelled_row_stops_in_one_line():
+    kept, _, rows = ingest("\t第一条\n\t第二条\n")
+    with pytest.raises(
+        CorpusError, match=r"^no labelled rows: the 2 usable rows all have an empty label"
+    ) as error:
+        check_corpus(kept, rows, {**CHECK, "label_column": "label"})
+    assert "\n" not in str(error.value)
 
 
 def test_conflicting_labels_quarantine_every_copy():
@@ -85,7 +122,7 @@ def test_label_too_rare_for_every_split_is_quarantined_not_left_for_test():
     assert set(kept["label"]) == {"体育", "财经"}
     assert quarantine["reason"].tolist() == ["rare_label"]
     assert "has 1 rows" in quarantine["detail"].item()
-    examples, labels = split_examples(
+    examples, labels, _ = split_examples(
         kept, {"seed": 1, "dev_size": 4, "test_size": 4, "max_rows": None, "min_train_share": 0.5}
     )
     assert labels == ["体育", "财经"]
@@ -143,8 +180,8 @@ def test_csv_and_jsonl_with_configurable_columns():
 def test_split_is_stratified_seeded_and_leakage_free(thucnews_lines):
     kept, _, _ = ingest("\n".join(thucnews_lines) + "\n", min_rows_per_label=10)
     params = {"seed": 7, "dev_size": 300, "test_size": 0.2, "max_rows": 2000, "min_train_share": 0.5}
-    examples, labels = split_examples(kept, params)
-    again, _ = split_examples(kept, params)
+    examples, labels, _ = split_examples(kept, params)
+    again, _, _ = split_examples(kept, params)
     pd.testing.assert_frame_equal(examples, again)
     sizes = examples["split"].value_counts().to_dict()
     assert sizes == {"train": 1300, "dev": 300, "test": 400}

@@ -26,7 +26,7 @@ def corpus(rows_per_label: int, labels: tuple[str, ...] = ("体育", "财经", "
 
 
 def split_sizes(examples: pd.DataFrame, **overrides) -> dict[str, int]:
-    splits, _ = split_examples(examples, params(**overrides))
+    splits, _, _ = split_examples(examples, params(**overrides))
     return splits["split"].value_counts().to_dict()
 
 
@@ -71,3 +71,71 @@ def test_a_label_too_small_to_stratify_is_one_line_naming_the_parameter():
     examples = pd.concat([corpus(20), corpus(2, labels=("军事",)).assign(example_id=[61, 62])])
     with pytest.raises(CorpusError, match="label .军事. has 2 rows, too few to stratify.*min_rows_per_label"):
         split_examples(examples, params(dev_size=5, test_size=5))
+
+
+def labelled_train(examples: pd.DataFrame, **overrides) -> tuple[pd.DataFrame, dict]:
+    splits, _, report = split_examples(examples, params(**overrides))
+    return splits, report
+
+
+def test_a_label_budget_keeps_dev_and_test_and_nests_its_labelled_rows():
+    examples = corpus(400)  # 1,200 rows: 180 test, 120 dev, 900 train
+    full, _ = labelled_train(examples)
+    budgets = {budget: labelled_train(examples, label_budget=budget) for budget in (30, 60, 300)}
+    for budget, (splits, report) in budgets.items():
+        for held_out in ("dev", "test"):  # every budget is selected and scored on the same rows
+            assert set(splits.loc[splits["split"] == held_out, "example_id"]) == set(
+                full.loc[full["split"] == held_out, "example_id"]
+            )
+        train = splits[splits["split"] == "train"]
+        assert len(train) == budget and train["label"].value_counts().tolist() == [budget // 3] * 3
+        unlabelled = splits[splits["split"] == "unlabelled"]
+        assert len(unlabelled) == 900 - budget  # the rest of train, its labels gone
+        assert (unlabelled["label"] == "").all() and (unlabelled["label_id"] == -1).all()
+        assert report["labelled"] == {"train": budget, "dev": 120, "test": 180}
+        assert report["unlabelled"] == {
+            "train_over_budget": 900 - budget,
+            "dev_over_budget": 0,
+            "corpus_without_label": 0,
+        }
+    ids = {budget: set(s.loc[s["split"] == "train", "example_id"]) for budget, (s, _) in budgets.items()}
+    assert ids[30] < ids[60] < ids[300]
+    assert labelled_train(examples, label_budget=60)[0].equals(budgets[60][0])  # seeded
+
+
+def test_dev_can_shrink_to_a_share_of_the_budget():
+    splits, report = labelled_train(corpus(400), label_budget=60, budget_dev_size=0.5)
+    assert report["labelled"]["dev"] == 30 and report["unlabelled"]["dev_over_budget"] == 90
+    assert splits["split"].value_counts().to_dict() == {
+        "unlabelled": 930,
+        "test": 180,
+        "train": 60,
+        "dev": 30,
+    }
+
+
+def test_corpus_rows_without_a_label_join_the_unlabelled_split():
+    examples = pd.concat([corpus(100), corpus(5, labels=("",)).assign(example_id=range(301, 306))])
+    splits, report = labelled_train(examples)
+    assert splits.loc[splits["split"] == "unlabelled", "example_id"].tolist() == list(range(301, 306))
+    assert report["unlabelled"]["corpus_without_label"] == 5
+    assert split_sizes(corpus(100)) == {
+        name: count
+        for name, count in splits["split"].value_counts().to_dict().items()
+        if name != "unlabelled"
+    }  # the labelled rows split as without them
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"label_budget": 2}, "2 labelled train rows cannot hold one row of each label"),
+        ({"label_budget": 5000}, "ingest.label_budget is 5000 rows, more than the 900 rows"),
+        ({"label_budget": 0}, "ingest.label_budget must be null or a number of rows >= 1, got 0"),
+        ({"budget_dev_size": 0.2}, "ingest.budget_dev_size needs ingest.label_budget"),
+    ],
+)
+def test_an_impossible_label_budget_is_one_line(overrides, message):
+    with pytest.raises(CorpusError, match=message) as error:
+        split_examples(corpus(400), params(**overrides))
+    assert "\n" not in str(error.value)

@@ -43,9 +43,17 @@ PARAMS = {
 ROWS = {
     "rows_in": 10,
     "kept": 8,
+    "unlabelled": 0,
     "quarantined": 1,
     "duplicates_collapsed": 1,
     "quarantined_by_reason": {"x": 1},
+}
+SPLITS = {
+    "label_budget": 4,
+    "labelled": {"train": 4, "dev": 2, "test": 2},
+    "labels_learnt_from": 6,
+    "unlabelled": {"train_over_budget": 2, "dev_over_budget": 0, "corpus_without_label": 1},
+    "full_split": {"train": 6, "dev": 2},
 }
 LABELLING = {
     "transfer_rows": 30,
@@ -187,6 +195,7 @@ def test_summary_report_and_metrics():
         across,
         profile,
         ROWS,
+        SPLITS,
         {"fingerprint": "f" * 64},
         LABELLING,
         PARAMS,
@@ -210,7 +219,10 @@ def test_summary_report_and_metrics():
     assert metrics["student_latency_p95_ms"] == {"value": 2.0, "step": 0}
     assert metrics["student_alone_accuracy_std"] == {"value": 0.0707, "step": 0}
     assert "| student_alone | 1, 2 | 0.8500 ± 0.0707 |" in report
-    assert "10 in = 8 kept + 1 quarantined + 1 duplicates collapsed" in report
+    assert "10 in = 8 kept + 0 without a label + 1 quarantined + 1 duplicates collapsed" in report
+    assert "Label budget: 4 train rows" in report and metrics["labelled_train_rows"]["value"] == 4
+    assert "| baselines, student_alone | 4 | 0 |" in report
+    assert "| student (hard-label term; KD term over every text) | 4 | 23 (2 train and 0 dev rows" in report
     assert "30 rows (10 labelled, 20 augmented); the teacher scored 18 texts" in report
     assert summary["teacher_labelling"] == LABELLING
     # the baseline is a row like the others, and the report says who beats it (students by seed mean)

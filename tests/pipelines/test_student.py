@@ -38,6 +38,7 @@ PARAMS = DEFAULT_RECIPE.override(
         "objective": {"alpha": 0.5, "kd_loss": "kl", "temperature": 2.0},
         "optimiser": {
             "epochs": 6,
+            "min_steps": None,
             "batch_size": 4,
             "learning_rate": 0.01,
             "weight_decay": 0.0,

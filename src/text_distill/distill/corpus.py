@@ -1,8 +1,10 @@
 """Corpus ingestion: raw corpus text (TSV, CSV or JSONL) -> one row per source record -> validated,
 de-duplicated examples + quarantine + row accounting -> a check that enough of it is usable.
 
-Every input row ends in exactly one place: kept, quarantined (with a reason), or collapsed as an exact
-duplicate of a kept row; ``rows_in == kept + quarantined + duplicates_collapsed`` is checked. Parameters
+Every input row ends in exactly one place: kept (labelled), unlabelled (an empty or absent label: a text
+the teacher labels for the student, never a training label), quarantined (with a reason), or collapsed
+as an exact duplicate of a kept row; ``rows_in == kept + unlabelled + quarantined + duplicates_collapsed``
+is checked. Parameters
 are the ``ingest`` group (``conf/base/parameters_ingest.yml``), which the messages name.
 """
 
@@ -30,7 +32,6 @@ HINTS = {
     "undecodable": "Most rows are not valid in the configured encoding: set corpus_encoding in "
     "conf/base/globals.yml.",
     "malformed_row": "Check ingest.format, ingest.has_header and ingest.column_names against the file.",
-    "missing_label": "Check ingest.label_column.",
     "empty_text": "Check ingest.text_column.",
     "too_long": "Raise ingest.max_chars if texts this long are meant.",
     "unknown_label": "Check the allow-list ingest.labels.",
@@ -152,13 +153,11 @@ def _reason(row: pd.Series, allowed_labels: set[str] | None, max_chars: int) -> 
     if isinstance(row["problem"], str):
         reason, _, detail = row["problem"].partition(": ")
         return reason, detail
-    if row["label"] == "":
-        return "missing_label", "the label is empty or absent"
     if row["text"] == "":
         return "empty_text", "the text is empty or whitespace only"
     if len(row["text"]) > max_chars:
         return "too_long", f"the text has {len(row['text'])} characters; ingest.max_chars is {max_chars}"
-    if allowed_labels is not None and row["label"] not in allowed_labels:
+    if allowed_labels is not None and row["label"] and row["label"] not in allowed_labels:
         return "unknown_label", f"label {row['label']!r} is not in ingest.labels"
     return None
 
@@ -173,7 +172,7 @@ def _mark_reasons(raw: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
     reasons = rows.apply(lambda row: _reason(row, allowed, max_chars), axis=1)
     rows["reason"] = reasons.map(lambda r: r[0] if r else None)
     rows["detail"] = reasons.map(lambda r: r[1] if r else None)
-    candidates = rows[rows["reason"].isna()]
+    candidates = rows[rows["reason"].isna() & (rows["label"] != "")]
     labels_per_text = candidates.groupby("text")["label"].nunique()
     conflicting = candidates["text"].isin(labels_per_text[labels_per_text > 1].index)
     rows.loc[conflicting[conflicting].index, ["reason", "detail"]] = [
@@ -197,17 +196,20 @@ def _mark_rare_labels(rows: pd.DataFrame, kept: pd.DataFrame, minimum: int) -> p
     return kept[~rare]
 
 
-def _row_accounting(rows_in: int, kept: int, quarantine: pd.DataFrame, duplicates: int) -> dict[str, Any]:
+def _row_accounting(
+    rows_in: int, kept: int, unlabelled: int, quarantine: pd.DataFrame, duplicates: int
+) -> dict[str, Any]:
     """Where every input row went; refuses counts that do not add up to the rows read."""
     by_reason = {str(k): int(v) for k, v in quarantine["reason"].value_counts().sort_index().items()}
     accounting = {
         "rows_in": int(rows_in),
         "kept": int(kept),
+        "unlabelled": int(unlabelled),
         "quarantined": int(len(quarantine)),
         "duplicates_collapsed": int(duplicates),
         "quarantined_by_reason": by_reason,
     }
-    if rows_in != kept + len(quarantine) + duplicates:
+    if rows_in != kept + unlabelled + len(quarantine) + duplicates:
         raise AssertionError(f"row accounting does not add up: {accounting}")
     logger.info("Row accounting: %s", accounting)
     return accounting
@@ -218,16 +220,24 @@ def validate_corpus(
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, Any]]:
     """Normalise texts and labels, quarantine bad rows, collapse exact duplicates.
 
-    Returns the kept rows (possibly none: ``check_corpus`` judges them), the quarantine (one row per
-    rejected input row, with a reason) and the row accounting.
+    A row with an empty or absent label is an unlabelled text (label ``""``), kept unless its text
+    repeats a kept one. Returns the kept rows, labelled then unlabelled (possibly none:
+    ``check_corpus`` judges them), the quarantine (one row per rejected input row, with a reason) and
+    the row accounting.
     """
     rows = _mark_reasons(raw, params)
     candidates = rows[rows["reason"].isna()]
-    duplicate = candidates.duplicated(subset=["text", "label"], keep="first")
-    kept = _mark_rare_labels(rows, candidates[~duplicate], int(params["min_rows_per_label"]))
+    labelled, unlabelled = candidates[candidates["label"] != ""], candidates[candidates["label"] == ""]
+    duplicate = labelled.duplicated(subset=["text", "label"], keep="first")
+    kept = _mark_rare_labels(rows, labelled[~duplicate], int(params["min_rows_per_label"]))
+    # an unlabelled text that repeats a labelled one (or an earlier unlabelled one) adds nothing
+    repeated = unlabelled["text"].duplicated(keep="first") | unlabelled["text"].isin(kept["text"])
+    unlabelled = unlabelled[~repeated]
 
     quarantine = rows[rows["reason"].notna()][QUARANTINE_COLUMNS].reset_index(drop=True)
-    accounting = _row_accounting(len(raw), len(kept), quarantine, int(duplicate.sum()))
+    duplicates = int(duplicate.sum() + repeated.sum())
+    accounting = _row_accounting(len(raw), len(kept), len(unlabelled), quarantine, duplicates)
+    kept = pd.concat([kept, unlabelled])
     examples = pd.DataFrame(
         {
             "example_id": kept["source_line"].astype("int64"),
@@ -262,12 +272,17 @@ def check_corpus(
         raise CorpusError(
             f"no usable rows: all {rows_in} rows were quarantined ({by_reason}).{_hint(by_reason)}{where}"
         )
+    if not (validated_examples["label"] != "").any():
+        raise CorpusError(
+            f"no labelled rows: the {row_accounting['unlabelled']} usable rows all have an empty label, "
+            f"and a classifier needs labelled rows; check ingest.label_column ({params['label_column']!r})"
+        )
     if quarantined / rows_in > limit:
         raise CorpusError(
             f"{quarantined} of {rows_in} rows ({quarantined / rows_in:.0%}) were quarantined, more than "
             f"ingest.max_quarantined_share ({limit:.0%}): {by_reason}.{_hint(by_reason)}{where}"
         )
-    labels = sorted(validated_examples["label"].unique())
+    labels = sorted(set(validated_examples["label"]) - {""})
     if len(labels) < 2:
         cause = f" after validation ({by_reason} quarantined)" if by_reason else ""
         raise CorpusError(

@@ -8,6 +8,7 @@ schedules in ``schedules.py``). ``distillation_loss`` is the student stage's obj
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -66,6 +67,23 @@ KD_LOSSES: dict[str, Callable[..., torch.Tensor]] = {
     "mse_t": lambda student, teacher, temperature, scale: kd_mse(student, teacher, temperature),
     "kl": kd_kl,
     "soft_ce": soft_cross_entropy,
+}
+
+
+def standardised_targets(teacher_logits: np.ndarray) -> np.ndarray:
+    """The teacher's logits centred per row (which leaves its softmax as it is) and divided by one
+    standard deviation over every row: one scale for the whole training set, so an ensemble whose
+    logits run to tens gives an MSE term the hard-label term can stand beside. The ranking and the
+    relative margins of each row are kept."""
+    centred = teacher_logits - teacher_logits.mean(axis=1, keepdims=True)
+    spread = float(centred.std())
+    return (centred / spread if spread > 0 else centred).astype(np.float32)
+
+
+# recipe ``objective.target_scale`` -> the teacher logits the KD term reads, from the cached ones
+TARGET_SCALES: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "raw": lambda teacher_logits: teacher_logits,
+    "standardised": standardised_targets,
 }
 
 

@@ -19,7 +19,7 @@ import yaml
 
 from text_distill.distill.adversarial import ADVERSARIAL
 from text_distill.distill.intermediate import HIDDEN_LOSSES
-from text_distill.distill.losses import KD_LOSSES
+from text_distill.distill.losses import KD_LOSSES, TARGET_SCALES
 from text_distill.distill.schedules import TEMPERATURE_SCHEDULES, WEIGHT_SCHEDULES
 from text_distill.distill.students import ARCHITECTURES, TRANSFORMER
 from text_distill.distill.teacher_precision import DEVICES, resolve_device
@@ -101,6 +101,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "architecture": (*ARCHITECTURES, TRANSFORMER),
     "unit": UNITS,
     "kd_loss": tuple(KD_LOSSES),
+    "target_scale": tuple(TARGET_SCALES),
     "hard_weight_schedule": tuple(WEIGHT_SCHEDULES),
     "kd_weight_schedule": tuple(WEIGHT_SCHEDULES),
     "temperature_schedule": tuple(TEMPERATURE_SCHEDULES),
@@ -111,6 +112,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
 AT_LEAST_ONE = {
     "epochs", "batch_size", "accumulation_steps", "threads", "max_tokens", "max_features",
     "embedding_dim", "num_layers", "filters", "min_freq", "pgd_steps", "early_stopping_patience",
+    "min_steps",
 }  # fmt: skip
 POSITIVE = {"learning_rate", "temperature", "final_temperature", "adversarial_epsilon", "pgd_step_size"}
 

@@ -7,7 +7,7 @@ import pandas as pd
 
 from text_distill.distill.evaluation import SCALAR_SCORES, STUDENTS, against_best_baseline
 
-ROW_METRICS = ("rows_in", "kept", "quarantined", "duplicates_collapsed")
+ROW_METRICS = ("rows_in", "kept", "unlabelled", "quarantined", "duplicates_collapsed")
 
 
 def summarise_scores(
@@ -57,7 +57,11 @@ def summary_metrics(summary: dict[str, Any], models: list[str]) -> dict[str, dic
         for key, value in member_scores.items():
             values[f"teacher_{member}_{key}"] = value
     for key in ROW_METRICS:
-        values[key if key.startswith("rows_") else f"rows_{key}"] = summary["rows"][key]
+        values[key if key.startswith("rows_") else f"rows_{key}"] = summary["rows"].get(key, 0)
+    labels = summary["labels"]
+    values["labelled_train_rows"] = labels["labelled"]["train"]
+    values["labelled_dev_rows"] = labels["labelled"]["dev"]
+    values["unlabelled_split_rows"] = sum(labels["unlabelled"].values())
     return {name: {"value": float(value), "step": 0} for name, value in values.items()}
 
 
@@ -83,6 +87,42 @@ def verdict_lines(verdict: dict[str, Any]) -> list[str]:
     return [*lines, ""]
 
 
+def label_lines(summary: dict[str, Any]) -> list[str]:
+    """What each model learnt from: the labels (train fits, dev selects) and the unlabelled texts."""
+    labels, labelling = summary["labels"], summary["teacher_labelling"]
+    train, dev = labels["labelled"]["train"], labels["labelled"]["dev"]
+    unlabelled = labels["unlabelled"]
+    transfer = sum(count for source, count in labelling["rows_by_source"].items() if source != "labelled")
+    budget = labels["label_budget"]
+    lines = [
+        "## Labels",
+        "",
+        (
+            f"Label budget: {budget} train rows (`ingest.label_budget`); "
+            if budget is not None
+            else "Every train label (`ingest.label_budget: null`); "
+        )
+        + f"dev holds {dev} labelled rows, so {train + dev} labels were used in all "
+        "(train fits, dev selects)."
+        + (
+            f" A team with {budget} labels would hold far fewer for dev: set `ingest.budget_dev_size`."
+            if budget is not None and dev > budget
+            else ""
+        ),
+        "",
+        "| model | labelled train rows | texts without a label |",
+        "|---|---|---|",
+        f"| teacher (fine-tune, n-gram members, ensemble weights on dev) | {train} | 0 |",
+        f"| baselines, student_alone | {train} | 0 |",
+        f"| student (hard-label term; KD term over every text) | {train} | "
+        f"{sum(unlabelled.values()) + transfer} ({unlabelled['train_over_budget']} train and "
+        f"{unlabelled['dev_over_budget']} dev rows over the budget, {unlabelled['corpus_without_label']} "
+        f"corpus rows without a label, {transfer} transfer-set texts) |",
+        "",
+    ]
+    return lines
+
+
 def render_report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) -> str:
     names = list(scores)
     verdict = summary["against_best_baseline"]
@@ -94,6 +134,7 @@ def render_report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) ->
         "split only; the test split was used for nothing but this report.",
         "",
         *verdict_lines(verdict),
+        *label_lines(summary),
         "## Quality",
         "",
         "Fidelity: share of test texts where the model predicts the teacher's class; KL: mean "
@@ -163,7 +204,8 @@ def render_report(summary: dict[str, Any], scores: dict[str, dict[str, Any]]) ->
         "",
         "## Rows",
         "",
-        f"{rows['rows_in']} in = {rows['kept']} kept + {rows['quarantined']} quarantined + "
+        f"{rows['rows_in']} in = {rows['kept']} kept + {rows.get('unlabelled', 0)} without a label + "
+        f"{rows['quarantined']} quarantined + "
         f"{rows['duplicates_collapsed']} duplicates collapsed; quarantined by reason: "
         f"{rows['quarantined_by_reason'] or 'none'}.",
     ]

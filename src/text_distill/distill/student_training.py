@@ -1,6 +1,7 @@
 """Students from a recipe: build the chosen architecture over its unit's vocabulary, train it on the
-train split (hard labels and, when distilling, the cached teacher logits plus the transfer rows),
-select on dev, at the recipe's seed. The test split is never read here.
+train split (hard labels and, when distilling, the cached teacher logits plus the texts without a
+label: the unlabelled split and the transfer rows), select on dev, at the recipe's seed. The test
+split is never read here.
 
 ``recipe.model.architecture`` chooses the model: ``ngram`` (fastText's bag of word and character
 n-grams) reads n-gram features of the segmenter's words; ``bilstm`` and ``textcnn`` read
@@ -10,6 +11,7 @@ also matches the teacher's hidden states and attention maps (an online teacher p
 carries the word segmenter, so serving segments as training did.
 """
 
+import dataclasses
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -24,6 +26,7 @@ from text_distill.distill.intermediate import IntermediateMatching
 from text_distill.distill.losses import NO_LABEL
 from text_distill.distill.recipe import ModelSpec, StudentRecipe, TransformerOptions
 from text_distill.distill.soft_targets import logits_for
+from text_distill.distill.splits import UNLABELLED
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students import TRANSFORMER, build_student_model
 from text_distill.distill.students.transformer import (
@@ -80,16 +83,26 @@ class StudentData:
 
 @dataclass
 class Transfer:
-    """Rows the teacher labelled but no person did: what the student reads of each, their logits."""
+    """Rows the teacher labelled but no person did: what the student reads of each, their logits and
+    where each comes from (``augmented`` copies of train, or ``unlabelled`` corpus texts)."""
 
     words: list[list[str]]
     texts: list[str]
     logits: np.ndarray | None
+    sources: list[str] = dataclasses.field(default_factory=list)
 
     @classmethod
     def of(cls, transfer_targets: pd.DataFrame) -> "Transfer":
         logits = np.stack(transfer_targets["logits"].to_numpy()) if len(transfer_targets) else None
-        return cls(list(transfer_targets["words"]), transfer_targets["teacher_text"].tolist(), logits)
+        words, texts = list(transfer_targets["words"]), transfer_targets["teacher_text"].tolist()
+        return cls(words, texts, logits, transfer_targets["source"].tolist())
+
+    def written(self) -> list[list[str]]:
+        """The words of the texts a person wrote (not the augmented copies): what a distilled
+        student's features are counted over, beside the train and unlabelled splits."""
+        return [
+            words for words, source in zip(self.words, self.sources, strict=True) if source != "augmented"
+        ]
 
 
 @dataclass
@@ -112,7 +125,8 @@ class EncoderSource:
 
 
 def _ngram_vocabulary(train_tokens: Iterable[list[str]], model: ModelSpec, seed: int) -> Vectors:
-    """The train split's n-gram features seen ``min_freq`` times, random initial rows."""
+    """The n-gram features seen ``min_freq`` times in the texts the student trains on, random
+    initial rows."""
     options = model.ngram
     vocabulary = build_vocabulary(train_tokens, options.min_freq, options.max_size)
     embeddings, _ = vector_matrix(vocabulary, {}, options.embedding_dim, seed)
@@ -156,13 +170,15 @@ def student_segmenter(model: ModelSpec, word_segmenter: str) -> Segmenter:
 
 @dataclass
 class Built:
-    """A new student, the token lists of train and dev, and the transfer rows' tokens and logits."""
+    """A new student, the token lists of train and dev, the transfer rows' tokens and logits, and
+    (when distilling) the unlabelled split's tokens, whose logits are in the soft targets."""
 
     student: StudentClassifier
     train_tokens: list[list[str]]
     dev_tokens: list[list[str]]
     transfer: tuple[list[list[str]], np.ndarray | None]
     matcher: IntermediateMatching | None = None
+    unlabelled_tokens: list[list[str]] = dataclasses.field(default_factory=list)
 
 
 def embedding_student(
@@ -185,7 +201,12 @@ def embedding_student(
         )
     tokens["tokens"] = tokens["words"].map(segmenter.from_words)
     train, dev = (list(data.split(tokens, name)["tokens"]) for name in ("train", "dev"))
-    vocabulary, embeddings = UNIT_VOCABULARIES[segmenter.unit](train, data, model_spec, recipe.runtime.seed)
+    distilling = transfer is not None
+    unlabelled = list(data.split(tokens, UNLABELLED)["tokens"]) if distilling else []
+    transfer_tokens = [segmenter.from_words(words) for words in transfer.words] if distilling else []
+    # a distilled student learns every text's features from the teacher, so it counts them all
+    counted = [*train, *unlabelled, *map(segmenter.from_words, transfer.written())] if distilling else train
+    vocabulary, embeddings = UNIT_VOCABULARIES[segmenter.unit](counted, data, model_spec, recipe.runtime.seed)
     options = model_spec.options
     model = build_student_model(
         model_spec.architecture,
@@ -197,8 +218,8 @@ def embedding_student(
     )
     read = kind.tokens_read(model_spec)
     student = StudentClassifier(model, vocabulary, segmenter.unit, data.label_names, read, segmenter)
-    transfer_tokens = [] if transfer is None else [segmenter.from_words(words) for words in transfer.words]
-    return Built(student, train, dev, (transfer_tokens, None if transfer is None else transfer.logits))
+    logits = transfer.logits if distilling else None
+    return Built(student, train, dev, (transfer_tokens, logits), unlabelled_tokens=unlabelled)
 
 
 def transformer_student(
@@ -212,7 +233,9 @@ def transformer_student(
         segmenter.segment_many(data.split(data.examples, name)["text"].tolist()) for name in ("train", "dev")
     )
     extra = segmenter.segment_many([] if transfer is None else transfer.texts)
-    vocabulary, teacher_ids = pruned_vocabulary(source.tokenizer, [*train, *extra])
+    unlabelled = [] if transfer is None else data.split(data.examples, UNLABELLED)["text"].tolist()
+    unlabelled = segmenter.segment_many(unlabelled)
+    vocabulary, teacher_ids = pruned_vocabulary(source.tokenizer, [*train, *unlabelled, *extra])
     model = TransformerClassifier.from_teacher(
         source.encoder,
         teacher_ids,
@@ -235,7 +258,8 @@ def transformer_student(
         if source.teacher is None
         else intermediate_matcher(source.teacher, student, teacher_ids, options)
     )
-    return Built(student, train, dev, (extra, None if transfer is None else transfer.logits), matcher)
+    logits = None if transfer is None else transfer.logits
+    return Built(student, train, dev, (extra, logits), matcher, unlabelled_tokens=unlabelled)
 
 
 def intermediate_matcher(
@@ -262,16 +286,25 @@ def intermediate_matcher(
 def fit(
     name: str, built: Built, data: StudentData, soft_targets: pd.DataFrame | None, recipe: StudentRecipe
 ) -> tuple[StudentClassifier, dict[str, Any]]:
-    """Train on the train split (hard labels and, with ``soft_targets``, the teacher's logits) plus
-    the transfer rows (teacher logits, no hard label); keep the epoch best on dev macro-F1."""
+    """Train on the train split (hard labels and, with ``soft_targets``, the teacher's logits) plus,
+    with ``soft_targets``, the unlabelled split and the transfer rows (teacher logits, no hard label);
+    keep the epoch best on dev macro-F1."""
     train, dev = data.split(data.examples, "train"), data.split(data.examples, "dev")
     tokens, labels = list(built.train_tokens), train["label_id"].to_numpy()
     teacher_logits = None if soft_targets is None else logits_for(soft_targets, train["example_id"])
-    extra_tokens, extra_logits = built.transfer
-    if soft_targets is not None and len(extra_tokens):
-        tokens = [*tokens, *extra_tokens]
-        labels = np.concatenate([labels, np.full(len(extra_tokens), NO_LABEL)])
-        teacher_logits = np.concatenate([teacher_logits, np.asarray(extra_logits, dtype=np.float32)])
+    unlabelled_rows = 0
+    if soft_targets is not None:
+        unlabelled_ids = data.split(data.examples, UNLABELLED)["example_id"]
+        extra_tokens, extra_logits = built.transfer
+        unlabelled_rows = len(built.unlabelled_tokens)
+        if unlabelled_rows:
+            extra_tokens = [*built.unlabelled_tokens, *extra_tokens]
+            found = logits_for(soft_targets, unlabelled_ids)
+            extra_logits = found if extra_logits is None else np.concatenate([found, extra_logits])
+        if len(extra_tokens):
+            tokens = [*tokens, *extra_tokens]
+            labels = np.concatenate([labels, np.full(len(extra_tokens), NO_LABEL)])
+            teacher_logits = np.concatenate([teacher_logits, np.asarray(extra_logits, dtype=np.float32)])
     checkpoint_dir = recipe.runtime.checkpoint_dir
     config = recipe.training_config(
         checkpoint=f"{checkpoint_dir}/{name}.pt" if checkpoint_dir else None,
@@ -290,8 +323,9 @@ def fit(
     )
     best = max(history, key=lambda record: record["dev_macro_f1"])
     log = {
-        "train_rows": len(train),
-        "transfer_rows": len(tokens) - len(train),
+        "train_rows": len(train),  # labelled: the hard-label term's
+        "unlabelled_rows": unlabelled_rows,  # the unlabelled split's texts, in the KD term only
+        "transfer_rows": len(tokens) - len(train) - unlabelled_rows,  # augmented and corpus texts
         "dev_rows": len(dev),
         "best_epoch": best["epoch"],
         "history": history,

@@ -83,6 +83,22 @@ def build_teacher(
     return teacher
 
 
+MIN_EVALUATIONS = 4  # dev scores, at least, of a teacher whose epochs min_steps raised
+
+
+def planned_epochs(params: dict[str, Any], train_rows: int) -> int:
+    """``teacher.epochs``, or more where ``train_rows`` would give fewer than ``teacher.min_steps``
+    optimiser steps: 1,000 labels get the steps 85,000 get in one epoch (the kept epoch is still the
+    best on dev)."""
+    epochs, min_steps = int(params["epochs"]), params.get("min_steps")
+    if min_steps is None:
+        return epochs
+    if isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 1:
+        raise ValueError(f"teacher.min_steps must be null or a number of steps >= 1, got {min_steps!r}")
+    steps_per_epoch = -(-train_rows // int(params["batch_size"]))
+    return max(epochs, -(-min_steps // steps_per_epoch))
+
+
 def training_splits(examples: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Train rows (``params.train_rows`` of them, sampled under the seed, when set) and dev rows.
     The test split is never returned."""
@@ -127,8 +143,8 @@ class TeacherTrainer(Trainer):
 def training_arguments(
     params: dict[str, Any], output_dir: str, device: str, bf16: bool, per_device_batch: int
 ) -> TrainingArguments:
-    """``TrainingArguments`` from ``teacher.*``: one evaluation and checkpoint per epoch, the best on
-    dev macro-F1 reloaded at the end."""
+    """``TrainingArguments`` from ``teacher.*``: one evaluation and checkpoint per epoch (or every
+    ``eval_steps`` steps, when set), the best on dev macro-F1 reloaded at the end."""
     groups = params["length_group_batches"]
     if groups is not None and (isinstance(groups, bool) or not isinstance(groups, int) or groups < 1):
         raise ValueError(
@@ -143,8 +159,10 @@ def training_arguments(
         weight_decay=float(params["weight_decay"]),
         warmup_steps=float(params["warmup_ratio"]),
         lr_scheduler_type="linear",
-        eval_strategy="epoch",
-        save_strategy="epoch",
+        eval_strategy="steps" if params.get("eval_steps") else "epoch",
+        save_strategy="steps" if params.get("eval_steps") else "epoch",
+        eval_steps=params.get("eval_steps"),
+        save_steps=params.get("eval_steps"),
         save_total_limit=1,
         save_only_model=True,
         # every node writes its own copy of a checkpoint, so every worker of a multi-node run can
@@ -272,12 +290,24 @@ def fine_tune(
     run = engine(TEACHER_ENGINES, engine_name, "teacher.engine")
     teacher = build_teacher(base, label_names, params)
     train, dev = training_splits(examples, params)
+    epochs = planned_epochs(params, len(train))
+    if epochs != params["epochs"]:
+        # dev is scored about as often as the epochs asked for would score it, not every short epoch
+        every = -(-epochs // max(int(params["epochs"]), MIN_EVALUATIONS))  # epochs between dev scores
+        epochs = every * -(-epochs // every)  # the last epoch is scored too
+        eval_steps = every * -(-len(train) // int(params["batch_size"]))
+        logger.info(
+            "%d train rows: %d teacher epochs for teacher.min_steps, dev scored every %d steps",
+            *(len(train), epochs, eval_steps),
+        )
+        params = {**params, "epochs": epochs, "eval_steps": eval_steps}
     teacher, outcome, device = run(teacher, train, dev, params, ray_params or {})
     log = {
         "engine": engine_name,
         "device": device,
         "train_rows": len(train),
         "dev_rows": len(dev),
+        "epochs": epochs,
         "best_epoch": outcome.best["epoch"],
         "dev_accuracy": outcome.best["eval_accuracy"],
         "dev_macro_f1": outcome.best["eval_macro_f1"],

@@ -4,6 +4,7 @@ import copy
 import hashlib
 import itertools
 import logging
+import math
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass
@@ -19,7 +20,7 @@ from transformers.utils import is_torch_bf16_available_on_device
 
 from text_distill.distill.adversarial import adversarial_backward
 from text_distill.distill.intermediate import IntermediateMatching
-from text_distill.distill.losses import distillation_loss
+from text_distill.distill.losses import TARGET_SCALES, distillation_loss
 from text_distill.distill.schedules import scheduled_weight, temperature_schedule
 from text_distill.distill.student import StudentClassifier
 
@@ -34,6 +35,9 @@ class ObjectiveSpec:
     hard_weight_schedule: str
     kd_weight_schedule: str
     kd_loss: str
+    target_scale: (
+        str  # raw | standardised: the teacher logits as cached, or on one scale (losses.TARGET_SCALES)
+    )
     temperature: float
     temperature_schedule: str
     final_temperature: float  # linear_decay's last T
@@ -46,6 +50,7 @@ class OptimiserSpec:
     """The recipe's ``optimiser`` group."""
 
     epochs: int
+    min_steps: int | None  # at least this many optimiser steps: a small training set gets more epochs
     batch_size: int
     learning_rate: float
     weight_decay: float
@@ -208,6 +213,16 @@ def _resumable_checkpoint(path: str | None, provenance: dict[str, Any] | None) -
     return state
 
 
+def planned_epochs(config: OptimiserSpec, rows: int) -> int:
+    """``config.epochs``, or more where ``rows`` would give fewer than ``config.min_steps`` optimiser
+    steps: the schedule follows the number of rows, so 1,000 rows train as long as 85,000 do."""
+    if config.min_steps is None:
+        return config.epochs
+    batches = math.ceil(rows / config.batch_size)
+    steps_per_epoch = max(1, math.ceil(batches / config.accumulation_steps))
+    return max(config.epochs, math.ceil(config.min_steps / steps_per_epoch))
+
+
 def _batch_loss(
     student: StudentClassifier,
     token_ids: torch.Tensor,
@@ -272,7 +287,9 @@ def train_student(
     targets = (
         None
         if teacher_logits is None
-        else torch.as_tensor(teacher_logits, dtype=torch.float32, device=device)
+        else torch.as_tensor(
+            TARGET_SCALES[config.target_scale](np.asarray(teacher_logits, np.float32)), device=device
+        )
     )
     best_state, best_f1, best_epoch, history = None, -1.0, 0, []
     temperature = temperature_schedule(
@@ -282,7 +299,10 @@ def train_student(
         config.temperature_beta,
         config.temperature_gamma,
     )
-    step, total_steps = 0, config.epochs * -(-len(train_ids) // config.batch_size)  # batches
+    epochs = planned_epochs(config, len(train_ids))
+    if epochs != config.epochs:
+        logger.info("%d training rows: %d epochs for student.optimiser.min_steps", len(train_ids), epochs)
+    step, total_steps = 0, epochs * -(-len(train_ids) // config.batch_size)  # batches
     first_epoch = 1
     provenance = None
     if config.checkpoint:
@@ -305,7 +325,7 @@ def train_student(
         step, first_epoch = state["step"], state["epoch"] + 1
         logger.info("Resuming student training from %s after epoch %d", config.checkpoint, state["epoch"])
     optimiser.zero_grad()
-    for epoch in range(first_epoch, config.epochs + 1):
+    for epoch in range(first_epoch, epochs + 1):
         student.train()
         order = rng.permutation(len(train_ids))
         sums: dict[str, float] = {}

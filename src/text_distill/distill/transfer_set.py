@@ -34,6 +34,7 @@ UNLABELLED_OUTCOMES = [
     "kept",
 ]
 Builder = Callable[[], pd.DataFrame]
+HELD_OUT = ("dev", "test")  # splits no transfer text may equal (train and unlabelled texts are the student's)
 
 
 def transfer_frame(
@@ -79,7 +80,7 @@ def _rejection(
     if digest in seen:
         return "duplicates"
     if digest in labelled_hashes:
-        return "equal_to_train" if labelled_hashes[digest] == "train" else "equal_to_dev_or_test"
+        return "equal_to_dev_or_test" if labelled_hashes[digest] in HELD_OUT else "equal_to_train"
     return "over_max_rows" if full else None
 
 
@@ -111,7 +112,8 @@ def read_unlabelled(
 
 
 def labelled_partitions(examples: pd.DataFrame, chunk_rows: int) -> Iterator[tuple[str, Builder]]:
-    """The labelled examples, all splits (dev and test logits feed the evaluation)."""
+    """The examples, all splits (dev and test logits feed the evaluation; the unlabelled split's
+    are the distilled student's targets for texts without a label)."""
     for start in range(0, len(examples), chunk_rows):
         part = examples.iloc[start : start + chunk_rows]
         yield (
@@ -133,7 +135,7 @@ def augmented_partitions(
     train_words = segmented.loc[segmented["split"] == "train", "words"]
     vocabulary = PosVocabulary.from_words(train_words)
     logger.info("POS vocabulary: %d tags from %d train examples", len(vocabulary.tags()), len(train_words))
-    held_out = set(examples.loc[examples["split"] != "train", "text_hash"])
+    held_out = set(examples.loc[examples["split"].isin(HELD_OUT), "text_hash"])
 
     def augmented(part: pd.DataFrame) -> pd.DataFrame:
         ids = part["example_id"].tolist()

@@ -88,6 +88,7 @@ def summarise(
     across_seeds: dict[str, dict[str, Any]],
     profile: dict[str, dict[str, float]],
     row_accounting: dict[str, Any],
+    split_report: dict[str, Any],
     teacher_fingerprint: dict[str, Any],
     teacher_labelling: dict[str, Any],
     params: dict[str, Any],
@@ -99,6 +100,7 @@ def summarise(
     scores.update(baseline_scores)
     context = {
         "rows": row_accounting,
+        "labels": split_report,
         "teacher_fingerprint": teacher_fingerprint["fingerprint"],
         "teacher_labelling": teacher_labelling,
         **{key: params[key] for key in ("threads", "batch_size", "calibration_bins")},

@@ -118,6 +118,7 @@ def create_pipeline(seeds: tuple[int, ...] = (), **kwargs) -> Pipeline:
                     "across_seeds": "across_seeds_scores",
                     "profile": "model_profile",
                     "row_accounting": "row_accounting",
+                    "split_report": "split_report",
                     "teacher_fingerprint": "teacher_fingerprint",
                     "teacher_labelling": "teacher_labelling",
                     "params": "params:evaluate",

@@ -20,7 +20,11 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["validated_examples", "quarantine", "row_accounting"],
             ),
             step(check_corpus, ["validated_examples", "row_accounting", "params:ingest"], "usable_examples"),
-            step(split_examples, ["usable_examples", "params:ingest"], ["examples", "label_names"]),
+            step(
+                split_examples,
+                ["usable_examples", "params:ingest"],
+                ["examples", "label_names", "split_report"],
+            ),
             step(hold_out_test, "examples", ["train_dev_examples", "test_examples"]),
         ],
         namespace="ingest",

@@ -1,5 +1,5 @@
-"""Segment: words (``segment.segmenter``: jieba or rjieba) and characters per example, train-only
-vocabularies, their word vectors."""
+"""Segment: words (``segment.segmenter``: jieba or rjieba) and characters per example, vocabularies of
+the texts a student trains on (train and unlabelled: never dev or test), their word vectors."""
 
 import logging
 from typing import Any
@@ -9,6 +9,7 @@ import pandas as pd
 from gensim.models import KeyedVectors
 from tqdm.auto import tqdm
 
+from text_distill.distill.splits import UNLABELLED
 from text_distill.distill.text import segment_chars, word_segmenter
 from text_distill.distill.vocab import build_vocabulary, vector_matrix
 
@@ -33,20 +34,20 @@ def segment_examples(examples: pd.DataFrame, params: dict[str, Any]) -> tuple[pd
 
 
 def _train_vocabulary(segmented: pd.DataFrame, column: str, params: dict[str, Any]) -> list[str]:
-    # The train split only, so dev/test tokens never leak into the student.
-    train = segmented.loc[segmented["split"] == "train", column]
+    # Train and unlabelled texts only, so dev/test tokens never leak into the student.
+    train = segmented.loc[segmented["split"].isin(["train", UNLABELLED]), column]
     vocabulary = build_vocabulary(train, int(params["min_freq"]), params.get("max_size"))
     logger.info("%s vocabulary: %d entries (%s)", column, len(vocabulary), params)
     return vocabulary
 
 
 def build_word_vocabulary(segmented: pd.DataFrame, params: dict[str, Any]) -> list[str]:
-    """Words of the train split seen at least ``min_freq`` times."""
+    """Words of the train and unlabelled texts seen at least ``min_freq`` times."""
     return _train_vocabulary(segmented, "words", params)
 
 
 def build_char_vocabulary(segmented: pd.DataFrame, params: dict[str, Any]) -> list[str]:
-    """The ``max_size`` most frequent characters of the train split."""
+    """The ``max_size`` most frequent characters of the train and unlabelled texts."""
     return _train_vocabulary(segmented, "chars", params)
 
 
