@@ -245,7 +245,7 @@ def test_label_curve_runs_the_chain_at_each_budget_and_a_rerun_scores_nothing(di
     """Two budgets of conf/local/variants.yml on the distill run's split: a nested run each, the curve
     with the full-label point, and a second run that finds every text in the soft-target store."""
     store = distill_run / "data/07_model_output/soft_target_store"
-    variants = write_variants(distill_run, student_seeds=[], label_budgets=[30, 60])
+    variants = write_variants(distill_run, student_seeds=[], label_budgets=[60, 120])
     try:
         run_pipeline(distill_run, "label_curve")
         partitions = sorted(store.glob("*/*.parquet"))
@@ -253,14 +253,15 @@ def test_label_curve_runs_the_chain_at_each_budget_and_a_rerun_scores_nothing(di
     finally:
         variants.unlink()  # the shared project keeps its variants
     assert sorted(store.glob("*/*.parquet")) == partitions  # the rerun scored no text
-    full = latest(distill_run, "08_reporting/distill_summary.json")["labels"]["labelled"]["train"]
+    summary = json.loads((distill_run / "data/08_reporting/distill_summary.json").read_text())
+    full = summary["labels"]["labelled"]["train"]
     points = latest(distill_run, "08_reporting/label_curve.json")
-    assert list(points) == ["30", "60", str(full)]
+    assert list(points) == ["60", "120", str(full)]
     for labels, point in points.items():
         assert point["labels"]["labelled"]["train"] == int(labels)
         assert point["labels"]["labelled"]["test"] == 150  # every budget scored on the same test rows
         assert {"teacher", "student", "student_alone", "baseline_tfidf_char_svm"} <= set(point)
-    assert points["30"]["labels"]["unlabelled"]["train_over_budget"] == full - 30
+    assert points["60"]["labels"]["unlabelled"]["train_over_budget"] == full - 60
     client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
     experiment = client.get_experiment_by_name("text_distill")
     children = client.search_runs(
@@ -268,9 +269,9 @@ def test_label_curve_runs_the_chain_at_each_budget_and_a_rerun_scores_nothing(di
         "attributes.run_name LIKE 'labels=%'",
         order_by=["attributes.start_time DESC"],
     )[:2]  # the rerun's
-    assert sorted(run.info.run_name for run in children) == ["labels=30", "labels=60"]
+    assert sorted(run.info.run_name for run in children) == ["labels=120", "labels=60"]
     assert len({run.data.tags["mlflow.parentRunId"] for run in children}) == 1  # nested in the curve's run
-    assert {run.data.params["labelled_train_rows"] for run in children} == {"30", "60"}
+    assert {run.data.params["labelled_train_rows"] for run in children} == {"60", "120"}
     table = sorted((distill_run / "data/08_reporting/label_curve.csv").glob("*/*"))[-1].read_text()
     assert table.splitlines()[0].startswith("labelled_train_rows,label_budget,labelled_dev_rows,teacher,")
     assert len(table.splitlines()) == 4

@@ -14,6 +14,7 @@ from text_distill.distill.baselines import (
     fit_baseline,
     logit_scale,
 )
+from text_distill.errors import TextDistillError
 
 SPORTS = [
     "中国队夺得冠军",
@@ -102,3 +103,11 @@ def test_a_cross_fitted_teachers_fingerprint_is_what_decides_its_logits(name):
     # the same fit twice: the same print (a word vectoriser holds a memory address a pickle would hash)
     assert cross_fit(LABELS).fingerprint() == cross_fit(LABELS).fingerprint()
     assert cross_fit(LABELS).fingerprint() != cross_fit(LABELS, c=0.01).fingerprint()
+
+
+def test_cross_fitting_takes_as_many_folds_as_the_rarest_label_fills():
+    texts, labels = SPORTS[:3] + FINANCE, np.array([0] * 3 + [1] * len(FINANCE))  # three sports rows
+    _, log = cross_fit_baseline(fitted("tfidf_char_svm"), (texts, labels), (TEXTS, LABELS), folds=5)
+    assert log["folds"] == 3
+    with pytest.raises(TextDistillError, match="a label has 1 train row: raise ingest.label_budget"):
+        cross_fit_baseline(fitted("tfidf_char_svm"), (texts[2:], labels[2:]), (TEXTS, LABELS), folds=5)

@@ -7,6 +7,7 @@ import yaml
 from tests.conftest import PROJECT_ROOT
 
 from text_distill.distill.corpus import CorpusError
+from text_distill.distill.evaluation import against_best_baseline
 from text_distill.distill.learning_curve import budget_run, curve, curve_figure, curve_table
 from text_distill.distill.splits import examples_at_budget, split_examples
 
@@ -44,7 +45,7 @@ def summary(labels: int, budget: int | None, student: float, alone: float, char_
             for key in ("accuracy", "macro_f1", "fidelity", "kl_to_teacher", "ece")
         }
 
-    return {
+    made = {
         "teacher": row(0.9),
         "student": row(student),
         "student_alone": row(alone),
@@ -59,10 +60,12 @@ def summary(labels: int, budget: int | None, student: float, alone: float, char_
                 "corpus_without_label": 0,
             },
         },
-        "against_best_baseline": {},
+        "against_best_baseline": {},  # below, as evaluation makes it
         "student_speedup": 100.0,
         "rows": {"rows_in": 1, "kept": 1, "quarantined": 0, "duplicates_collapsed": 0},
     }
+    made["against_best_baseline"] = against_best_baseline(made, ["baseline_tfidf_char_svm"])
+    return made
 
 
 def test_the_curve_has_a_point_per_budget_and_the_full_label_point_in_order_of_labels():

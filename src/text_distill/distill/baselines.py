@@ -29,6 +29,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
 
 from text_distill.distill.text import normalise_text, word_segmenter
+from text_distill.errors import TextDistillError
 
 logger = logging.getLogger(__name__)
 
@@ -215,6 +216,17 @@ def cross_fit_baseline(
     the logit scale chosen on ``dev`` (the full model's scores). Returns the teacher and its
     out-of-fold train accuracy, dev accuracy and scale."""
     texts, labels = [normalise_text(text) for text in train[0]], np.asarray(train[1])
+    rarest = int(np.bincount(labels).min(initial=len(labels)))
+    if rarest < folds:  # a few labels (ingest.label_budget): as many folds as the rarest label fills
+        if rarest < 2:
+            raise TextDistillError(
+                "an n-gram teacher is cross-fitted on 2 or more folds, but a label has 1 train row: "
+                "raise ingest.label_budget or drop the member from variants.yml ngram_members"
+            )
+        logger.warning(
+            "teacher.ngram_folds %d: the rarest label has %d train rows, so %d folds", folds, rarest, rarest
+        )
+        folds = rarest
     fold_of_text: dict[str, int] = {}
     models = []
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)

@@ -24,7 +24,11 @@ POINT_KEYS = ("labels", "against_best_baseline", "across_seeds", "student_speedu
 
 def scored_models(summary: dict[str, Any]) -> list[str]:
     """The models a summary scores: the teacher, the students and every baseline, in its order."""
-    return [name for name, row in summary.items() if isinstance(row, dict) and "accuracy" in row]
+    return [
+        name
+        for name, row in summary.items()
+        if isinstance(row, dict) and {"accuracy", "macro_f1"} <= set(row)
+    ]
 
 
 def curve_point(summary: dict[str, Any]) -> dict[str, Any]:
