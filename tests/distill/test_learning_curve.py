@@ -92,8 +92,10 @@ def test_the_curve_has_a_point_per_budget_and_the_full_label_point_in_order_of_l
     }  # fmt: skip
 
 
-def test_a_summary_without_label_counts_gives_no_full_label_point():
+def test_a_summary_without_label_counts_or_at_a_budget_gives_no_full_label_point():
     runs = [budget_run(100, summary(100, 100, 0.6, 0.5, 0.55))]
     old = summary(9000, None, 0.88, 0.87, 0.87)
     del old["labels"]
     assert list(curve(old, runs)) == ["100"]
+    budgeted = summary(100, 100, 0.7, 0.5, 0.55)  # a distill run at a budget is no full-label point
+    assert curve(budgeted, runs)["100"]["student"]["accuracy"] == 0.6

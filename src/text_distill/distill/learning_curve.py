@@ -13,6 +13,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import NullLocator  # noqa: E402
 
 from text_distill.distill.evaluation import STUDENTS  # noqa: E402
 from text_distill.distill.report import summary_metrics  # noqa: E402
@@ -58,12 +59,25 @@ def curve(full_summary: dict[str, Any] | None, runs: list[dict[str, dict[str, An
     """The curve as ``label_curve.json`` holds it: one point per number of labelled train rows (the
     key, ascending), the full-label point from ``full_summary`` (the last distill run) when given."""
     points = [record["point"] for run in runs for record in run.values()]
-    if full_summary is not None and "labels" in full_summary:  # older summaries lack the label counts
+    if full_summary is not None and _every_label(full_summary):
         points.append(curve_point(full_summary))
-    elif full_summary is not None:
-        logger.warning("The last distill summary predates label counts: the curve has no full-label point")
     by_labels = {point["labels"]["labelled"]["train"]: point for point in points}
     return {str(labels): by_labels[labels] for labels in sorted(by_labels)}
+
+
+def _every_label(summary: dict[str, Any]) -> bool:
+    """Whether a distill summary is a full-label point (else the curve leaves it out, and says why)."""
+    if "labels" not in summary:
+        logger.warning("The last distill summary predates label counts: the curve has no full-label point")
+        return False
+    if summary["labels"]["label_budget"] is not None:
+        logger.warning(
+            "The last distill run had ingest.label_budget %s: the curve has no full-label point (run distill "
+            "with every label for it)",
+            summary["labels"]["label_budget"],
+        )
+        return False
+    return True
 
 
 def _mean_std(point: dict[str, Any], model: str) -> tuple[float, float]:
@@ -119,6 +133,7 @@ def curve_figure(table: pd.DataFrame) -> Figure:
         axes.plot(x, table[column], "x:", label=column.removeprefix("baseline_"))
     axes.set_xscale("log")
     axes.set_xticks(x, [f"{n:,}" for n in x])
+    axes.xaxis.set_minor_locator(NullLocator())  # the budgets alone label the axis
     axes.set(
         xlabel="labelled train rows", ylabel="test accuracy", title="Learning curve: labels against accuracy"
     )
