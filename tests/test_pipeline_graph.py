@@ -82,6 +82,6 @@ def test_each_label_budget_runs_the_chain_on_its_own_examples_and_keeps_test_apa
     assert shared == {
         "examples", "split_report", "segmented_examples", "word_segmenter", "word_vocabulary",
         "word_embeddings", "char_vocabulary", "char_embeddings", "label_names", "row_accounting",
-        "teacher_base", "unlabelled_corpus", "distill_summary",
+        "teacher_base", "unlabelled_corpus", "news_inews", "news_peoples_daily", "distill_summary",
     }  # fmt: skip
     assert curve.outputs() >= {"label_curve", "label_curve_table", "label_curve_plot"}

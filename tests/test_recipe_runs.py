@@ -30,6 +30,7 @@ FROM_NODES = {
     "char_bilstm": ["student.train_distilled_student", "student.train_student_alone"],
     "augmented": ["augment.build_transfer_set", "student.train_student_alone"],
     "tinybert": ["student.train_distilled_student", "student.train_student_alone"],
+    "in_domain_news": ["augment.build_transfer_set", "student.train_student_alone"],
 }
 # the stages a recipe changes and what scores it (export and the served model are the tiny run's)
 STAGES = ("teacher", "augment", "soft_targets", "student", "evaluate")
@@ -37,6 +38,9 @@ RECIPE_SLICE = {  # over the tiny environment
     "tinybert": {"student": {"model": {"transformer": {"num_layers": 1}}}},
     "augmented": {"augment": {"n_iter": 1, "unlabelled": {"max_rows": 20}}},
 }
+# runtime params over the recipe itself, where its own values would make the slice slow: 20 texts of
+# each real news package (installed by `make install`), not all ~154k
+RECIPE_RUNTIME = {"in_domain_news": {"augment": {"unlabelled": {"news": {"inews": 20, "peoples_daily": 20}}}}}
 STUDENT_MODELS = {**ARCHITECTURES, TRANSFORMER: TransformerClassifier}
 
 
@@ -78,7 +82,7 @@ def test_recipe_runs_end_to_end(project, name):
         project,
         *STAGES,
         env=env,
-        runtime_params={"recipe": name},
+        runtime_params={"recipe": name, **RECIPE_RUNTIME.get(name, {})},
         from_nodes=["student.resolve_student_recipe", *FROM_NODES[name]],
     )
 
@@ -92,7 +96,8 @@ def test_recipe_runs_end_to_end(project, name):
         ran = yaml.safe_load(handle)  # the whole recipe as it ran, and the seeds it ran at
     assert ran == {"recipe": name, "student": config, "variants": {"student_seeds": []}}
     # kedro-mlflow logs nested parameters flattened: `student.objective.kd_loss`
-    for key, value in pd.json_normalize(recipe, sep=".").to_dict("records")[0].items():
+    ran_params = merged(recipe, RECIPE_RUNTIME.get(name, {}))
+    for key, value in pd.json_normalize(ran_params, sep=".").to_dict("records")[0].items():
         assert run.data.params[key] == str(value), key
     summary = json.loads((project / "data/08_reporting/distill_summary.json").read_text())
     assert run.data.metrics["student_accuracy"] == summary["student"]["accuracy"]
@@ -121,6 +126,12 @@ def test_recipe_runs_end_to_end(project, name):
     if name == "augmented":
         log = latest(project, "08_reporting/student_training_log.json")
         assert log["transfer_rows"] > 0
+    if name == "in_domain_news":
+        news = latest(project, "08_reporting/transfer_set_report.json")["news"]
+        assert news["inews"]["kept"] == news["peoples_daily"]["kept"] == 20
+        assert news["inews"]["texts"] > 100_000  # the real package, read whole, capped after
+        log = latest(project, "08_reporting/student_training_log.json")
+        assert log["transfer_rows"] >= 40
 
 
 def test_a_teacher_seed_variant_joins_the_teachers(distill_run, tmp_path):

@@ -8,6 +8,7 @@ import pytest
 
 from text_distill.distill.text import normalise_text, segment_chars, segment_words, text_hash
 from text_distill.pipelines.augment.nodes import build_transfer_set
+from text_distill.pipelines.augment.pipeline import NEWS_SOURCES, create_pipeline
 
 PARAMS = {
     "n_iter": 3,
@@ -17,7 +18,7 @@ PARAMS = {
     "ngram_range": [1, 3],
     "seed": 0,
     "chunk_rows": 10,
-    "unlabelled": {"max_rows": 0, "format": "labelled"},
+    "unlabelled": {"max_rows": 0, "format": "labelled", "news": {"inews": 0, "peoples_daily": 0}},
 }
 TEACHER = SimpleNamespace(tokenizer=SimpleNamespace(mask_token="[MASK]", unk_token="[UNK]"))
 
@@ -77,7 +78,7 @@ def test_unlabelled_lines_are_all_accounted_for(corpus):
         "sports\t全新的标题二",
         "sports\t全新的标题三",
     ]
-    params = {**PARAMS, "n_iter": 0, "unlabelled": {"max_rows": 2, "format": "labelled"}}
+    params = {**PARAMS, "n_iter": 0, "unlabelled": {**PARAMS["unlabelled"], "max_rows": 2}}
     partitions, report = build_transfer_set(examples, segmented, "\n".join(extra), TEACHER, params)
     assert report["unlabelled"] == {
         "lines": 9,
@@ -98,6 +99,78 @@ def test_unlabelled_lines_are_all_accounted_for(corpus):
         segment_words("全新的标题二"),
     ]
     assert set(unlabelled["origin_id"]) == {-1}
-    lines_params = {**params, "unlabelled": {"max_rows": 5, "format": "lines"}}
+    lines_params = {**params, "unlabelled": {**params["unlabelled"], "max_rows": 5, "format": "lines"}}
     _, report = build_transfer_set(examples, segmented, "一条新闻\n两条新闻", TEACHER, lines_params)
     assert report["unlabelled"]["kept"] == 2
+
+
+def never_read() -> list[str]:
+    raise AssertionError("a news source whose cap is 0 was read")
+
+
+def test_packaged_news_joins_as_unlabelled_text_with_counts_under_its_name(corpus):
+    """Through the stage's node as wired (the news catalog entries by their cap's name): each source up
+    to its cap, under the unlabelled corpus's rules (an "unlabelled" split text counts as train);
+    partitions named after the source, rows of source "unlabelled"; a source at 0 is never read."""
+    examples, segmented, _ = corpus
+    examples = examples.assign(split=examples["split"].where(examples.index != 1, "unlabelled"))
+    inews = [
+        "全新的新闻标题一",
+        examples["text"][0],  # a train text
+        examples["text"][1],  # a text of the unlabelled split: the student's already
+        examples["text"][52],  # a dev text: would leak
+        "语料里已有的一句",  # kept from the unlabelled corpus before
+        "全新的新闻标题二",
+        "全新的新闻标题三",
+    ]
+    peoples_daily = ["全新的新闻标题二", "人民日报的一句话"]  # the first: inews kept it
+    params = {
+        **PARAMS,
+        "n_iter": 0,
+        "unlabelled": {"max_rows": 5, "format": "lines", "news": {"inews": 2, "peoples_daily": 10}},
+    }
+    (node,) = create_pipeline().nodes
+    assert set(NEWS_SOURCES.values()) <= set(node.inputs)
+    outputs = node.run(
+        {
+            "examples": examples,
+            "segmented_examples": segmented,
+            "unlabelled_corpus": "语料里已有的一句",
+            "teacher_base": TEACHER,
+            "params:augment": params,
+            "news_inews": lambda: inews,
+            "news_peoples_daily": lambda: peoples_daily,
+        }
+    )
+    partitions, report = outputs["transfer_set"], outputs["transfer_set_report"]
+    outcome = dict.fromkeys(["texts", "empty", "duplicates", "equal_to_train", "equal_to_dev_or_test"], 0)
+    assert report["news"] == {
+        "inews": {**outcome, "texts": 7, "duplicates": 1, "equal_to_train": 2, "equal_to_dev_or_test": 1}
+        | {"over_max_rows": 1, "kept": 2},
+        "peoples_daily": {**outcome, "texts": 2, "duplicates": 1, "over_max_rows": 0, "kept": 1},
+    }
+    assert report["unlabelled"]["kept"] == 1
+    assert [name.split("-", 1)[1] for name in sorted(partitions)][-3:] == [
+        "unlabelled",
+        "inews",
+        "peoples_daily",
+    ]
+    table = built(partitions)
+    unlabelled = table[table["source"] == "unlabelled"]
+    assert unlabelled["teacher_text"].tolist() == [
+        "语料里已有的一句",
+        "全新的新闻标题一",
+        "全新的新闻标题二",
+        "人民日报的一句话",
+    ]
+    assert set(unlabelled["origin_id"]) == {-1} and unlabelled["words"].map(len).min() > 0
+
+    off = {**params, "unlabelled": {**params["unlabelled"], "news": {"inews": 0, "peoples_daily": 0}}}
+    partitions, report = build_transfer_set(
+        examples, segmented, "", TEACHER, off, inews=never_read, peoples_daily=never_read
+    )
+    assert report["news"]["inews"] == dict.fromkeys(report["news"]["inews"], 0)
+    assert not any(name.endswith(("inews", "peoples_daily")) for name in partitions)
+    typo = {**params, "unlabelled": {**params["unlabelled"], "news": {"inew": 5}}}
+    with pytest.raises(ValueError, match=r"names \['inew'\], which are not news sources"):
+        build_transfer_set(examples, segmented, "", TEACHER, typo, inews=never_read)

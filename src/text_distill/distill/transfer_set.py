@@ -1,6 +1,7 @@
 """The transfer set, every text the teacher labels, as lazily built partitions: the labelled examples,
-augmented copies of the train split and the texts of an unlabelled corpus. A partition is built only
-when it is saved, so a transfer set of millions of texts never sits in memory whole.
+augmented copies of the train split, the texts of an unlabelled corpus and of the opt-in packaged
+news. A partition is built only when it is saved, so a transfer set of millions of texts never sits
+in memory whole.
 
 Only the train split is augmented and only train-split words are drawn from; an augmented copy or an
 unlabelled text equal to a dev or test example is dropped, so nothing from them reaches the student.
@@ -33,6 +34,17 @@ UNLABELLED_OUTCOMES = [
     "over_max_rows",
     "kept",
 ]
+NEWS_OUTCOMES = [
+    "texts",
+    "empty",
+    "duplicates",
+    "equal_to_train",
+    "equal_to_dev_or_test",
+    "over_max_rows",
+    "kept",
+]
+"""What became of each text a news source offered (its reader has already normalised, length-filtered
+and deduplicated them: a duplicate here equals a text kept from an earlier source)."""
 Builder = Callable[[], pd.DataFrame]
 HELD_OUT = ("dev", "test")  # splits no transfer text may equal (train and unlabelled texts are the student's)
 
@@ -111,6 +123,42 @@ def read_unlabelled(
     return texts, counts
 
 
+def read_news(
+    sources: dict[str, Callable[[], list[str]]],
+    caps: dict[str, int],
+    labelled_hashes: dict[str, str],
+    kept_before: list[str],
+) -> tuple[dict[str, list[str]], dict[str, dict[str, int]]]:
+    """The texts of each news source (by name, in name order) up to its cap in ``caps`` (0 or absent:
+    the source is not read at all), under ``read_unlabelled``'s rules: a text equal to a labelled
+    example, to a text of ``kept_before`` or of an earlier source is dropped and counted; and each
+    source's counts by outcome."""
+    unwired = sorted(name for name, cap in caps.items() if int(cap) > 0 and name not in sources)
+    if unwired:
+        raise ValueError(
+            f"augment.unlabelled.news names {unwired}, which are not news sources: {sorted(sources)}"
+        )
+    seen = {text_hash(text) for text in kept_before}
+    texts, counts = {}, {}
+    for name in sorted(sources):
+        limit, kept, outcome = int(caps.get(name, 0)), [], dict.fromkeys(NEWS_OUTCOMES, 0)
+        for text in sources[name]() if limit > 0 else []:
+            outcome["texts"] += 1
+            text = normalise_text(text)  # the packaged readers normalise; a reader of one's own may not
+            digest = text_hash(text)
+            problem = _rejection(text, digest, seen, labelled_hashes, len(kept) >= limit)
+            if problem is not None:
+                outcome[problem] += 1
+                continue
+            seen.add(digest)
+            kept.append(text)
+        outcome["kept"] = len(kept)
+        texts[name], counts[name] = kept, outcome
+        if limit > 0:
+            logger.info("News source %s: %s", name, outcome)
+    return texts, counts
+
+
 def labelled_partitions(examples: pd.DataFrame, chunk_rows: int) -> Iterator[tuple[str, Builder]]:
     """The examples, all splits (dev and test logits feed the evaluation; the unlabelled split's
     are the distilled student's targets for texts without a label)."""
@@ -154,12 +202,16 @@ def augmented_partitions(
         yield "augmented", lambda part=train.iloc[start : start + originals_per_chunk]: augmented(part)
 
 
-def unlabelled_partitions(texts: list[str], chunk_rows: int) -> Iterator[tuple[str, Builder]]:
-    """The unlabelled texts, segmented into words for a word-level student."""
+def unlabelled_partitions(
+    texts: list[str], chunk_rows: int, name: str = "unlabelled"
+) -> Iterator[tuple[str, Builder]]:
+    """The unlabelled texts, segmented into words for a word-level student, in partitions named after
+    where they come from (``name``); their ``source`` is ``unlabelled`` whatever the name, as the
+    student reads every source but ``augmented`` as written text."""
     for start in range(0, len(texts), chunk_rows):
         part = texts[start : start + chunk_rows]
         yield (
-            "unlabelled",
+            name,
             lambda part=part: transfer_frame(
                 "unlabelled", [-1] * len(part), part, [segment_words(t) for t in part]
             ),

@@ -1,6 +1,7 @@
 """Augment: the transfer set, i.e. every text the teacher labels. The labelled examples (all splits:
-dev and test logits feed the evaluation), Tang et al.'s augmented copies of the train split, and an
-optional unlabelled corpus, as Parquet partitions built one at a time (``distill.transfer_set``).
+dev and test logits feed the evaluation), Tang et al.'s augmented copies of the train split, an
+optional unlabelled corpus and the opt-in packaged news (``augment.unlabelled.news``), as Parquet
+partitions built one at a time (``distill.transfer_set``).
 
 Only the train split is augmented and only train-split words are drawn from; unlabelled texts equal
 to any labelled example are dropped, so nothing from dev or test reaches the student.
@@ -19,6 +20,7 @@ from text_distill.distill.transfer_set import (
     labelled_partitions,
     mask_token,
     named_partitions,
+    read_news,
     read_unlabelled,
     unlabelled_partitions,
 )
@@ -32,8 +34,11 @@ def build_transfer_set(
     unlabelled_corpus: str,
     teacher_base: PretrainedEncoder,
     params: dict[str, Any],
+    **news: Callable[[], list[str]],
 ) -> tuple[dict[str, Callable[[], pd.DataFrame]], dict[str, Any]]:
-    """The transfer set as lazily built partitions of at most ``chunk_rows`` rows, and a report."""
+    """The transfer set as lazily built partitions of at most ``chunk_rows`` rows, and a report.
+    ``news``: the packaged news sources by name (each a function that reads its texts: one whose cap
+    in ``unlabelled.news`` is 0 is never read, so its package need not be installed)."""
     config, chunk_rows, mask = (
         AugmentConfig.from_params(params),
         int(params["chunk_rows"]),
@@ -41,10 +46,14 @@ def build_transfer_set(
     )
     labelled_hashes = dict(zip(examples["text_hash"], examples["split"], strict=True))
     unlabelled, unlabelled_counts = read_unlabelled(unlabelled_corpus, labelled_hashes, params["unlabelled"])
+    news_texts, news_counts = read_news(
+        news, params["unlabelled"].get("news", {}), labelled_hashes, kept_before=unlabelled
+    )
     partitions = named_partitions(
         labelled_partitions(examples, chunk_rows),
         augmented_partitions(examples, segmented, config, mask, chunk_rows),
         unlabelled_partitions(unlabelled, chunk_rows),
+        *(unlabelled_partitions(texts, chunk_rows, name) for name, texts in news_texts.items()),
     )
     train_rows = int((examples["split"] == "train").sum())
     report = {
@@ -54,6 +63,7 @@ def build_transfer_set(
         "teacher_mask_token": mask,
         "max_augmented_rows": train_rows * config.n_iter,
         "unlabelled": unlabelled_counts,
+        "news": news_counts,
         "partitions": len(partitions),
     }
     logger.info("Transfer set: %s", report)

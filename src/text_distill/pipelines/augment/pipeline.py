@@ -6,16 +6,22 @@ from text_distill.pipelines import step
 
 from .nodes import build_transfer_set
 
+# the packaged news sources (catalog entries, text_distill.datasets.news_corpora), by the name of their
+# cap in augment.unlabelled.news
+NEWS_SOURCES = {"inews": "news_inews", "peoples_daily": "news_peoples_daily"}
+
 
 def create_pipeline(**kwargs) -> Pipeline:
+    inputs = {
+        "examples": "examples",
+        "segmented": "segmented_examples",
+        "unlabelled_corpus": "unlabelled_corpus",
+        "teacher_base": "teacher_base",
+        "params": "params:augment",
+        **NEWS_SOURCES,
+    }
     return Pipeline(
-        [
-            step(
-                build_transfer_set,
-                ["examples", "segmented_examples", "unlabelled_corpus", "teacher_base", "params:augment"],
-                ["transfer_set", "transfer_set_report"],
-            )
-        ],
+        [step(build_transfer_set, inputs, ["transfer_set", "transfer_set_report"])],
         namespace="augment",
         prefix_datasets_with_namespace=False,
     )
