@@ -260,7 +260,12 @@ def test_a_dataset_with_mlflow_artifact_is_logged_to_the_active_run(tmp_path, ex
     with mlflow.start_run() as run:
         save_with_hook(hook, catalog, "report", {"accuracy": 0.9})
         save_with_hook(hook, catalog, "teacher", Model(7))
-    assert artifact_paths(run.info.run_id) == ["models/teacher/config.json", "reports/report.json"]
+    # the directory as saved: its files and their record (text_distill_files.json)
+    assert artifact_paths(run.info.run_id) == [
+        "models/teacher/config.json",
+        "models/teacher/text_distill_files.json",
+        "reports/report.json",
+    ]
     local = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="reports/report.json")
     assert (
         Path(local).read_text()
