@@ -71,6 +71,19 @@ def test_unreadable_texts_to_predict_are_one_clear_error(project, content, messa
     assert "Traceback" not in result.output
 
 
+def test_a_refused_run_is_failed_in_mlflow_with_the_reason(project):
+    """Refused by the recipe check before the first node, after kedro-mlflow opened the run: it was
+    left active and MLflow's exit handler ended it FINISHED, with no metrics (issue 25)."""
+    result = kedro_cli(project, "--pipeline", "distill", "--params", "student.no_such_key=1")
+    assert result.exit_code == 2, result.output[-2000:]
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
+    assert "no_such_key" in line and "Traceback" not in result.output
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{project / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name("text_distill").experiment_id])
+    assert run.info.status == "FAILED"
+    assert run.data.tags["text_distill.failure"] == f"RecipeError: {line.removeprefix('Error: ')}"
+
+
 def test_a_run_stopped_by_sigterm_is_killed_in_mlflow_not_left_running(project):
     """The corpus is a FIFO nobody writes to: the run waits in ``parse_corpus``'s load until stopped."""
     corpus = project / "corpus.fifo"

@@ -13,9 +13,12 @@ import mlflow
 import pandas as pd
 import pytest
 import yaml
+from kedro.framework.hooks import hook_impl
+from kedro.framework.hooks.manager import _create_hook_manager
 from kedro.io import DataCatalog, MemoryDataset, Version
 from kedro.pipeline import Pipeline, node
 from kedro_datasets.json import JSONDataset
+from mlflow.exceptions import MlflowException
 
 from tests.conftest import PROJECT_ROOT
 from tests.mlflow_store import end_active_runs, use_sqlite_store
@@ -260,7 +263,12 @@ def test_a_dataset_with_mlflow_artifact_is_logged_to_the_active_run(tmp_path, ex
     with mlflow.start_run() as run:
         save_with_hook(hook, catalog, "report", {"accuracy": 0.9})
         save_with_hook(hook, catalog, "teacher", Model(7))
-    assert artifact_paths(run.info.run_id) == ["models/teacher/config.json", "reports/report.json"]
+    # the directory as saved: its files and their record (text_distill_files.json)
+    assert artifact_paths(run.info.run_id) == [
+        "models/teacher/config.json",
+        "models/teacher/text_distill_files.json",
+        "reports/report.json",
+    ]
     local = mlflow.artifacts.download_artifacts(run_id=run.info.run_id, artifact_path="reports/report.json")
     assert (
         Path(local).read_text()
@@ -351,3 +359,120 @@ def test_no_handlers_are_installed_outside_the_main_thread(previous_handlers):
     thread.join()
     assert result == [{}]
     assert {signum: signal.getsignal(signum) for signum in STOP_SIGNALS} == before
+
+
+# ---- how a stopped run ends in MLflow (issue 25, item 5) -----------------------------------------
+
+FAILURE_TAG = "text_distill.failure"  # why a run ended FAILED or KILLED (text_distill.hooks)
+
+
+class OpensTheRun:
+    """kedro-mlflow's part: opens the run before the pipeline, ends it after (FAILED on an error)."""
+
+    @hook_impl
+    def before_pipeline_run(self) -> None:
+        mlflow.start_run(run_name="distill")
+
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        mlflow.end_run()
+
+    @hook_impl
+    def on_pipeline_error(self) -> None:
+        while mlflow.active_run():
+            mlflow.end_run("FAILED")
+
+
+class LogsTheModelAndFails(OpensTheRun):
+    @hook_impl
+    def after_pipeline_run(self) -> None:
+        raise MlflowException("could not log the model")
+
+
+def hook_manager(*first_hooks):
+    """The project's hooks, then ``first_hooks`` registered as kedro-mlflow's are: after them, so
+    that they are called first."""
+    manager = _create_hook_manager()
+    for hook in (RecipeCheckHook(), TeacherCheckHook(), MlflowArtifactHook(), *first_hooks):
+        manager.register(hook)
+    return manager
+
+
+def the_run(experiment_id) -> mlflow.entities.Run:
+    assert mlflow.active_run() is None  # nothing left for MLflow's exit handler to end FINISHED
+    (run,) = mlflow.search_runs([experiment_id], output_format="list")
+    return run
+
+
+def test_a_run_refused_before_its_first_node_ends_failed_with_the_reason(experiment_id, previous_handlers):
+    before = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    hooks = hook_manager(OpensTheRun())
+    catalog = DataCatalog({"params:student": MemoryDataset(student_params(**{"objective.no_such_key": 1}))})
+    with pytest.raises(RecipeError, match="no_such_key"):
+        hooks.hook.before_pipeline_run(run_params=IN_PROJECT, pipeline=TRAINS_STUDENTS, catalog=catalog)
+    run = the_run(experiment_id)
+    assert run.info.status == "FAILED"
+    assert (
+        run.data.tags[FAILURE_TAG].startswith("RecipeError: ") and "no_such_key" in run.data.tags[FAILURE_TAG]
+    )
+    assert {signum: signal.getsignal(signum) for signum in STOP_SIGNALS} == before  # handlers put back
+
+
+def test_a_run_opened_before_the_session_is_left_to_its_owner(experiment_id, previous_handlers):
+    catalog = DataCatalog({"params:student": MemoryDataset(student_params(**{"objective.no_such_key": 1}))})
+    with mlflow.start_run() as own:
+        with pytest.raises(RecipeError):
+            hook_manager().hook.before_pipeline_run(
+                run_params=IN_PROJECT, pipeline=TRAINS_STUDENTS, catalog=catalog
+            )
+        assert mlflow.active_run().info.run_id == own.info.run_id
+
+
+def test_a_run_failing_in_a_node_ends_failed_with_the_error_as_its_tag(experiment_id, previous_handlers):
+    hooks = hook_manager(OpensTheRun())
+    catalog = DataCatalog({"params:student": MemoryDataset(student_params())})
+    run_params = {**IN_PROJECT}
+    hooks.hook.before_pipeline_run(run_params=run_params, pipeline=TRAINS_STUDENTS, catalog=catalog)
+    error = ValueError("the corpus has no rows\nsecond line")
+    hooks.hook.on_pipeline_error(
+        error=error, run_params=run_params, pipeline=TRAINS_STUDENTS, catalog=catalog
+    )
+    run = the_run(experiment_id)
+    assert (run.info.status, run.data.tags[FAILURE_TAG]) == ("FAILED", "ValueError: the corpus has no rows")
+
+
+def test_a_run_whose_model_logging_fails_after_the_pipeline_ends_failed(experiment_id, previous_handlers):
+    hooks = hook_manager(LogsTheModelAndFails())
+    catalog = DataCatalog({"params:student": MemoryDataset(student_params())})
+    hooks.hook.before_pipeline_run(run_params=IN_PROJECT, pipeline=TRAINS_STUDENTS, catalog=catalog)
+    with pytest.raises(MlflowException):
+        hooks.hook.after_pipeline_run(
+            run_params=IN_PROJECT, run_result={}, pipeline=TRAINS_STUDENTS, catalog=catalog
+        )
+    run = the_run(experiment_id)
+    assert (run.info.status, run.data.tags[FAILURE_TAG]) == (
+        "FAILED",
+        "MlflowException: could not log the model",
+    )
+
+
+def test_a_run_that_finishes_has_no_failure_tag(experiment_id, previous_handlers):
+    hooks = hook_manager(OpensTheRun())
+    catalog = DataCatalog({"params:student": MemoryDataset(student_params())})
+    hooks.hook.before_pipeline_run(run_params=IN_PROJECT, pipeline=TRAINS_STUDENTS, catalog=catalog)
+    hooks.hook.after_pipeline_run(
+        run_params=IN_PROJECT, run_result={}, pipeline=TRAINS_STUDENTS, catalog=catalog
+    )
+    run = the_run(experiment_id)
+    assert run.info.status == "FINISHED" and FAILURE_TAG not in run.data.tags
+
+
+def test_a_run_stopped_by_a_signal_is_killed_with_the_signal_as_its_tag(experiment_id, previous_handlers):
+    replaced = install_signal_handlers()
+    try:
+        with mlflow.start_run():
+            os.kill(os.getpid(), signal.SIGTERM)
+    finally:
+        restore_signal_handlers(replaced)
+    run = the_run(experiment_id)
+    assert (run.info.status, run.data.tags[FAILURE_TAG]) == ("KILLED", "stopped by SIGTERM")

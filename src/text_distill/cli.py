@@ -2,10 +2,12 @@
 
 A bad corpus, a missing packaged asset or a foreign soft-target cache is the user's input, not a bug:
 it deserves the sentence that says what to change, not a stack trace. So does an input file that
-cannot be read at all (empty, not UTF-8, badly quoted CSV, missing: ``texts_to_predict``, say).
+cannot be read at all (empty, not UTF-8, badly quoted CSV, missing: ``texts_to_predict``, say), and
+a table or pickle an earlier run wrote that is now truncated (named with the stage that rewrites it).
 Other errors keep theirs.
 """
 
+import pickle
 import re
 from collections.abc import Iterator
 
@@ -13,10 +15,12 @@ import click
 from kedro.framework.cli.project import run as kedro_run
 from kedro.io import DatasetError
 from pandas.errors import EmptyDataError, ParserError
+from pyarrow import ArrowInvalid
 
 from text_distill.errors import TextDistillError
 
 _LOADING = re.compile(r"^(?:(?P<name>[\w.\-]+): )?Failed while loading data from dataset")
+_PARQUET_SOURCE = re.compile(r"^Could not open Parquet input source '.*?': ")  # the path, named already
 _FILEPATH = re.compile(r"filepath=(?:\w*Path\()?(?P<quote>['\"])(?P<path>.*?)(?P=quote)")
 
 
@@ -45,7 +49,26 @@ def _fault(error: BaseException) -> str | None:
         )
     if isinstance(error, FileNotFoundError):
         return f"no such file: {error.filename}" if error.filename else "no such file"
+    if isinstance(error, DAMAGED):
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        return f"it is damaged or truncated ({_PARQUET_SOURCE.sub('', detail)})"
     return None
+
+
+# what pyarrow and pickle raise on a file an earlier run wrote and a full disk or a cut copy truncated
+DAMAGED = (ArrowInvalid, pickle.UnpicklingError, EOFError)
+
+
+def _rebuild(name: str) -> str:
+    """The command that writes dataset ``name`` again: the first registered pipeline (a stage before
+    ``distill``) with it among its outputs."""
+    from kedro.framework.project import pipelines
+
+    # outside a configured project (the library on its own) there are none: no stage to name
+    writer = next((key for key, pipeline in pipelines.items() if name in pipeline.all_outputs()), None)
+    return (
+        f"rebuild it with `kedro run --pipeline {writer}`" if writer else "rerun the pipeline that writes it"
+    )
 
 
 def _unreadable_input(exc: BaseException) -> UnreadableInputError | None:
@@ -60,6 +83,8 @@ def _unreadable_input(exc: BaseException) -> UnreadableInputError | None:
     name = next((m["name"] for e in chain if (m := _LOADING.match(str(e))) and m["name"]), "an input")
     path = _FILEPATH.search(message)
     where = f" ({path['path']})" if path else ""
+    if any(isinstance(e, DAMAGED) for e in chain):
+        fault = f"{fault}: {_rebuild(name)}"
     return UnreadableInputError(f"cannot read {name}{where}: {fault}")
 
 

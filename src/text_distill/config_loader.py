@@ -51,6 +51,10 @@ class RecipeConfigLoader(OmegaConfigLoader):
     """``OmegaConfigLoader`` whose parameters take the recipe the ``recipe`` parameter names."""
 
     def __getitem__(self, key: str) -> dict[str, Any]:
+        # OmegaConf's resolvers are process-wide: the `globals` one answers for the last loader built
+        # (Kedro's own, or another in this process); bind it back to this loader's environment, as
+        # Kedro does for `runtime_params`, so that conf/<env>/globals.yml is the one resolved
+        self._register_globals_resolver()
         config = super().__getitem__(key)
         if key != "parameters" or not config.get("recipe"):
             return config

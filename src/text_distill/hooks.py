@@ -9,14 +9,18 @@ dataset just wrote, versioned or not, into the run that kedro-mlflow opened.
 kedro-mlflow closes the run as FAILED when the pipeline raises, but a ``kedro run`` ended by SIGTERM
 (``kill``, a scheduler's timeout) or SIGINT (Ctrl-C) left it RUNNING for ever. While a pipeline runs,
 this hook's handlers for both signals end every active run as KILLED, then let the signal do what it
-would have done (terminate, or raise ``KeyboardInterrupt``).
+would have done (terminate, or raise ``KeyboardInterrupt``). A run refused before its first node (a
+``before_pipeline_run`` check here raising after kedro-mlflow opened the run) never reaches
+kedro-mlflow's ``on_pipeline_error``, and MLflow's exit handler ended it FINISHED; this hook wraps
+``before_pipeline_run`` and ``after_pipeline_run`` and ends such a run FAILED. Every run that stops
+carries why as the ``text_distill.failure`` tag.
 """
 
 import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from types import FrameType
 from typing import Any
@@ -48,6 +52,8 @@ TEACHER_STAMPED: dict[str, Callable[[Any, str], None]] = {
 }
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 Handler = Callable[[int, FrameType | None], Any] | int | None
+FAILURE_TAG = "text_distill.failure"  # why a run ended FAILED or KILLED
+MAX_TAG_LENGTH = 5000  # MLflow refuses longer tag values
 
 
 def saved_path(dataset: Any) -> Path | None:
@@ -58,13 +64,32 @@ def saved_path(dataset: Any) -> Path | None:
     return Path(str(filepath)) if filepath is not None else None
 
 
+def failure_reason(error: BaseException) -> str:
+    """An error as the one line a tag holds: its type and the first line of its message."""
+    text = str(error).strip()
+    line = f"{type(error).__name__}: {text.splitlines()[0]}" if text else type(error).__name__
+    return line[:MAX_TAG_LENGTH]
+
+
+def end_runs(status: RunStatus, reason: str, keep: str | None = None) -> None:
+    """End the active MLflow runs (innermost first) as ``status`` with ``reason`` as their failure
+    tag, down to the run ``keep`` (one opened before the session, which its owner ends)."""
+    while (run := mlflow.active_run()) is not None and run.info.run_id != keep:
+        logger.warning("MLflow run %s ended as %s: %s", run.info.run_id, RunStatus.to_string(status), reason)
+        mlflow.set_tag(FAILURE_TAG, reason)
+        mlflow.end_run(RunStatus.to_string(status))
+
+
 def _end_active_runs(reason: str) -> None:
     try:
-        while (run := mlflow.active_run()) is not None:
-            logger.warning("MLflow run %s ended as KILLED: %s", run.info.run_id, reason)
-            mlflow.end_run(RunStatus.to_string(RunStatus.KILLED))
+        end_runs(RunStatus.KILLED, f"stopped by {reason}")
     except Exception as exc:  # the process is stopping anyway: say so and let it
         logger.warning("Could not end the MLflow run: %s", exc)
+
+
+def active_run_id() -> str | None:
+    run = mlflow.active_run()
+    return run.info.run_id if run is not None else None
 
 
 def end_runs_on_signal(signum: int, frame: FrameType | None, previous: Handler) -> None:
@@ -168,15 +193,42 @@ class TeacherCheckHook:
 
 class MlflowArtifactHook:
     """Logs datasets whose catalog metadata names an ``mlflow_artifact`` folder; while a pipeline
-    runs, ends the MLflow runs as KILLED on SIGTERM or SIGINT."""
+    runs, ends the MLflow runs as KILLED on SIGTERM or SIGINT; a run refused before its first node,
+    or failing after its last, ends FAILED; each with the reason as the ``text_distill.failure`` tag."""
 
     def __init__(self) -> None:
         self._catalog: DataCatalog | None = None
         self._replaced_handlers: dict[int, Handler] = {}
+        self._run_id: str | None = None  # the run kedro-mlflow opened (or reused) for the pipeline
+        self._kept_run: str | None = None  # a run active before it, which its owner ends
 
     @hook_impl
     def before_pipeline_run(self) -> None:
         self._replaced_handlers = install_signal_handlers()
+
+    @hook_impl(wrapper=True, specname="before_pipeline_run")
+    def fail_refused_run(self) -> Generator[None, None, None]:
+        """Around every ``before_pipeline_run`` (kedro-mlflow's opens the run, the checks here may
+        refuse it): a refusal ends the run FAILED, with the refusal as the failure tag."""
+        self._kept_run, self._run_id = active_run_id(), None
+        try:
+            result = yield
+        except Exception as error:
+            end_runs(RunStatus.FAILED, failure_reason(error), keep=self._kept_run)
+            self.after_pipeline_run()  # no on_pipeline_error follows: put the signal handlers back
+            raise
+        self._run_id = active_run_id()
+        return result
+
+    @hook_impl(wrapper=True, specname="after_pipeline_run")
+    def fail_unfinished_run(self) -> Generator[None, None, None]:
+        """Around every ``after_pipeline_run``: kedro-mlflow logging the model may still fail, and
+        its run would then be ended FINISHED at exit."""
+        try:
+            return (yield)
+        except Exception as error:
+            end_runs(RunStatus.FAILED, failure_reason(error), keep=self._kept_run)
+            raise
 
     @hook_impl
     def after_pipeline_run(self) -> None:
@@ -186,6 +238,16 @@ class MlflowArtifactHook:
     @hook_impl
     def on_pipeline_error(self) -> None:
         self.after_pipeline_run()
+
+    @hook_impl(tryfirst=True, specname="on_pipeline_error")
+    def tag_failed_run(self, error: Exception) -> None:
+        """Before kedro-mlflow ends the run FAILED (it does, without saying why): the error as its tag."""
+        if self._run_id is None:
+            return
+        try:
+            mlflow.MlflowClient().set_tag(self._run_id, FAILURE_TAG, failure_reason(error))
+        except Exception as exc:  # the run fails anyway: its tag must not hide the error
+            logger.warning("Could not tag the failed MLflow run: %s", exc)
 
     @hook_impl
     def after_catalog_created(self, catalog: DataCatalog) -> None:

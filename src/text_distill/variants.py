@@ -102,9 +102,18 @@ def ngram_dataset(member: str, kind: str | None = None) -> str:
     return f"ngram_teacher_{member}" + (f"_{kind}" if kind else "")
 
 
+class _VariantsLoader(OmegaConfigLoader):
+    """Reads variants.yml (no ``${globals:...}`` there) without taking over the process-wide ``globals``
+    resolver: the pipelines are registered after the run's loader is built, and an env-less loader
+    bound here would resolve the run's catalog and parameters with base's and local's globals."""
+
+    def _register_globals_resolver(self) -> None:
+        pass
+
+
 def read_variants(conf_source: Path) -> Variants:
     """The variants of ``conf_source`` (a project's ``conf``): base, with local's keys over it."""
-    loader = OmegaConfigLoader(
+    loader = _VariantsLoader(
         conf_source=str(conf_source),
         base_env="base",
         default_run_env="local",

@@ -95,3 +95,30 @@ def test_assembling_refuses_a_store_without_the_texts_or_from_another_teacher(te
         assemble_soft_targets(examples, stale, store, single(one), report)
     with pytest.raises(SoftTargetMismatchError, match="another teacher"):
         assemble_soft_targets(examples, transfer, store, single(other), report)
+
+
+def test_a_truncated_store_partition_is_moved_aside_and_its_texts_scored_again(
+    teachers, tmp_path, monkeypatch, caplog
+):
+    """A disk that filled up, a copy cut short (issue 25): the fill heals the store and the soft
+    targets are those of the whole store, with one warning naming the partition."""
+    examples, one, _ = teachers
+    augmented = [("augmented", "全新的一条新闻标题", ["全新"])]
+    soft, transfer, _ = label_through_store(one, {}, single(one), examples, tmp_path, augmented)
+    partitions = sorted(tmp_path.glob("*/*.parquet"))
+    assert len(partitions) == 2  # the labelled texts' partition and the augmented one's
+    labelled = max(partitions, key=lambda path: pd.read_parquet(path).shape[0])
+    labelled.write_bytes(labelled.read_bytes()[:1000])
+
+    calls = counted(one, monkeypatch)
+    with caplog.at_level("WARNING"):
+        again, transfer_again, report = label_through_store(
+            one, {}, single(one), examples, tmp_path, augmented
+        )
+    assert report["teacher_forward_texts"] == len(calls) == len(examples)  # the damaged partition's texts
+    assert report["store_hits"] == 1  # the augmented text, in the whole partition
+    pd.testing.assert_frame_equal(again, soft, atol=1e-6)
+    pd.testing.assert_frame_equal(transfer_again, transfer, atol=1e-6)
+    (warning,) = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warning.startswith(f"{labelled} is damaged (cannot be read: Parquet magic bytes not found")
+    assert (labelled.parent / f"{labelled.name}.damaged").is_file()

@@ -3,6 +3,9 @@
 kedro-datasets has no dataset for a local ``save_pretrained`` directory; any class with
 ``save_pretrained(dir)`` and ``from_pretrained(dir)`` fits here. Saves are atomic (``atomic.py``): a
 save killed or failing midway leaves no directory that ``load()`` or the latest version would pick.
+Each save records its files' sizes and SHA-256 (``integrity.py``); a load whose files are not as
+written, or that its loader cannot read, stops in one line naming the file and the catalog's
+``metadata.rebuild`` command.
 """
 
 from copy import deepcopy
@@ -11,8 +14,20 @@ from typing import Any
 
 from kedro.io import AbstractVersionedDataset, DatasetError, Version
 from kedro.utils import load_obj
+from safetensors import SafetensorError
 
 from text_distill.datasets.atomic import staged_directory
+from text_distill.datasets.integrity import (
+    DamagedFileError,
+    check_manifest,
+    first_line,
+    rebuild_advice,
+    write_manifest,
+)
+
+# what a loader raises on a file cut short or garbled: safetensors' SafetensorError, transformers'
+# OSError, a JSON ValueError, torch's RuntimeError on a tensor of the wrong size
+UNREADABLE = (SafetensorError, OSError, ValueError, RuntimeError, EOFError)
 
 
 class HFModelDirectoryDataset(AbstractVersionedDataset[Any, Any]):
@@ -43,11 +58,28 @@ class HFModelDirectoryDataset(AbstractVersionedDataset[Any, Any]):
         return Path(path).is_dir()
 
     def load(self) -> Any:
-        return load_obj(self._model_class).from_pretrained(str(self._get_load_path()))
+        directory = self._checked_load_path()
+        try:
+            return load_obj(self._model_class).from_pretrained(str(directory))
+        except UNREADABLE as error:
+            raise self.unloadable(directory, error) from error
 
     def save(self, data: Any) -> None:
         with staged_directory(Path(str(self._get_save_path()))) as staged:
             data.save_pretrained(staged)
+            write_manifest(Path(staged))
+
+    def _checked_load_path(self) -> Path:
+        """The directory to load, its files compared with the record of its save."""
+        directory = Path(str(self._get_load_path()))
+        check_manifest(directory, rebuild_advice(self.metadata))
+        return directory
+
+    def unloadable(self, directory: Path, error: BaseException) -> DamagedFileError:
+        """A directory its loader cannot read (one saved before records, say): one line, the rebuild."""
+        return DamagedFileError(
+            f"cannot load {directory} ({first_line(error)}): {rebuild_advice(self.metadata)}"
+        )
 
     def _exists(self) -> bool:
         try:

@@ -7,13 +7,13 @@ Saves are atomic (``atomic.py``): written into a hidden sibling and renamed into
 that fails midway leaves the previous version (or nothing), never a half-written student.
 """
 
-from pathlib import Path
 from typing import Any
 
 from kedro.io import DatasetError, Version
 
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
-from text_distill.distill.student import StudentClassifier, load_student
+from text_distill.datasets.integrity import DamagedFileError, rebuild_advice
+from text_distill.distill.student import StudentClassifier, StudentDirectoryError, load_student
 
 STUDENT_CLASS = f"{StudentClassifier.__module__}.{StudentClassifier.__qualname__}"
 
@@ -38,7 +38,11 @@ class StudentDirectoryDataset(HFModelDirectoryDataset):
         super().__init__(filepath, STUDENT_CLASS, version, metadata)
 
     def load(self) -> StudentClassifier:
-        return load_student(Path(str(self._get_load_path())))
+        directory = self._checked_load_path()
+        try:
+            return load_student(directory)
+        except StudentDirectoryError as error:  # its one line, with how to rebuild the student
+            raise DamagedFileError(f"{error}: {rebuild_advice(self.metadata)}") from error
 
     def save(self, data: StudentClassifier) -> None:
         if not isinstance(data, StudentClassifier):

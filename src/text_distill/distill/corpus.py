@@ -30,7 +30,7 @@ BOM = "\ufeff"
 QUARANTINE_FILE = "the quarantine dataset (data/02_intermediate/quarantine.csv)"
 HINTS = {
     "undecodable": "Most rows are not valid in the configured encoding: set corpus_encoding in "
-    "conf/base/globals.yml.",
+    "conf/base/globals.yml (or in the globals.yml of the run's --env, or conf/local).",
     "malformed_row": "Check ingest.format, ingest.has_header and ingest.column_names against the file.",
     "empty_text": "Check ingest.text_column.",
     "too_long": "Raise ingest.max_chars if texts this long are meant.",
@@ -52,7 +52,7 @@ def _escape_undecodable(row: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, str) and any("\udc80" <= char <= "\udcff" for char in value):
             row[key] = value.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
             row["problem"] = row["problem"] or (
-                "undecodable: bytes not valid in the configured corpus_encoding (conf/base/globals.yml)"
+                "undecodable: bytes not valid in the configured corpus_encoding (globals.yml)"
             )
     return row
 

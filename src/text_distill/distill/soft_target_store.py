@@ -7,6 +7,10 @@ teacher, whatever run, split or augmentation produced it, and another teacher ne
 Filling streams: the texts wanted are read one partition at a time, looked up by key, and only the
 misses are scored, one partition of new rows at a time (memory is bounded by the partition size and
 the set of keys, never by the number of texts).
+
+A partition damaged on disk (truncated by a full disk, say) never reaches these functions: the store's
+dataset moves it aside when it lists the partitions (``datasets/partitions.py``), so its texts are
+misses and are scored again.
 """
 
 import hashlib
