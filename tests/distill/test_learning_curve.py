@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import yaml
 from tests.conftest import PROJECT_ROOT
+from tests.corpora import corpus
 
 from text_distill.distill.corpus import CorpusError
 from text_distill.distill.evaluation import against_best_baseline
@@ -12,14 +13,6 @@ from text_distill.distill.learning_curve import budget_run, curve, curve_figure,
 from text_distill.distill.splits import examples_at_budget, split_examples
 
 INGEST = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_ingest.yml").read_text())["ingest"]
-
-
-def corpus(rows_per_label: int, labels: tuple[str, ...] = ("体育", "财经", "科技")) -> pd.DataFrame:
-    texts = [(f"{label}新闻{i}", label) for label in labels for i in range(rows_per_label)]
-    frame = pd.DataFrame(texts, columns=["text", "label"])
-    frame.insert(0, "example_id", range(1, len(frame) + 1))
-    frame["text_hash"] = frame["text"]
-    return frame
 
 
 def test_a_budget_drawn_from_the_full_split_is_the_split_ingest_makes_at_that_budget():

@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 import yaml
 from tests.conftest import PROJECT_ROOT
+from tests.corpora import corpus
 
 from text_distill.distill.corpus import CorpusError
 from text_distill.distill.splits import holdout_rows, split_examples
@@ -14,15 +15,6 @@ DEFAULTS = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_ingest.y
 
 def params(**overrides) -> dict:
     return {**DEFAULTS, **overrides}
-
-
-def corpus(rows_per_label: int, labels: tuple[str, ...] = ("体育", "财经", "科技")) -> pd.DataFrame:
-    """Validated-looking examples: ``rows_per_label`` distinct texts for each label."""
-    texts = [(f"{label}新闻{i}", label) for label in labels for i in range(rows_per_label)]
-    frame = pd.DataFrame(texts, columns=["text", "label"])
-    frame.insert(0, "example_id", range(1, len(frame) + 1))
-    frame["text_hash"] = frame["text"]
-    return frame
 
 
 def split_sizes(examples: pd.DataFrame, **overrides) -> dict[str, int]:

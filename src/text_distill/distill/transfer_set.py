@@ -8,7 +8,7 @@ unlabelled text equal to a dev or test example is dropped, so nothing from them 
 """
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import pandas as pd
@@ -23,26 +23,10 @@ TRANSFER_COLUMNS = ["source", "origin_id", "teacher_text", "words"]
 """``source``: labelled | augmented | unlabelled; ``origin_id``: the example a row comes from (-1 for
 unlabelled texts); ``teacher_text``: exactly what the teacher reads; ``words``: what a word-level
 student reads (null for labelled rows, whose words are in ``segmented_examples``)."""
-UNLABELLED_OUTCOMES = [
-    "lines",
-    "undecodable",
-    "malformed",
-    "empty",
-    "duplicates",
-    "equal_to_train",
-    "equal_to_dev_or_test",
-    "over_max_rows",
-    "kept",
-]
-NEWS_OUTCOMES = [
-    "texts",
-    "empty",
-    "duplicates",
-    "equal_to_train",
-    "equal_to_dev_or_test",
-    "over_max_rows",
-    "kept",
-]
+# why a decoded text is dropped (``_rejection``), then how many are kept
+KEPT_OR_REJECTED = ["empty", "duplicates", "equal_to_train", "equal_to_dev_or_test", "over_max_rows", "kept"]
+UNLABELLED_OUTCOMES = ["lines", "undecodable", "malformed", *KEPT_OR_REJECTED]
+NEWS_OUTCOMES = ["texts", *KEPT_OR_REJECTED]
 """What became of each text a news source offered (its reader has already normalised, length-filtered
 and deduplicated them: a duplicate here equals a text kept from an earlier source)."""
 Builder = Callable[[], pd.DataFrame]
@@ -106,21 +90,36 @@ def read_unlabelled(
     counts = dict.fromkeys(UNLABELLED_OUTCOMES, 0)
     if limit <= 0:
         return [], counts
-    texts, seen = [], set()
-    for line in corpus.splitlines():
-        counts["lines"] += 1
-        text, problem = _unlabelled_text(line, params["format"])
+    lines = (_unlabelled_text(line, params["format"]) for line in corpus.splitlines())
+    texts = _keep(lines, set(), labelled_hashes, limit, counts, "lines")
+    logger.info("Unlabelled corpus: %s", counts)
+    return texts, counts
+
+
+def _keep(
+    candidates: Iterable[tuple[str, str | None]],
+    seen: set[str],
+    labelled_hashes: dict[str, str],
+    limit: int,
+    counts: dict[str, int],
+    counted_as: str,
+) -> list[str]:
+    """The candidate texts (each with why it has none, or ``None``) that are new to ``seen`` and to
+    the labelled examples, up to ``limit``; every candidate counted in ``counts`` (``counted_as``,
+    then its outcome). ``seen`` grows by the kept texts."""
+    kept = []
+    for text, problem in candidates:
+        counts[counted_as] += 1
         if problem is None:
             digest = text_hash(text)
-            problem = _rejection(text, digest, seen, labelled_hashes, len(texts) >= limit)
+            problem = _rejection(text, digest, seen, labelled_hashes, len(kept) >= limit)
         if problem is not None:
             counts[problem] += 1
             continue
         seen.add(digest)
-        texts.append(text)
-    counts["kept"] = len(texts)
-    logger.info("Unlabelled corpus: %s", counts)
-    return texts, counts
+        kept.append(text)
+    counts["kept"] = len(kept)
+    return kept
 
 
 def read_news(
@@ -141,19 +140,10 @@ def read_news(
     seen = {text_hash(text) for text in kept_before}
     texts, counts = {}, {}
     for name in sorted(sources):
-        limit, kept, outcome = int(caps.get(name, 0)), [], dict.fromkeys(NEWS_OUTCOMES, 0)
-        for text in sources[name]() if limit > 0 else []:
-            outcome["texts"] += 1
-            text = normalise_text(text)  # the packaged readers normalise; a reader of one's own may not
-            digest = text_hash(text)
-            problem = _rejection(text, digest, seen, labelled_hashes, len(kept) >= limit)
-            if problem is not None:
-                outcome[problem] += 1
-                continue
-            seen.add(digest)
-            kept.append(text)
-        outcome["kept"] = len(kept)
-        texts[name], counts[name] = kept, outcome
+        limit, outcome = int(caps.get(name, 0)), dict.fromkeys(NEWS_OUTCOMES, 0)
+        # the packaged readers normalise; a reader of one's own may not
+        candidates = ((normalise_text(text), None) for text in (sources[name]() if limit > 0 else []))
+        texts[name], counts[name] = _keep(candidates, seen, labelled_hashes, limit, outcome, "texts"), outcome
         if limit > 0:
             logger.info("News source %s: %s", name, outcome)
     return texts, counts
