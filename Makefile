@@ -30,11 +30,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# `--pipelines`: Kedro 1.7 deprecates `--pipeline` (which still works, as the README writes it)
 distill: install
-	$(BIN)/kedro run --pipeline distill
+	$(BIN)/kedro run --pipelines distill
 
 smoke: install
-	$(BIN)/kedro run --pipeline distill --env smoke
+	$(BIN)/kedro run --pipelines distill --env smoke
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -53,7 +54,7 @@ mlflow-ui: install
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1
 
 compare: install
-	$(BIN)/kedro run --pipeline compare && cat data/08_reporting/run_comparison.md
+	$(BIN)/kedro run --pipelines compare && cat data/08_reporting/run_comparison.md
 
 # The registered student model on http://127.0.0.1:5001 (after `make distill`; VERSION=1, 2, ... or latest).
 # uvicorn, which mlflow starts, must be on PATH: the venv's bin first.

@@ -1,9 +1,14 @@
 """Project settings: config resolvers and hooks."""
 
-from text_distill.assets import package_file
-from text_distill.config_loader import RecipeConfigLoader
-from text_distill.hooks import MlflowArtifactHook, RecipeCheckHook, TeacherCheckHook
-from text_distill.variants import VARIANTS_PATTERN
+from text_distill.known_warnings import ignore_known_warnings
+
+# first: Kedro imports this module before it loads kedro-mlflow's commands (see known_warnings)
+ignore_known_warnings()
+
+from text_distill.assets import package_file  # noqa: E402
+from text_distill.config_loader import RecipeConfigLoader  # noqa: E402
+from text_distill.hooks import MlflowArtifactHook, RecipeCheckHook, TeacherCheckHook  # noqa: E402
+from text_distill.variants import VARIANTS_PATTERN  # noqa: E402
 
 HOOKS = (RecipeCheckHook(), TeacherCheckHook(), MlflowArtifactHook())
 
