@@ -111,6 +111,23 @@ def test_distill_registers_the_served_model_and_checks_onnx_parity(distill_run):
     }
 
 
+def test_a_sampled_run_tags_its_version_and_leaves_the_champion_alias(distill_run):
+    """Through kedro-mlflow's real hook: the version is registered before the project's hook tags it
+    (the tiny run samples the corpus, so it is no full run) and the report says who holds the alias."""
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
+    version = max(client.search_model_versions(f"name='{MODEL_NAME}'"), key=lambda v: int(v.version))
+    assert version.tags["full_run"] == "false"
+    assert "a sample of the corpus (ingest.max_rows=600)" in version.tags["not_full_reason"]
+    assert float(version.tags["student_accuracy_mean"]) > 0 and version.tags["test_rows"] == "150"
+    assert "champion" not in client.get_registered_model(MODEL_NAME).aliases
+    summary = json.loads((distill_run / "data/08_reporting/distill_summary.json").read_text())
+    assert summary["served_model"]["this_run_version"] == str(version.version)
+    assert summary["served_model"]["took_alias"] is False
+    assert summary["test_split"]["sha256"] == version.tags["test_split_sha256"]
+    report = (distill_run / "data/08_reporting/distill_report.md").read_text()
+    assert f"this run's version {version.version} does not take it, this run is not a full run" in report
+
+
 def test_the_served_model_is_logged_with_its_signature_and_an_input_example(distill_run, server, tmp_path):
     """No "An input example was not provided" when distill logs the model (issue 25): the model
     holds the text-column signature and two headlines as its example, which the server answers."""

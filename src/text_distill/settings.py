@@ -7,10 +7,16 @@ ignore_known_warnings()
 
 from text_distill.assets import package_file  # noqa: E402
 from text_distill.config_loader import RecipeConfigLoader  # noqa: E402
-from text_distill.hooks import MlflowArtifactHook, RecipeCheckHook, TeacherCheckHook  # noqa: E402
+from text_distill.hooks import (  # noqa: E402
+    ChampionHook,
+    MlflowArtifactHook,
+    RecipeCheckHook,
+    TeacherCheckHook,
+)
 from text_distill.variants import VARIANTS_PATTERN  # noqa: E402
 
-HOOKS = (RecipeCheckHook(), TeacherCheckHook(), MlflowArtifactHook())
+# ChampionHook: after kedro-mlflow's hook (a plugin's, called first) registered the served model
+HOOKS = (RecipeCheckHook(), TeacherCheckHook(), MlflowArtifactHook(), ChampionHook())
 
 # Telemetry would try the network on every command; this project runs offline.
 DISABLE_HOOKS_FOR_PLUGINS = ("kedro-telemetry",)
