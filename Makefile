@@ -30,11 +30,12 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# `--pipelines`: Kedro 1.7 deprecates `--pipeline` (which still works, as the README writes it)
 distill: install
-	$(BIN)/kedro run --pipeline distill
+	$(BIN)/kedro run --pipelines distill
 
 smoke: install
-	$(BIN)/kedro run --pipeline distill --env smoke
+	$(BIN)/kedro run --pipelines distill --env smoke
 
 test: install
 	$(BIN)/python -m pytest -q
@@ -53,15 +54,18 @@ mlflow-ui: install
 	$(BIN)/mlflow ui --backend-store-uri sqlite:///mlflow.db --host 127.0.0.1
 
 compare: install
-	$(BIN)/kedro run --pipeline compare && cat data/08_reporting/run_comparison.md
+	$(BIN)/kedro run --pipelines compare && cat data/08_reporting/run_comparison.md
 
-# The registered student model on http://127.0.0.1:5001 (after `make distill`; VERSION=1, 2, ... or latest).
+# The registered student model on http://127.0.0.1:5001 (after `make distill`): by default the version
+# holding the alias `champion`, the best full run's (not a smoke, label-budget or recipe run: README
+# "Serving and batch predict"); VERSION=1, 2, ... or latest for another.
 # uvicorn, which mlflow starts, must be on PATH: the venv's bin first.
-VERSION ?= latest
+VERSION ?=
+MODEL_URI = $(if $(VERSION),models:/text_distill_student/$(VERSION),models:/text_distill_student@champion)
 .PHONY: serve
 serve: install
 	PATH=$(abspath $(BIN)):$$PATH MLFLOW_TRACKING_URI=sqlite:///mlflow.db $(BIN)/mlflow models serve \
-		-m models:/text_distill_student/$(VERSION) --env-manager local -h 127.0.0.1 -p 5001
+		-m $(MODEL_URI) --env-manager local -h 127.0.0.1 -p 5001
 
 # Needs Debian's chromium (`apt-get install chromium`) and two finished distill runs with different
 # recipes (the smoke slice is enough: `make smoke`, then the same with `--params recipe=hinton`).

@@ -15,6 +15,7 @@ import mlflow
 import pandas as pd
 import pytest
 import requests
+from mlflow.types import DataType
 
 from text_distill.distill.student import load_student
 from text_distill.distill.text import segment_words, segment_words_rjieba
@@ -108,6 +109,43 @@ def test_distill_registers_the_served_model_and_checks_onnx_parity(distill_run):
     assert "reports/onnx_parity.json" in {
         item.path for item in client.list_artifacts(run.info.run_id, "reports")
     }
+
+
+def test_a_sampled_run_tags_its_version_and_leaves_the_champion_alias(distill_run):
+    """Through kedro-mlflow's real hook: the version is registered before the project's hook tags it
+    (the tiny run samples the corpus, so it is no full run) and the report says who holds the alias."""
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{distill_run / 'mlflow.db'}")
+    version = max(client.search_model_versions(f"name='{MODEL_NAME}'"), key=lambda v: int(v.version))
+    assert version.tags["full_run"] == "false"
+    assert "a sample of the corpus (ingest.max_rows=600)" in version.tags["not_full_reason"]
+    assert float(version.tags["student_accuracy_mean"]) > 0 and version.tags["test_rows"] == "150"
+    assert "champion" not in client.get_registered_model(MODEL_NAME).aliases
+    summary = json.loads((distill_run / "data/08_reporting/distill_summary.json").read_text())
+    assert summary["served_model"]["this_run_version"] == str(version.version)
+    assert summary["served_model"]["took_alias"] is False
+    assert summary["test_split"]["sha256"] == version.tags["test_split_sha256"]
+    report = (distill_run / "data/08_reporting/distill_report.md").read_text()
+    assert f"this run's version {version.version} does not take it, this run is not a full run" in report
+
+
+def test_the_served_model_is_logged_with_its_signature_and_an_input_example(distill_run, server, tmp_path):
+    """No "An input example was not provided" when distill logs the model (issue 25): the model
+    holds the text-column signature and two headlines as its example, which the server answers."""
+    uri = f"sqlite:///{distill_run / 'mlflow.db'}"
+    client = mlflow.MlflowClient(tracking_uri=uri)
+    version = max(client.search_model_versions(f"name='{MODEL_NAME}'"), key=lambda v: int(v.version))
+    local = Path(
+        mlflow.artifacts.download_artifacts(version.source, dst_path=str(tmp_path), tracking_uri=uri)
+    )
+    model = mlflow.models.Model.load(local / "MLmodel")
+    assert model.signature.inputs.input_names() == ["text"]
+    assert model.signature.inputs.input_types() == [DataType.string]
+    example = model.load_input_example(str(local))
+    assert list(example.columns) == ["text"] and len(example) == 2
+    url, _ = server
+    response = invoke(url, (local / "serving_input_example.json").read_text())
+    assert response.status_code == 200, response.text
+    assert [row["status"] for row in response.json()["predictions"]] == ["ok", "ok"]
 
 
 def test_served_model_labels_real_headlines_as_the_student_does(server, headlines, student):

@@ -14,6 +14,10 @@ would have done (terminate, or raise ``KeyboardInterrupt``). A run refused befor
 kedro-mlflow's ``on_pipeline_error``, and MLflow's exit handler ended it FINISHED; this hook wraps
 ``before_pipeline_run`` and ``after_pipeline_run`` and ends such a run FAILED. Every run that stops
 carries why as the ``text_distill.failure`` tag.
+
+Once kedro-mlflow has registered a ``distill`` run's served model, ``ChampionHook`` gives the new
+version the registry alias ``champion`` (what ``make serve`` serves) if it earns it
+(``text_distill.champion``), and writes who holds the alias, and why, into the run's report.
 """
 
 import logging
@@ -29,8 +33,11 @@ import mlflow
 from kedro.framework.hooks import hook_impl
 from kedro.io import AbstractVersionedDataset, DataCatalog
 from kedro.pipeline import Pipeline
+from kedro_mlflow.pipeline.pipeline_ml import PipelineML
 from mlflow.entities import RunStatus
+from mlflow.exceptions import MlflowException
 
+from text_distill import champion
 from text_distill.distill.recipe import RecipeError, StudentRecipe, moved_to_variants
 from text_distill.distill.soft_targets import check_teacher, check_transfer_targets
 from text_distill.variants import registered_variants
@@ -54,6 +61,7 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 Handler = Callable[[int, FrameType | None], Any] | int | None
 FAILURE_TAG = "text_distill.failure"  # why a run ended FAILED or KILLED
 MAX_TAG_LENGTH = 5000  # MLflow refuses longer tag values
+SUMMARY, REPORT = "distill_summary", "distill_report"  # where a run says who holds the alias
 
 
 def saved_path(dataset: Any) -> Path | None:
@@ -269,3 +277,62 @@ class MlflowArtifactHook:
             mlflow.log_artifacts(str(path), artifact_path=f"{artifact_folder}/{path.name}")
         else:
             mlflow.log_artifact(str(path), artifact_path=artifact_folder)
+
+
+def with_served_model(report: str, lines: list[str]) -> str:
+    """The report with the served-model section before its first section (after the header)."""
+    head, heading, rest = report.partition("\n## ")
+    return head.rstrip("\n") + "\n" + "\n".join(lines) + "\n" + heading + rest
+
+
+def log_saved(client: mlflow.MlflowClient, run_id: str, catalog: DataCatalog, name: str) -> None:
+    """Log the file dataset ``name`` has just written to run ``run_id`` again, under its catalog
+    ``mlflow_artifact`` folder (replacing the copy logged while the run ran)."""
+    dataset = catalog.get(name)
+    folder = (getattr(dataset, "metadata", None) or {}).get("mlflow_artifact")
+    path = saved_path(dataset)
+    if folder and path is not None and path.is_file():
+        client.log_artifact(run_id, str(path), folder)
+
+
+class ChampionHook:
+    """After a ``distill`` run's served model is registered, its version takes the ``champion``
+    alias if the run is a full run and its student beats the holder's on the same test split; the
+    run's summary (``served_model``) and report (section "Served model") say who holds it and why,
+    and are logged to the run again."""
+
+    def __init__(self) -> None:
+        self._run_id: str | None = None
+
+    @hook_impl(trylast=True)
+    def before_pipeline_run(self) -> None:
+        self._run_id = active_run_id()  # the run kedro-mlflow's hook has just opened (or reused)
+
+    @hook_impl(trylast=True)  # after kedro-mlflow's, which logs and registers the model
+    def after_pipeline_run(
+        self, run_params: dict[str, Any], pipeline: Pipeline, catalog: DataCatalog
+    ) -> None:
+        name = (
+            pipeline.log_model_kwargs.get("registered_model_name")
+            if isinstance(pipeline, PipelineML)
+            else None
+        )
+        if not name or self._run_id is None:
+            return  # no registered model: not a distill run, or tracking is off
+        client = mlflow.MlflowClient()
+        try:
+            version = champion.run_version(client, name, self._run_id)
+            if version is None:
+                logger.warning("MLflow run %s registered no version of %s", self._run_id, name)
+                return
+            summary = catalog.load(SUMMARY)
+            not_full = champion.not_full_reason(catalog.load("parameters"), run_params["env"])
+            decision = champion.crown(client, name, version, summary, not_full)
+        except MlflowException as error:  # the model is registered; serving it by number still works
+            logger.warning("Could not update %s@%s: %s", name, champion.ALIAS, failure_reason(error))
+            return
+        catalog.save(SUMMARY, {**summary, "served_model": champion.served_model_record(name, decision)})
+        report = with_served_model(catalog.load(REPORT), champion.served_model_lines(name, decision))
+        catalog.save(REPORT, report)
+        for dataset in (SUMMARY, REPORT):
+            log_saved(client, self._run_id, catalog, dataset)

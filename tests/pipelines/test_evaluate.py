@@ -14,6 +14,7 @@ from text_distill.distill.evaluation import (
 )
 from text_distill.distill.soft_targets import soft_target_table
 from text_distill.distill.speed import interleaved_latency, interleaved_throughput, texts_per_second
+from text_distill.distill.splits import fingerprint_test_split
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 from text_distill.distill.vocab import PAD, UNK
@@ -156,7 +157,7 @@ def test_throughput_counts_texts_over_time():
     assert 0 < latency["x"]["latency_p95_ms"] < latency["y"]["latency_p50_ms"]
 
 
-def test_summary_report_and_metrics():
+def test_summary_report_and_metrics(examples_frame):
     scores = {
         name: {
             "accuracy": acc,
@@ -199,6 +200,7 @@ def test_summary_report_and_metrics():
         {"fingerprint": "f" * 64},
         LABELLING,
         PARAMS,
+        examples_frame,
         baseline_x=baseline,
     )
     assert summary["student"] == {
@@ -210,6 +212,16 @@ def test_summary_report_and_metrics():
         **profile["student"],
     }
     assert summary["rows"] == ROWS and summary["teacher_fingerprint"] == "f" * 64
+    # the test split the scores are on: its rows and a hash of them, whatever their order
+    assert summary["test_split"]["rows"] == 2 and len(summary["test_split"]["sha256"]) == 64
+    shuffled = examples_frame.sample(frac=1, random_state=0).assign(
+        example_id=lambda f: f["example_id"] + 100
+    )
+    assert fingerprint_test_split(shuffled) == summary["test_split"]
+    relabelled = examples_frame.assign(
+        label=examples_frame["label"].where(examples_frame["split"] != "test", "x")
+    )
+    assert fingerprint_test_split(relabelled)["sha256"] != summary["test_split"]["sha256"]
     assert summary["student_speedup"] == 50.0
     assert metrics["student_alone_accuracy"] == {"value": 0.8, "step": 0}
     assert metrics["rows_quarantined"] == {"value": 1.0, "step": 0}

@@ -8,6 +8,7 @@ test rows; budgets are nested (the 1,000 labelled rows are inside the 2,000), be
 takes the first rows of one seeded, stratified order.
 """
 
+import hashlib
 import logging
 from typing import Any
 
@@ -249,3 +250,13 @@ def hold_out_test(examples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     evaluation and export only), as separate datasets: the graph shows which nodes can see test."""
     test = examples["split"] == "test"
     return examples[~test].reset_index(drop=True), examples[test].reset_index(drop=True)
+
+
+def fingerprint_test_split(examples: pd.DataFrame) -> dict[str, Any]:
+    """What identifies the test split of ``examples``: its row count and a SHA-256 over its sorted
+    (label, text) pairs, the same whatever the rows' order or example ids. Two runs' test scores are
+    comparable only when both match (the served model's ``champion`` alias, ``text_distill.champion``)."""
+    test = examples.loc[examples["split"] == "test"]
+    pairs = sorted(f"{label}\t{text}" for label, text in zip(test["label"], test["text"], strict=True))
+    digest = hashlib.sha256("\n".join(pairs).encode("utf-8", "surrogatepass")).hexdigest()
+    return {"rows": len(test), "sha256": digest}

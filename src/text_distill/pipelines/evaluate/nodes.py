@@ -20,6 +20,7 @@ from text_distill.distill.evaluation import (
     teacher_scores,
 )
 from text_distill.distill.report import render_report, summarise_scores, summary_metrics
+from text_distill.distill.splits import fingerprint_test_split
 from text_distill.distill.student import StudentClassifier
 from text_distill.variants import seed_dataset
 
@@ -92,10 +93,12 @@ def summarise(
     teacher_fingerprint: dict[str, Any],
     teacher_labelling: dict[str, Any],
     params: dict[str, Any],
+    test_examples: pd.DataFrame,
     **baseline_scores: dict[str, Any],
 ) -> tuple[dict[str, Any], str, dict[str, dict[str, float]]]:
     """The JSON summary, the markdown report and the metrics tracked in MLflow. ``baseline_scores``:
-    one entry per reference baseline, ``baseline_<name>``."""
+    one entry per reference baseline, ``baseline_<name>``; ``test_examples``, recorded as the test
+    split the scores are on (``test_split``: rows and a hash of the texts and labels)."""
     scores = {"teacher": teacher_scores, "student": student_scores, "student_alone": student_alone_scores}
     scores.update(baseline_scores)
     context = {
@@ -103,6 +106,7 @@ def summarise(
         "labels": split_report,
         "teacher_fingerprint": teacher_fingerprint["fingerprint"],
         "teacher_labelling": teacher_labelling,
+        "test_split": fingerprint_test_split(test_examples),
         **{key: params[key] for key in ("threads", "batch_size", "calibration_bins")},
     }
     weights = teacher_fingerprint.get("weights")

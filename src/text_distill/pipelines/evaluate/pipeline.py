@@ -122,6 +122,7 @@ def create_pipeline(seeds: tuple[int, ...] = (), **kwargs) -> Pipeline:
                     "teacher_fingerprint": "teacher_fingerprint",
                     "teacher_labelling": "teacher_labelling",
                     "params": "params:evaluate",
+                    "test_examples": "test_examples",
                     **BASELINE_SCORES,
                 },
                 ["distill_summary", "distill_report", "distill_metrics"],

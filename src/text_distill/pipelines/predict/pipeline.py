@@ -3,9 +3,9 @@
 
 from importlib.metadata import version
 
+import pandas as pd
 from kedro.pipeline import Pipeline
-from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, DataType, Schema
+from mlflow.models import infer_signature
 
 from text_distill.pipelines import step
 
@@ -25,6 +25,9 @@ SERVED_MODEL_REQUIREMENTS = (
     "rjieba",
     "onnxruntime",
 )
+# the served model's input example: MLflow stores it with the model (the UI and `mlflow models
+# serve` show the request it takes) and, logging the model, answers it once, a check that it serves
+EXAMPLE_TEXTS = ("中国队夺得世界杯冠军", "央行宣布下调存款准备金率")
 
 
 def create_pipeline(**kwargs) -> Pipeline:
@@ -44,11 +47,14 @@ def create_pipeline(**kwargs) -> Pipeline:
 
 def served_model_kwargs() -> dict:
     """``mlflow.pyfunc.log_model`` arguments of the served model: its name in the registry, the
-    input it takes (a ``text`` column) and its requirements (given, so MLflow does not load the
-    model once more to infer them)."""
+    input it takes (a ``text`` column: the signature inferred from two headlines, which are its
+    input example) and its requirements (given, so MLflow does not load the model once more to
+    infer them)."""
+    example = pd.DataFrame({"text": list(EXAMPLE_TEXTS)})
     return {
         "name": "model",
         "registered_model_name": SERVED_MODEL_NAME,
-        "signature": ModelSignature(inputs=Schema([ColSpec(DataType.string, "text")])),
+        "signature": infer_signature(example),
+        "input_example": example,
         "pip_requirements": [f"{package}=={version(package)}" for package in SERVED_MODEL_REQUIREMENTS],
     }
