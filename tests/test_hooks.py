@@ -139,7 +139,8 @@ def test_a_kept_seed_that_is_also_a_seed_variant_is_refused(tmp_path, pipeline, 
     for env in ("base", "local"):
         (tmp_path / "conf" / env).mkdir(parents=True)
     (tmp_path / "conf" / "base" / "variants.yml").write_text(
-        "student_seeds: [42, 43]\nteacher_seeds: [7]\nngram_members: []\nsweep_temperatures: []\nlabel_budgets: []\n"
+        "student_seeds: [42, 43]\nteacher_seeds: [7]\nngram_members: []\nsweep_temperatures: []\n"
+        "label_budgets: []\n"
     )
     (name,) = pipeline.inputs()
     catalog = DataCatalog({name: MemoryDataset(params)})
