@@ -137,3 +137,20 @@ def test_rows_without_a_hard_label_count_in_the_kd_term_only():
     loss, parts = distillation_loss(logits[1:], labels[1:], teacher[1:], 0.5, 0.5, "mse")
     assert parts["hard"] == 0.0
     assert loss.item() == pytest.approx(0.5 * F.mse_loss(logits[1:], teacher[1:]).item())
+
+
+def test_the_hard_term_over_all_rows_weighs_as_much_as_the_labelled_share():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, 0.0]])
+    teacher = torch.zeros_like(logits)
+    labels = torch.tensor([0, 1, NO_LABEL, NO_LABEL])
+    over_labelled = distillation_loss(logits, labels, teacher, 1.0, 0.0, "mse", 1.0, "labelled_rows")[1]
+    over_all = distillation_loss(logits, labels, teacher, 1.0, 0.0, "mse", 1.0, "all_rows")[1]
+    assert over_all["hard"] == pytest.approx(over_labelled["hard"] * 2 / 4)  # 2 labelled rows of 4
+    full = torch.tensor([0, 1, 1, 0])  # every row labelled: the two means agree
+    assert distillation_loss(logits, full, teacher, 1.0, 0.0, "mse", 1.0, "all_rows")[1][
+        "hard"
+    ] == pytest.approx(
+        distillation_loss(logits, full, teacher, 1.0, 0.0, "mse", 1.0, "labelled_rows")[1]["hard"]
+    )
+    no_label = torch.full((4,), NO_LABEL)
+    assert distillation_loss(logits, no_label, teacher, 1.0, 0.0, "mse", 1.0, "all_rows")[1]["hard"] == 0.0

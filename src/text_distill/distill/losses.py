@@ -152,6 +152,31 @@ def combine_teacher_logits(
     return (stacked * (w / w.sum()).reshape(-1, *([1] * (stacked.dim() - 1)))).sum(dim=0)
 
 
+def _hard_over_labelled_rows(student_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """CE averaged over the batch's labelled rows: each batch's labels weigh alike, however few."""
+    labelled = labels != NO_LABEL
+    # a batch of unlabelled rows only has no hard term (not NaN)
+    if not bool(labelled.any()):
+        return student_logits.sum() * 0.0
+    return F.cross_entropy(student_logits[labelled], labels[labelled])
+
+
+def _hard_over_all_rows(student_logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    """CE summed over the labelled rows, divided by every row of the batch: the hard term weighs as
+    much as its share of the rows, so 1,000 labels among 85,000 texts steer the student little."""
+    labelled = labels != NO_LABEL
+    losses = F.cross_entropy(student_logits[labelled], labels[labelled], reduction="sum")
+    return losses / len(labels)
+
+
+# recipe ``objective.hard_term_mean`` -> the hard-label term of a batch; the two agree on a batch
+# whose rows all carry a label (every batch of a run without unlabelled texts)
+HARD_TERM_MEANS: dict[str, Callable[[torch.Tensor, torch.Tensor], torch.Tensor]] = {
+    "labelled_rows": _hard_over_labelled_rows,
+    "all_rows": _hard_over_all_rows,
+}
+
+
 def distillation_loss(
     student_logits: torch.Tensor,
     labels: torch.Tensor,
@@ -160,19 +185,15 @@ def distillation_loss(
     kd_weight: float,
     kd_loss: str = "mse",
     temperature: float | torch.Tensor = 1.0,
+    hard_term_mean: str = "labelled_rows",
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """``hard_weight * CE(hard labels) + kd_weight * KD(student, teacher)`` and its parts.
 
     Without teacher logits, or with ``kd_weight = 0``, it is hard labels alone. Rows labelled
-    ``NO_LABEL`` (augmented or unlabelled texts) count in the KD term only.
+    ``NO_LABEL`` (augmented or unlabelled texts) count in the KD term only; ``hard_term_mean`` says
+    what the hard term is averaged over (``HARD_TERM_MEANS``).
     """
-    labelled = labels != NO_LABEL
-    # the mean over labelled rows; a batch of unlabelled rows only has no hard term (not NaN)
-    hard = (
-        F.cross_entropy(student_logits[labelled], labels[labelled])
-        if bool(labelled.any())
-        else student_logits.sum() * 0.0
-    )
+    hard = HARD_TERM_MEANS[hard_term_mean](student_logits, labels)
     if teacher_logits is None:  # the student-alone baseline: plain CE, whatever the weight schedules
         return hard, {"hard": hard.item()}
     if kd_weight <= 0.0:

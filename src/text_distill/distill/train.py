@@ -35,9 +35,10 @@ class ObjectiveSpec:
     hard_weight_schedule: str
     kd_weight_schedule: str
     kd_loss: str
-    target_scale: (
-        str  # raw | standardised: the teacher logits as cached, or on one scale (losses.TARGET_SCALES)
-    )
+    # labelled_rows | all_rows: what the hard term is averaged over (losses.HARD_TERM_MEANS)
+    hard_term_mean: str
+    # raw | standardised: the teacher logits as cached, or on one scale (losses.TARGET_SCALES)
+    target_scale: str
     temperature: float
     temperature_schedule: str
     final_temperature: float  # linear_decay's last T
@@ -245,7 +246,9 @@ def _batch_loss(
             logits, matched, matched_parts = matcher(student.model, token_ids, lengths)
     logits = logits.float()  # the losses in float32 whatever the forward's precision
     t = 1.0 if teacher is None else temperature(logits.detach(), teacher, step, total_steps)
-    loss, parts = distillation_loss(logits, labels, teacher, *weights, config.kd_loss, t)
+    loss, parts = distillation_loss(
+        logits, labels, teacher, *weights, config.kd_loss, t, config.hard_term_mean
+    )
     if matched is not None:
         loss = loss + matched.float()
         parts.update(matched_parts)
