@@ -18,6 +18,7 @@ import torch
 
 from teacher_precision import latest
 from text_distill.distill.student import load_student
+from text_distill.distill.students.ngram import ngram_index
 from text_distill.distill.text import normalise_text, word_segmenter
 from text_distill.distill.vocab import UNK
 
@@ -53,7 +54,7 @@ def main() -> None:
         "vocabulary lookup": lambda: [student.ids(t) for t in tokens],
         "padding (batches of 64)": lambda: [student.batch(ids[i : i + 64]) for i in range(0, len(ids), 64)],
     }
-    index = student.ngram_index
+    index = ngram_index(student)
     if index is not None:  # the n-gram student's own path: ids of a batch at once (ngram_index.py)
         flat, lengths = index.ids(words)
         same = flat.tolist() == [i for text_ids in ids for i in (text_ids or [student.token_ids[UNK]])]

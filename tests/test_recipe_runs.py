@@ -16,8 +16,7 @@ import yaml
 from tests.conftest import PROJECT_ROOT, run_pipeline, write_variants
 from tests.test_distill_pipeline import latest, merged
 from text_distill.distill.student import load_student
-from text_distill.distill.students import ARCHITECTURES, TRANSFORMER
-from text_distill.distill.students.transformer import TransformerClassifier
+from text_distill.distill.students import STUDENT_KINDS
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +40,7 @@ RECIPE_SLICE = {  # over the tiny environment
 # runtime params over the recipe itself, where its own values would make the slice slow: 20 texts of
 # each real news package (installed by `make install`), not all ~154k
 RECIPE_RUNTIME = {"in_domain_news": {"augment": {"unlabelled": {"news": {"inews": 20, "peoples_daily": 20}}}}}
-STUDENT_MODELS = {**ARCHITECTURES, TRANSFORMER: TransformerClassifier}
+STUDENT_MODELS = {kind.name: kind.network_class() for kind in STUDENT_KINDS.values()}
 
 
 def test_every_recipe_file_has_a_run_here():
@@ -106,7 +105,7 @@ def test_recipe_runs_end_to_end(project, name):
     model_spec, objective = config["model"], config["objective"]
     for model in (latest_model(project, "student"), latest_model(project, "student_alone")):
         assert type(model.model) is STUDENT_MODELS[model_spec["architecture"]]
-        units = {TRANSFORMER: "subword", "ngram": "ngram"}
+        units = {"transformer": "subword", "ngram": "ngram"}
         assert model.unit == units.get(model_spec["architecture"], model_spec["unit"])
     # each epoch's mean loss is the recipe's mix of its parts (constant schedules)
     layers = model_spec["transformer"]

@@ -80,7 +80,7 @@ def test_the_student_encodes_alike_with_and_without_the_index():
     fast = student.encode(texts)
     slow = student.batch([student.ids(segmenter(normalise_text(text))) for text in texts])
 
-    assert student.ngram_index is not None
+    assert student.fast_encoder is not None
     for got, expected in zip(fast, slow, strict=True):
         assert torch.equal(got, expected)
     assert np.allclose(student.predict_logits(texts), student(*slow).detach().numpy())

@@ -6,9 +6,9 @@ import onnx
 import pytest
 import torch
 
-from text_distill.distill.onnx_export import MaskedBiLSTM, OnnxNetwork, export_onnx, quantise_int8
+from text_distill.distill.onnx_export import OnnxNetwork, export_onnx, quantise_int8
 from text_distill.distill.student import StudentClassifier
-from text_distill.distill.students.bilstm import BiLSTMClassifier
+from text_distill.distill.students.bilstm import BiLSTMClassifier, MaskedBiLSTM
 from text_distill.distill.students.ngram import BagOfNgramsClassifier
 from text_distill.distill.students.textcnn import TextCNNClassifier
 

@@ -12,7 +12,7 @@ import torch
 from tests.conftest import tiny_encoder
 
 from text_distill.distill.student import StudentClassifier, StudentDirectoryError, load_student
-from text_distill.distill.students import NETWORKS
+from text_distill.distill.students import STUDENT_KINDS
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 from text_distill.distill.students.ngram import BagOfNgramsClassifier
 from text_distill.distill.students.textcnn import TextCNNClassifier
@@ -69,7 +69,7 @@ STUDENTS: dict[str, Callable[[], StudentClassifier]] = {
 
 
 def test_every_registered_architecture_has_a_round_trip_test():
-    assert set(STUDENTS) == set(NETWORKS)
+    assert set(STUDENTS) == set(STUDENT_KINDS)
 
 
 @pytest.mark.parametrize("architecture", sorted(STUDENTS))

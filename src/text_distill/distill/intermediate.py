@@ -2,13 +2,16 @@
 states and attention maps pulled towards the teacher's, computed with an online teacher pass."""
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 from transformers import PreTrainedModel
 
 from text_distill.distill.losses import attention_mse, cosine_loss, hidden_mse
-from text_distill.distill.students.transformer import TransformerClassifier
+
+if TYPE_CHECKING:  # the transformer student's module builds its matcher from this one
+    from text_distill.distill.students.transformer import TransformerClassifier
 
 HIDDEN_LOSSES = {"mse": hidden_mse, "cosine": cosine_loss}
 
@@ -65,7 +68,7 @@ class IntermediateMatching(nn.Module):
         self.hidden_loss = HIDDEN_LOSSES[hidden_loss]
 
     def forward(
-        self, student: TransformerClassifier, token_ids: torch.Tensor, lengths: torch.Tensor
+        self, student: "TransformerClassifier", token_ids: torch.Tensor, lengths: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor, dict[str, float]]:
         """The student's logits, the weighted matching loss and its parts."""
         logits, hidden, attentions, mask = student.features(token_ids, lengths, states=True)

@@ -11,6 +11,7 @@ teacher has fine-tuned.
 import dataclasses
 import difflib
 import types
+from collections.abc import Collection
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -21,12 +22,12 @@ from text_distill.distill.adversarial import ADVERSARIAL
 from text_distill.distill.intermediate import HIDDEN_LOSSES
 from text_distill.distill.losses import KD_LOSSES, TARGET_SCALES
 from text_distill.distill.schedules import TEMPERATURE_SCHEDULES, WEIGHT_SCHEDULES
-from text_distill.distill.students import ARCHITECTURES, TRANSFORMER
+from text_distill.distill.students import STUDENT_KINDS
 from text_distill.distill.teacher_precision import DEVICES, resolve_device
 from text_distill.distill.train import ObjectiveSpec, OptimiserSpec, TrainingConfig
 from text_distill.errors import TextDistillError
 
-UNITS = ("word", "char")  # what a bilstm or textcnn reads; ngram reads n-grams, transformer pieces
+UNITS = ("word", "char")  # what a kind reading ``unit`` reads (ngram reads n-grams, transformer pieces)
 
 
 class RecipeError(TextDistillError, ValueError):
@@ -34,56 +35,36 @@ class RecipeError(TextDistillError, ValueError):
 
 
 @dataclass(frozen=True)
-class BiLSTMOptions:
-    hidden_size: int
-    dropout: float
-
-
-@dataclass(frozen=True)
-class NgramOptions:
-    embedding_dim: int
-    hidden_size: int | None  # None: a linear head on the mean (fastText)
-    dropout: float
-    char_ngrams: tuple[int, int]  # n from .. to
-    word_ngrams: tuple[int, int]
-    min_freq: int
-    max_size: int | None
-    max_features: int  # features read per text
-
-
-@dataclass(frozen=True)
-class TextCNNOptions:
-    kernel_sizes: tuple[int, ...]
-    filters: int
-    dropout: float
-
-
-@dataclass(frozen=True)
-class TransformerOptions:
-    num_layers: int
-    hidden_size: int | None  # None: the teacher's width
-    dropout: float
-    hidden_weight: float
-    attention_weight: float
-    hidden_loss: str
-    layer_map: list[list[int]] | None
-
-
-@dataclass(frozen=True)
 class ModelSpec:
+    """``student.model``: the kind chosen, how it reads text, and every registered kind's options block
+    under the kind's name (``student.model.ngram``...), typed by the kind (``StudentKind.options``)."""
+
     architecture: str
     unit: str
     max_tokens: int
     freeze_embeddings: bool
-    bilstm: BiLSTMOptions
-    ngram: NgramOptions
-    textcnn: TextCNNOptions
-    transformer: TransformerOptions
+    blocks: dict[str, Any]  # kind name -> its options; a key per kind in the parameters, not ``blocks``
+
+    @classmethod
+    def recipe_keys(cls) -> dict[str, Any]:
+        """The keys ``student.model`` holds, by type: the fields above, then one block per kind."""
+        hints = get_type_hints(cls)
+        common = {f.name: hints[f.name] for f in fields(cls) if f.name != "blocks"}
+        return {**common, **{kind.name: kind.options for kind in STUDENT_KINDS.values()}}
+
+    @classmethod
+    def from_keys(cls, values: dict[str, Any]) -> "ModelSpec":
+        blocks = {name: values[name] for name in STUDENT_KINDS}
+        return cls(**{key: value for key, value in values.items() if key not in blocks}, blocks=blocks)
 
     @property
     def options(self) -> Any:
         """The chosen architecture's options."""
-        return getattr(self, self.architecture)
+        return self.blocks[self.architecture]
+
+    def as_params(self) -> dict[str, Any]:
+        common = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "blocks"}
+        return {**common, **{name: dataclasses.asdict(block) for name, block in self.blocks.items()}}
 
 
 @dataclass(frozen=True)
@@ -97,8 +78,8 @@ class RuntimeSpec:
 
 
 # named choices -> the registry that implements them
-CHOICES: dict[str, tuple[str, ...]] = {
-    "architecture": (*ARCHITECTURES, TRANSFORMER),
+CHOICES: dict[str, Collection[str]] = {
+    "architecture": STUDENT_KINDS,
     "unit": UNITS,
     "kd_loss": tuple(KD_LOSSES),
     "target_scale": tuple(TARGET_SCALES),
@@ -150,7 +131,7 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
         return _coerce(value, inner, where)
     if dataclasses.is_dataclass(kind):
         if not isinstance(value, dict):
-            raise RecipeError(f"{where} must be a mapping of {', '.join(f.name for f in fields(kind))}")
+            raise RecipeError(f"{where} must be a mapping of {', '.join(_keys(kind))}")
         return checked(kind, value, where)
     if origin in (tuple, list):
         if not isinstance(value, list | tuple):
@@ -180,11 +161,20 @@ def _coerce(value: Any, kind: Any, where: str) -> Any:
     return value
 
 
+def _keys(spec: type) -> dict[str, Any]:
+    """The keys of a dataclass ``spec``'s block and their types: its fields, or what its
+    ``recipe_keys`` says (``ModelSpec``: one block per registered student kind)."""
+    if hasattr(spec, "recipe_keys"):
+        return spec.recipe_keys()
+    hints = get_type_hints(spec)
+    return {f.name: hints[f.name] for f in fields(spec)}
+
+
 def checked(spec: type, values: dict[str, Any], prefix: str) -> Any:
     """The dataclass ``spec`` built from ``values`` (named ``prefix`` in errors), every key checked:
     unknown, missing, mistyped or outside its registry, a RecipeError."""
-    hints = get_type_hints(spec)
-    known = [f.name for f in fields(spec)]
+    hints = _keys(spec)
+    known = list(hints)
     for key in values:
         if key in MOVED_TO_VARIANTS and key not in known:
             raise moved_to_variants(_where(prefix, key), key)
@@ -205,7 +195,7 @@ def checked(spec: type, values: dict[str, Any], prefix: str) -> Any:
         if key in POSITIVE and value <= 0:
             raise RecipeError(f"{_where(prefix, key)} must be above 0, got {value!r}")
         built[key] = value
-    return spec(**built)
+    return spec.from_keys(built) if hasattr(spec, "from_keys") else spec(**built)
 
 
 @dataclass(frozen=True)
@@ -236,7 +226,7 @@ class StudentRecipe:
 
     def as_params(self) -> dict[str, Any]:
         """The ``student`` parameters again, as plain YAML-able values."""
-        return _plain(dataclasses.asdict(self))
+        return {f.name: _plain(_params(getattr(self, f.name))) for f in fields(self)}
 
     def at_seed(self, seed: int) -> "StudentRecipe":
         """The same recipe at another seed (a seed variant: no checkpoint directory shared with the
@@ -260,6 +250,10 @@ class StudentRecipe:
         runtime = {key: getattr(self.runtime, key) for key in ("seed", "progress", "bf16")}
         device = resolve_device(self.runtime.device, "student.runtime.device")
         return TrainingConfig(**objective, **optimiser, **runtime, device=device, checkpoint=checkpoint)
+
+
+def _params(spec: Any) -> dict[str, Any]:
+    return spec.as_params() if hasattr(spec, "as_params") else dataclasses.asdict(spec)
 
 
 def _plain(value: Any) -> Any:

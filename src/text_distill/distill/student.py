@@ -21,9 +21,8 @@ from safetensors import SafetensorError
 from safetensors.torch import load_model, save_model
 from torch import nn
 
-from text_distill.distill.ngram_index import NgramIndex
-from text_distill.distill.students import network_class
-from text_distill.distill.text import SEGMENTERS, normalise_text, word_segmenter
+from text_distill.distill.students.registry import STUDENT_KINDS, Encoder
+from text_distill.distill.text import SEGMENTERS, normalise_text
 from text_distill.distill.vocab import UNK
 from text_distill.errors import TextDistillError
 
@@ -94,37 +93,25 @@ class StudentClassifier(nn.Module):
 
     def encode(self, texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
         """Raw texts -> normalised -> segmented -> the model's padded input: what serving does."""
-        index = self.ngram_index
-        if index is not None:  # the same ids as the string path below, a batch at a time
-            split = word_segmenter(self.segmenter.words)
-            return pad(*index.ids([split(normalise_text(text)) for text in texts]))
+        fast = self.fast_encoder
+        if fast is not None:  # the same ids as the string path below, a batch at a time
+            return fast(texts)
         segment = self.segmenter or SEGMENTERS[self.unit]
         return self.batch([self.ids(segment(normalise_text(text))) for text in texts])
 
     @property
-    def ngram_index(self) -> NgramIndex | None:
-        """An n-gram student's features as integer keys (``ngram_index.py``): built on first use from
-        the vocabulary, never saved with the student."""
-        segmenter = self.segmenter
-        if getattr(segmenter, "unit", None) != "ngram":
-            return None
-        if "_ngram_index" not in self.__dict__:
-            try:
-                index = NgramIndex(
-                    self.token_ids,
-                    segmenter.char_ngrams,
-                    segmenter.word_ngrams,
-                    self.max_tokens,
-                    lambda words: self.ids(segmenter.from_words(words)),
-                )
-            except OverflowError:  # n-grams too long for int64 keys: the string path
-                index = None
-            self.__dict__["_ngram_index"] = index
-        return self.__dict__["_ngram_index"]
+    def fast_encoder(self) -> Encoder | None:
+        """The student kind's batch encoder (``StudentKind.batch_encoder``, e.g. the n-gram student's
+        integer keys), if it has one: built on first use from the vocabulary, never saved."""
+        if "_fast_encoder" not in self.__dict__:
+            kind = STUDENT_KINDS.get(getattr(self.model, "architecture", None))
+            hook = None if kind is None else kind.batch_encoder
+            self.__dict__["_fast_encoder"] = None if hook is None else hook(self)
+        return self.__dict__["_fast_encoder"]
 
     def __getstate__(self) -> dict:
         state = super().__getstate__()
-        state.pop("_ngram_index", None)
+        state.pop("_fast_encoder", None)
         return state
 
     @torch.inference_mode()
@@ -195,7 +182,7 @@ def load_student(directory: str | Path) -> StudentClassifier:
     directory = Path(directory)
     config = _read_config(directory)
     try:
-        model = network_class(config["architecture"]).from_config(config["network"])
+        model = STUDENT_KINDS[config["architecture"]].network_class().from_config(config["network"])
         load_model(model, str(directory / WEIGHTS_FILE))
         vocabulary = json.loads((directory / VOCABULARY_FILE).read_text())
         segmenter = config["segmenter"]

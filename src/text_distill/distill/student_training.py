@@ -3,17 +3,16 @@ train split (hard labels and, when distilling, the cached teacher logits plus th
 label: the unlabelled split and the transfer rows), select on dev, at the recipe's seed. The test
 split is never read here.
 
-``recipe.model.architecture`` chooses the model: ``ngram`` (fastText's bag of word and character
-n-grams) reads n-gram features of the segmenter's words; ``bilstm`` and ``textcnn`` read
-``recipe.model.unit`` (word: the segmenter's words with word2vec vectors; char: characters);
-``transformer`` is cut from a teacher encoder's first layers, reads its pieces and, when distilling,
-also matches the teacher's hidden states and attention maps (an online teacher pass). Every student
-carries the word segmenter, so serving segments as training did.
+``recipe.model.architecture`` names a student kind (``students.STUDENT_KINDS``), whose builder makes
+the model: ``embedding_student`` here for the kinds with an embedding table over the segmenter's
+words (``ngram`` reads n-gram features of them; ``bilstm`` and ``textcnn`` read ``recipe.model.unit``,
+word with word2vec vectors or char); the ``transformer`` kind's own, cut from a teacher encoder.
+Every student carries the word segmenter, so serving segments as training did.
 """
 
 import dataclasses
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,20 +23,14 @@ from transformers import PreTrainedModel, PreTrainedTokenizerBase
 
 from text_distill.distill.intermediate import IntermediateMatching
 from text_distill.distill.losses import NO_LABEL
-from text_distill.distill.recipe import ModelSpec, StudentRecipe, TransformerOptions
+from text_distill.distill.recipe import ModelSpec, StudentRecipe
 from text_distill.distill.soft_targets import logits_for
 from text_distill.distill.splits import UNLABELLED
 from text_distill.distill.student import StudentClassifier
-from text_distill.distill.students import TRANSFORMER, build_student_model
-from text_distill.distill.students.transformer import (
-    SubwordSegmenter,
-    TransformerClassifier,
-    pruned_vocabulary,
-)
+from text_distill.distill.students import STUDENT_KINDS
 from text_distill.distill.teacher import TeacherClassifier
 from text_distill.distill.text import Segmenter
 from text_distill.distill.train import train_student
-from text_distill.distill.vocab import build_vocabulary, vector_matrix
 
 logger = logging.getLogger(__name__)
 
@@ -124,48 +117,18 @@ class EncoderSource:
         )
 
 
-def _ngram_vocabulary(train_tokens: Iterable[list[str]], model: ModelSpec, seed: int) -> Vectors:
-    """The n-gram features seen ``min_freq`` times in the texts the student trains on, random
-    initial rows."""
-    options = model.ngram
-    vocabulary = build_vocabulary(train_tokens, options.min_freq, options.max_size)
-    embeddings, _ = vector_matrix(vocabulary, {}, options.embedding_dim, seed)
-    logger.info("n-gram student: %d features (min_freq %s)", len(vocabulary) - 2, options.min_freq)
-    return vocabulary, embeddings
-
-
-# unit -> (train tokens, data, model spec, seed) -> the vocabulary and its initial rows
-UNIT_VOCABULARIES: dict[str, Callable[[Iterable[list[str]], StudentData, ModelSpec, int], Vectors]] = {
-    "word": lambda tokens, data, model, seed: data.word_vectors,
-    "char": lambda tokens, data, model, seed: data.char_vectors,
-    "ngram": lambda tokens, data, model, seed: _ngram_vocabulary(tokens, model, seed),
-}
-
-
-@dataclass(frozen=True)
-class EmbeddingStudent:
-    """How an embedding student reads text: the options of its block that shape the network (the
-    rest of ``ngram`` shapes the features), the unit it reads and how many tokens per text."""
-
-    network_options: tuple[str, ...]
-    unit: Callable[[ModelSpec], str]
-    tokens_read: Callable[[ModelSpec], int]
-
-
-EMBEDDING_STUDENTS: dict[str, EmbeddingStudent] = {
-    "bilstm": EmbeddingStudent(("hidden_size", "dropout"), lambda m: m.unit, lambda m: m.max_tokens),
-    "textcnn": EmbeddingStudent(
-        ("kernel_sizes", "filters", "dropout"), lambda m: m.unit, lambda m: m.max_tokens
-    ),
-    "ngram": EmbeddingStudent(("hidden_size", "dropout"), lambda m: "ngram", lambda m: m.ngram.max_features),
+# unit -> the data's pretrained vocabulary and vectors: what an embedding student starts from, unless
+# its kind counts a vocabulary of its own (``StudentKind.vocabulary``)
+UNIT_VECTORS: dict[str, Callable[[StudentData], Vectors]] = {
+    "word": lambda data: data.word_vectors,
+    "char": lambda data: data.char_vectors,
 }
 
 
 def student_segmenter(model: ModelSpec, word_segmenter: str) -> Segmenter:
-    """How the student reads raw text: its unit (``ngram`` reads n-gram features of the words)
-    over the segment stage's word segmenter, so training and serving segment alike."""
-    unit = EMBEDDING_STUDENTS[model.architecture].unit(model)
-    return Segmenter(unit, word_segmenter, model.ngram.char_ngrams, model.ngram.word_ngrams)
+    """How the student reads raw text: its kind's unit and settings (``StudentKind.reads``) over the
+    segment stage's word segmenter, so training and serving segment alike."""
+    return Segmenter(**STUDENT_KINDS[model.architecture].reads(model), words=word_segmenter)
 
 
 @dataclass
@@ -187,9 +150,10 @@ def embedding_student(
     transfer: Transfer | None = None,
     source: EncoderSource | None = None,
 ) -> Built:
-    """A BiLSTM, TextCNN or bag of n-grams over its unit's tokens."""
+    """The kind's network (a BiLSTM, TextCNN, bag of n-grams...) over the tokens its kind reads, its
+    embedding table starting from the unit's vectors or the kind's own vocabulary."""
     model_spec = recipe.model
-    kind = EMBEDDING_STUDENTS[model_spec.architecture]
+    kind = STUDENT_KINDS[model_spec.architecture]
     segmenter = student_segmenter(model_spec, data.word_segmenter)
     tokens = data.examples[["example_id", "split"]].merge(
         data.segmented[["example_id", "words"]], on="example_id", how="left", validate="one_to_one"
@@ -206,81 +170,23 @@ def embedding_student(
     transfer_tokens = [segmenter.from_words(words) for words in transfer.words] if distilling else []
     # a distilled student learns every text's features from the teacher, so it counts them all
     counted = [*train, *unlabelled, *map(segmenter.from_words, transfer.written())] if distilling else train
-    vocabulary, embeddings = UNIT_VOCABULARIES[segmenter.unit](counted, data, model_spec, recipe.runtime.seed)
+    if kind.vocabulary is None:
+        vocabulary, embeddings = UNIT_VECTORS[segmenter.unit](data)
+    else:
+        vocabulary, embeddings = kind.vocabulary(counted, data, model_spec, recipe.runtime.seed)
     options = model_spec.options
-    model = build_student_model(
-        model_spec.architecture,
-        len(vocabulary),
-        len(data.label_names),
-        embeddings,
-        model_spec.freeze_embeddings,
-        {name: getattr(options, name) for name in kind.network_options},
+    model = kind.network_class()(
+        vocab_size=len(vocabulary),
+        num_labels=len(data.label_names),
+        embedding_dim=embeddings.shape[1],
+        embeddings=embeddings,
+        freeze_embeddings=model_spec.freeze_embeddings,
+        **{name: getattr(options, name) for name in kind.network_options},
     )
     read = kind.tokens_read(model_spec)
     student = StudentClassifier(model, vocabulary, segmenter.unit, data.label_names, read, segmenter)
     logits = transfer.logits if distilling else None
     return Built(student, train, dev, (transfer_tokens, logits), unlabelled_tokens=unlabelled)
-
-
-def transformer_student(
-    data: StudentData, recipe: StudentRecipe, transfer: Transfer | None, source: EncoderSource
-) -> Built:
-    """The first layers of the source encoder over the pieces the train split (and the transfer rows)
-    use, matching the source teacher's hidden states and attentions when the recipe asks."""
-    options = recipe.model.transformer
-    segmenter = SubwordSegmenter(source.tokenizer, source.text_prefix, source.max_length)
-    train, dev = (
-        segmenter.segment_many(data.split(data.examples, name)["text"].tolist()) for name in ("train", "dev")
-    )
-    extra = segmenter.segment_many([] if transfer is None else transfer.texts)
-    unlabelled = [] if transfer is None else data.split(data.examples, UNLABELLED)["text"].tolist()
-    unlabelled = segmenter.segment_many(unlabelled)
-    vocabulary, teacher_ids = pruned_vocabulary(source.tokenizer, [*train, *unlabelled, *extra])
-    model = TransformerClassifier.from_teacher(
-        source.encoder,
-        teacher_ids,
-        len(data.label_names),
-        options.num_layers,
-        options.dropout,
-        options.hidden_size,
-        source.head,
-    )
-    logger.info(
-        "Transformer student: %d of the teacher's %d layers, %d of its %d pieces",
-        model.encoder.config.num_hidden_layers,
-        source.encoder.config.num_hidden_layers,
-        len(vocabulary),
-        len(source.tokenizer),
-    )
-    student = StudentClassifier(model, vocabulary, "subword", data.label_names, source.max_length, segmenter)
-    matcher = (
-        None
-        if source.teacher is None
-        else intermediate_matcher(source.teacher, student, teacher_ids, options)
-    )
-    logits = None if transfer is None else transfer.logits
-    return Built(student, train, dev, (extra, logits), matcher, unlabelled_tokens=unlabelled)
-
-
-def intermediate_matcher(
-    teacher: TeacherClassifier,
-    student: StudentClassifier,
-    teacher_ids: list[int],
-    options: TransformerOptions,
-) -> IntermediateMatching | None:
-    """Hidden-state and attention matching against an online teacher pass; None: logits only."""
-    if not (options.hidden_weight or options.attention_weight):
-        return None
-    return IntermediateMatching(
-        teacher.encoder,
-        teacher_ids,
-        student.model.encoder.config.hidden_size,
-        student.model.encoder.config.num_hidden_layers,
-        options.layer_map,
-        options.hidden_weight,
-        options.attention_weight,
-        options.hidden_loss,
-    )
 
 
 def fit(
@@ -345,13 +251,11 @@ def seeded(
     return student, {**log, "seed": recipe.runtime.seed, "recipe": trained}
 
 
-# architecture -> (data, recipe, transfer rows or None, encoder source or None) -> a new student
-BUILDERS: dict[str, Callable[[StudentData, StudentRecipe, Transfer | None, EncoderSource | None], Built]] = {
-    "bilstm": embedding_student,
-    "textcnn": embedding_student,
-    "ngram": embedding_student,
-    TRANSFORMER: transformer_student,
-}
+def build(
+    data: StudentData, recipe: StudentRecipe, transfer: Transfer | None, source: EncoderSource | None
+) -> Built:
+    """A new student of the recipe's kind, by the kind's builder (``StudentKind.build``)."""
+    return STUDENT_KINDS[recipe.model.architecture].builder()(data, recipe, transfer, source)
 
 
 def train_distilled(
@@ -367,7 +271,7 @@ def train_distilled(
     source = None if teacher is None else EncoderSource.of_teacher(teacher)
 
     def train(run: StudentRecipe) -> tuple[StudentClassifier, dict[str, Any]]:
-        built = BUILDERS[run.model.architecture](data, run, transfer, source)
+        built = build(data, run, transfer, source)
         return fit("student", built, data, soft_targets, run)
 
     return seeded(train, recipe)
@@ -380,8 +284,6 @@ def train_alone(
     student is cut from ``source``, the pretrained encoder (never the fine-tuned teacher)."""
 
     def train(run: StudentRecipe) -> tuple[StudentClassifier, dict[str, Any]]:
-        return fit(
-            "student_alone", BUILDERS[run.model.architecture](data, run, None, source), data, None, run
-        )
+        return fit("student_alone", build(data, run, None, source), data, None, run)
 
     return seeded(train, recipe)

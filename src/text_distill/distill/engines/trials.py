@@ -17,7 +17,7 @@ from text_distill.distill.evaluation import test_logits, test_scores
 from text_distill.distill.recipe import StudentRecipe, merge
 from text_distill.distill.student_inputs import StudentInputs, takes_student_inputs
 from text_distill.distill.student_training import Transfer, train_distilled
-from text_distill.distill.students import TRANSFORMER
+from text_distill.distill.students import STUDENT_KINDS
 
 PLUMBING = ("progress", "threads", "checkpoint_dir")  # how a run ran, not what it trained
 # no checkpoint file shared by concurrent trials
@@ -31,11 +31,13 @@ T = TypeVar("T")
 def without_unused_teacher(
     inputs: StudentInputs, student_params: dict[str, Any], architectures: list[Any]
 ) -> StudentInputs:
-    """The inputs, keeping the teacher only when a trial may train a transformer student (the one
-    student that runs it): on Ray the trials' inputs go through the object store, and a teacher is
-    hundreds of MB."""
+    """The inputs, keeping the teacher only when a trial may train a student whose kind runs it
+    (``StudentKind.needs_teacher``: the transformer): on Ray the trials' inputs go through the object
+    store, and a teacher is hundreds of MB."""
     wanted = {student_params["model"]["architecture"], *architectures}
-    return inputs if TRANSFORMER in wanted else dataclasses.replace(inputs, teacher=None)
+    kinds = [STUDENT_KINDS.get(name) for name in wanted]
+    needed = any(kind is not None and kind.needs_teacher for kind in kinds)
+    return inputs if needed else dataclasses.replace(inputs, teacher=None)
 
 
 def student_trial(

@@ -17,7 +17,7 @@ class ConfiguredNetwork(nn.Module):
     Every subclass's ``__init__`` is wrapped to record them (defaults included); a network whose
     arguments are not JSON values overrides ``config`` and ``from_config``."""
 
-    architecture: ClassVar[str]  # its name in ``students.NETWORKS`` and in a saved ``config.json``
+    architecture: ClassVar[str]  # its ``StudentKind`` name, recorded in a saved ``config.json``
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

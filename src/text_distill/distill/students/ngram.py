@@ -6,12 +6,36 @@ vocabulary (features below ``min_freq`` share ``<unk>``), so every runtime, ONNX
 same ids.
 """
 
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
 import numpy as np
 import torch
 from torch import nn
 
+from text_distill.distill.ngram_index import NgramIndex
+from text_distill.distill.student import pad
 from text_distill.distill.students.base import ConfiguredNetwork
 from text_distill.distill.students.bilstm import embedding_layer
+from text_distill.distill.students.registry import Encoder, StudentKind, register_student
+from text_distill.distill.text import normalise_text, word_segmenter
+from text_distill.distill.vocab import build_vocabulary, vector_matrix
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class NgramOptions:
+    embedding_dim: int
+    hidden_size: int | None  # None: a linear head on the mean (fastText)
+    dropout: float
+    char_ngrams: tuple[int, int]  # n from .. to
+    word_ngrams: tuple[int, int]
+    min_freq: int
+    max_size: int | None
+    max_features: int  # features read per text
 
 
 class BagOfNgramsClassifier(ConfiguredNetwork):
@@ -45,3 +69,64 @@ class BagOfNgramsClassifier(ConfiguredNetwork):
         summed = self.embedding(token_ids).sum(dim=1)
         mean = summed / lengths.clamp(min=1).unsqueeze(1).to(summed.dtype)
         return self.classifier(self.dropout(mean))
+
+
+def ngram_vocabulary(
+    counted: Iterable[list[str]], data: Any, model: Any, seed: int
+) -> tuple[list[str], np.ndarray]:
+    """The n-gram features seen ``min_freq`` times in the texts the student trains on, random
+    initial rows."""
+    options = model.options
+    vocabulary = build_vocabulary(counted, options.min_freq, options.max_size)
+    embeddings, _ = vector_matrix(vocabulary, {}, options.embedding_dim, seed)
+    logger.info("n-gram student: %d features (min_freq %s)", len(vocabulary) - 2, options.min_freq)
+    return vocabulary, embeddings
+
+
+def ngram_index(student: Any) -> NgramIndex | None:
+    """The student's features as integer keys (``ngram_index.py``), from its vocabulary; None for a
+    student without an n-gram segmenter, or n-grams too long for int64 keys (the string path)."""
+    segmenter = student.segmenter
+    if getattr(segmenter, "unit", None) != "ngram":
+        return None
+    try:
+        return NgramIndex(
+            student.token_ids,
+            segmenter.char_ngrams,
+            segmenter.word_ngrams,
+            student.max_tokens,
+            lambda words: student.ids(segmenter.from_words(words)),
+        )
+    except OverflowError:
+        return None
+
+
+def index_encoder(student: Any) -> Encoder | None:
+    """``StudentClassifier.encode`` through the integer-key index: the same ids, a batch at a time."""
+    index = ngram_index(student)
+    if index is None:
+        return None
+    split = word_segmenter(student.segmenter.words)
+
+    def encode(texts: Sequence[str]) -> tuple[torch.Tensor, torch.Tensor]:
+        return pad(*index.ids([split(normalise_text(text)) for text in texts]))
+
+    return encode
+
+
+register_student(
+    StudentKind(
+        "ngram",
+        NgramOptions,
+        BagOfNgramsClassifier,
+        network_options=("hidden_size", "dropout"),  # the rest of the block shapes the features
+        reads=lambda model: {
+            "unit": "ngram",  # whatever ``student.model.unit`` says
+            "char_ngrams": model.options.char_ngrams,
+            "word_ngrams": model.options.word_ngrams,
+        },
+        tokens_read=lambda model: model.options.max_features,
+        vocabulary=ngram_vocabulary,
+        batch_encoder=index_encoder,
+    )
+)

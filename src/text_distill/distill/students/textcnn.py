@@ -1,6 +1,7 @@
 """TextCNN (Kim 2014): parallel 1-D convolutions over token embeddings, max-pooled over time."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -8,6 +9,14 @@ from torch import nn
 
 from text_distill.distill.students.base import ConfiguredNetwork
 from text_distill.distill.students.bilstm import embedding_layer
+from text_distill.distill.students.registry import StudentKind, register_student
+
+
+@dataclass(frozen=True)
+class TextCNNOptions:
+    kernel_sizes: tuple[int, ...]
+    filters: int
+    dropout: float
 
 
 class TextCNNClassifier(ConfiguredNetwork):
@@ -46,3 +55,10 @@ class TextCNNClassifier(ConfiguredNetwork):
             valid = starts.unsqueeze(0) < (lengths.clamp(min=1) - kernel + 1).clamp(min=1).unsqueeze(1)
             pooled.append(features.masked_fill(~valid.unsqueeze(1), float("-inf")).max(dim=-1).values)
         return self.classifier(self.dropout(torch.cat(pooled, dim=-1)))
+
+
+register_student(
+    StudentKind(
+        "textcnn", TextCNNOptions, TextCNNClassifier, network_options=("kernel_sizes", "filters", "dropout")
+    )
+)

@@ -9,7 +9,9 @@ the teacher's size.
 
 import copy
 import importlib
+import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -17,10 +19,30 @@ import torch
 from torch import nn
 from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
+from text_distill.distill.intermediate import IntermediateMatching
+from text_distill.distill.recipe import StudentRecipe
+from text_distill.distill.splits import UNLABELLED
+from text_distill.distill.student import StudentClassifier
+from text_distill.distill.student_training import Built, EncoderSource, StudentData, Transfer
 from text_distill.distill.students.base import ConfiguredNetwork
+from text_distill.distill.students.registry import StudentKind, register_student
+from text_distill.distill.teacher import TeacherClassifier
 from text_distill.distill.vocab import PAD, UNK, build_vocabulary
 
+logger = logging.getLogger(__name__)
+
 TOKENIZER_DIR = "tokenizer"  # where a saved student keeps the teacher's tokenizer
+
+
+@dataclass(frozen=True)
+class TransformerOptions:
+    num_layers: int
+    hidden_size: int | None  # None: the teacher's width
+    dropout: float
+    hidden_weight: float
+    attention_weight: float
+    hidden_loss: str
+    layer_map: list[list[int]] | None
 
 
 class SubwordSegmenter:
@@ -194,3 +216,75 @@ def _rebuild_transformer(
     model = TransformerClassifier(_without_pooler(encoder_class, config), num_labels, dropout)
     model.load_state_dict(state)
     return model
+
+
+def transformer_student(
+    data: StudentData, recipe: StudentRecipe, transfer: Transfer | None, source: EncoderSource
+) -> Built:
+    """The first layers of the source encoder over the pieces the train split (and the transfer rows)
+    use, matching the source teacher's hidden states and attentions when the recipe asks."""
+    options = recipe.model.options
+    segmenter = SubwordSegmenter(source.tokenizer, source.text_prefix, source.max_length)
+    train, dev = (
+        segmenter.segment_many(data.split(data.examples, name)["text"].tolist()) for name in ("train", "dev")
+    )
+    extra = segmenter.segment_many([] if transfer is None else transfer.texts)
+    unlabelled = [] if transfer is None else data.split(data.examples, UNLABELLED)["text"].tolist()
+    unlabelled = segmenter.segment_many(unlabelled)
+    vocabulary, teacher_ids = pruned_vocabulary(source.tokenizer, [*train, *unlabelled, *extra])
+    model = TransformerClassifier.from_teacher(
+        source.encoder,
+        teacher_ids,
+        len(data.label_names),
+        options.num_layers,
+        options.dropout,
+        options.hidden_size,
+        source.head,
+    )
+    logger.info(
+        "Transformer student: %d of the teacher's %d layers, %d of its %d pieces",
+        model.encoder.config.num_hidden_layers,
+        source.encoder.config.num_hidden_layers,
+        len(vocabulary),
+        len(source.tokenizer),
+    )
+    student = StudentClassifier(model, vocabulary, "subword", data.label_names, source.max_length, segmenter)
+    matcher = (
+        None
+        if source.teacher is None
+        else intermediate_matcher(source.teacher, student, teacher_ids, options)
+    )
+    logits = None if transfer is None else transfer.logits
+    return Built(student, train, dev, (extra, logits), matcher, unlabelled_tokens=unlabelled)
+
+
+def intermediate_matcher(
+    teacher: TeacherClassifier,
+    student: StudentClassifier,
+    teacher_ids: list[int],
+    options: TransformerOptions,
+) -> IntermediateMatching | None:
+    """Hidden-state and attention matching against an online teacher pass; None: logits only."""
+    if not (options.hidden_weight or options.attention_weight):
+        return None
+    return IntermediateMatching(
+        teacher.encoder,
+        teacher_ids,
+        student.model.encoder.config.hidden_size,
+        student.model.encoder.config.num_hidden_layers,
+        options.layer_map,
+        options.hidden_weight,
+        options.attention_weight,
+        options.hidden_loss,
+    )
+
+
+register_student(
+    StudentKind(
+        "transformer",
+        TransformerOptions,
+        TransformerClassifier,
+        build=transformer_student,
+        needs_teacher=True,  # cut from it, and matched against an online pass
+    )
+)
