@@ -19,6 +19,7 @@ from text_distill.distill.teacher_precision import (
     resolve_device,
     resolve_precision,
 )
+from text_distill.distill.teacher_training import with_planned_epochs
 from text_distill.pipelines.teacher.nodes import fine_tune_teacher, fingerprint_teacher
 
 LABELS = ["sports", "finance"]
@@ -227,3 +228,15 @@ def test_fine_tuning_on_a_missing_gpu_is_refused_before_training(examples):
     }
     with pytest.raises(DeviceError, match="teacher.device is cuda"):
         fine_tune_teacher(base, examples, LABELS, params)
+
+
+def test_min_steps_raise_a_small_train_splits_teacher_epochs_and_score_dev_four_times():
+    params = {"epochs": 1, "batch_size": 32, "min_steps": 1000}
+    assert with_planned_epochs(params, 84_970) is params  # 2,656 steps in one epoch
+    few = with_planned_epochs(params, 1_000)  # 32 steps an epoch: 32 epochs, dev every 8
+    assert (few["epochs"], few["eval_steps"]) == (32, 8 * 32)
+    five = with_planned_epochs(params, 5_000)  # 157 steps: 7 epochs, dev every 2, so 8 in all
+    assert (five["epochs"], five["eval_steps"]) == (8, 2 * 157)
+    assert with_planned_epochs({**params, "min_steps": None}, 1_000)["epochs"] == 1
+    with pytest.raises(ValueError, match="teacher.min_steps must be null or a number of steps >= 1"):
+        with_planned_epochs({**params, "min_steps": 0}, 1_000)

@@ -2,6 +2,7 @@
 checkpoints that resume only the run they were made by."""
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -13,7 +14,7 @@ from text_distill.distill import train as train_module
 from text_distill.distill.adversarial import adversarial_backward
 from text_distill.distill.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
-from text_distill.distill.train import train_student
+from text_distill.distill.train import planned_epochs, train_student
 from text_distill.distill.vocab import PAD, UNK
 
 VOCABULARY = [PAD, UNK, "a", "b", "c", "d"]
@@ -192,3 +193,11 @@ def test_the_same_inputs_resume_a_finished_checkpoint_without_training(tmp_path,
     with caplog.at_level(logging.INFO, logger="text_distill.distill.train"):
         assert distil(student(), checkpoint=checkpoint) == first
     assert "after epoch 2" in caplog.text
+
+
+def test_min_steps_raise_the_epochs_of_a_small_training_set_only():
+    config = training_config(epochs=4, batch_size=512, accumulation_steps=1, min_steps=600)
+    assert planned_epochs(config, 84_970) == 4  # 166 batches an epoch: 664 steps already
+    assert planned_epochs(config, 2_100) == 120  # 5 batches an epoch
+    assert planned_epochs(replace(config, accumulation_steps=2), 2_100) == 200  # 3 steps an epoch
+    assert planned_epochs(replace(config, min_steps=None), 2_100) == 4

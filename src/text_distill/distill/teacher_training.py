@@ -86,17 +86,27 @@ def build_teacher(
 MIN_EVALUATIONS = 4  # dev scores, at least, of a teacher whose epochs min_steps raised
 
 
-def planned_epochs(params: dict[str, Any], train_rows: int) -> int:
-    """``teacher.epochs``, or more where ``train_rows`` would give fewer than ``teacher.min_steps``
-    optimiser steps: 1,000 labels get the steps 85,000 get in one epoch (the kept epoch is still the
-    best on dev)."""
-    epochs, min_steps = int(params["epochs"]), params.get("min_steps")
+def with_planned_epochs(params: dict[str, Any], train_rows: int) -> dict[str, Any]:
+    """``teacher.*`` with more epochs where ``train_rows`` would give fewer than ``teacher.min_steps``
+    optimiser steps (null: as given), so 1,000 labels get the steps 85,000 get in one epoch; dev is
+    then scored every ``eval_steps`` steps, about as often as the epochs asked for would score it
+    (the best scored epoch is kept), the last epoch included."""
+    min_steps = params.get("min_steps")
     if min_steps is None:
-        return epochs
+        return params
     if isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 1:
         raise ValueError(f"teacher.min_steps must be null or a number of steps >= 1, got {min_steps!r}")
-    steps_per_epoch = -(-train_rows // int(params["batch_size"]))
-    return max(epochs, -(-min_steps // steps_per_epoch))
+    asked, steps_per_epoch = int(params["epochs"]), -(-train_rows // int(params["batch_size"]))
+    epochs = max(asked, -(-min_steps // steps_per_epoch))
+    if epochs == asked:
+        return params
+    every = -(-epochs // max(asked, MIN_EVALUATIONS))  # epochs between dev scores
+    epochs = every * -(-epochs // every)
+    logger.info(
+        "%d train rows: %d teacher epochs for teacher.min_steps, dev scored every %d epochs",
+        *(train_rows, epochs, every),
+    )
+    return {**params, "epochs": epochs, "eval_steps": every * steps_per_epoch}
 
 
 def training_splits(examples: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -290,24 +300,14 @@ def fine_tune(
     run = engine(TEACHER_ENGINES, engine_name, "teacher.engine")
     teacher = build_teacher(base, label_names, params)
     train, dev = training_splits(examples, params)
-    epochs = planned_epochs(params, len(train))
-    if epochs != params["epochs"]:
-        # dev is scored about as often as the epochs asked for would score it, not every short epoch
-        every = -(-epochs // max(int(params["epochs"]), MIN_EVALUATIONS))  # epochs between dev scores
-        epochs = every * -(-epochs // every)  # the last epoch is scored too
-        eval_steps = every * -(-len(train) // int(params["batch_size"]))
-        logger.info(
-            "%d train rows: %d teacher epochs for teacher.min_steps, dev scored every %d steps",
-            *(len(train), epochs, eval_steps),
-        )
-        params = {**params, "epochs": epochs, "eval_steps": eval_steps}
+    params = with_planned_epochs(params, len(train))
     teacher, outcome, device = run(teacher, train, dev, params, ray_params or {})
     log = {
         "engine": engine_name,
         "device": device,
         "train_rows": len(train),
         "dev_rows": len(dev),
-        "epochs": epochs,
+        "epochs": params.get("epochs"),
         "best_epoch": outcome.best["epoch"],
         "dev_accuracy": outcome.best["eval_accuracy"],
         "dev_macro_f1": outcome.best["eval_macro_f1"],
