@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 from kedro.io import Version
 from tests.conftest import TINY_TEACHER, label_through_store
+from transformers import EarlyStoppingCallback
 
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.distill.baselines import BASELINES, fit_baseline
@@ -274,3 +275,15 @@ def test_the_ngram_member_joins_the_fingerprint_and_the_store(trained, ngram_mem
         logits_for(cache, examples["example_id"], "member_logits").reshape(own.shape), own, atol=1e-5
     )
     np.testing.assert_allclose(np.stack(cache["logits"]), 0.6 * own[:, 0] + 0.4 * own[:, 1], atol=1e-5)
+
+
+def test_the_teacher_stops_after_patience_dev_scores_without_a_better_one(trained, tmp_path):
+    teacher, rows = trained[0], pd.DataFrame({"text": ["比赛", "股市"], "label_id": [0, 1]})
+    arguments = training_arguments(PARAMS, str(tmp_path), "cpu", False, 4)
+    stops = [
+        [c for c in teacher_trainer(teacher, rows, rows, arguments, None, patience).callback_handler.callbacks
+         if isinstance(c, EarlyStoppingCallback)]
+        for patience in (1, None)
+    ]  # fmt: skip
+    assert [len(found) for found in stops] == [1, 0]
+    assert stops[0][0].early_stopping_patience == 1

@@ -19,7 +19,14 @@ import pandas as pd
 import torch
 from accelerate.utils import extract_model_from_parallel
 from sklearn.metrics import accuracy_score, f1_score
-from transformers import DataCollatorWithPadding, EvalPrediction, Trainer, TrainingArguments, trainer_pt_utils
+from transformers import (
+    DataCollatorWithPadding,
+    EarlyStoppingCallback,
+    EvalPrediction,
+    Trainer,
+    TrainingArguments,
+    trainer_pt_utils,
+)
 
 from text_distill.distill.engines import engine
 from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
@@ -197,10 +204,14 @@ def teacher_trainer(
     dev: pd.DataFrame,
     arguments: TrainingArguments,
     group_batches: int | None = None,
+    patience: int | None = None,
 ) -> TeacherTrainer:
     """The ``Trainer`` of ``teacher`` on ``train``, evaluated on ``dev``, drawing length-grouped
-    batches when ``group_batches`` is set (``teacher.length_group_batches``)."""
+    batches when ``group_batches`` is set (``teacher.length_group_batches``), stopping after
+    ``patience`` dev scores without a better one (``teacher.early_stopping_patience``)."""
+    stop = [] if patience is None else [EarlyStoppingCallback(early_stopping_patience=int(patience))]
     return TeacherTrainer(
+        callbacks=stop,
         group_batches=group_batches,
         model=teacher,
         args=arguments,
@@ -217,10 +228,11 @@ def run_trainer(
     dev: pd.DataFrame,
     arguments: TrainingArguments,
     group_batches: int | None = None,
+    patience: int | None = None,
 ) -> TrainerOutcome:
     """Fine-tune ``teacher`` in place on ``train`` with ``Trainer`` and keep the epoch best on ``dev``.
     In a torch.distributed process group (a Ray Train worker) ``Trainer`` runs DDP over it."""
-    trainer = teacher_trainer(teacher, train, dev, arguments, group_batches)
+    trainer = teacher_trainer(teacher, train, dev, arguments, group_batches, patience)
     trainer.train()
     history = trainer.state.log_history
     # the dev scores of the checkpoint Trainer kept (load_best_model_at_end): no second dev pass
@@ -259,7 +271,8 @@ def fine_tune_local(
     )
     with tempfile.TemporaryDirectory(prefix="teacher-trainer-") as workdir:
         arguments = training_arguments(params, workdir, device, bf16, params["batch_size"])
-        outcome = run_trainer(teacher, train, dev, arguments, params["length_group_batches"])
+        groups, patience = params["length_group_batches"], params.get("early_stopping_patience")
+        outcome = run_trainer(teacher, train, dev, arguments, groups, patience)
     return unwrapped(teacher), outcome, device
 
 

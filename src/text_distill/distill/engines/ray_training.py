@@ -57,7 +57,8 @@ def train_loop(config: dict[str, Any]) -> None:
     # epoch from their own node's copy
     output_dir = config["output_dir"]
     arguments = training_arguments(params, output_dir, device, bf16_on(device, params), config["batch"])
-    outcome = run_trainer(teacher, train, dev, arguments, params["length_group_batches"])
+    groups, patience = params["length_group_batches"], params.get("early_stopping_patience")
+    outcome = run_trainer(teacher, train, dev, arguments, groups, patience)
     torch.distributed.barrier()  # every worker has reloaded the best epoch before the files go
     if context.get_local_rank() == 0:
         remove_tree(output_dir)
