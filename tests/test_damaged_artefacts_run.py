@@ -7,6 +7,7 @@ import shutil
 import pandas as pd
 import pyarrow.parquet as pq
 import pytest
+import yaml
 
 from tests.conftest import kedro_cli, run_pipeline
 from tests.test_distill_pipeline import latest, versions
@@ -16,8 +17,13 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def project(distill_run, tmp_path):
-    """A copy: the shared project's versions stay as the other modules count them."""
-    return shutil.copytree(distill_run, tmp_path / "project")
+    """A copy: the shared project's versions and MLflow runs stay as the other modules count them. It
+    tracks to its own MLflow file by absolute path: MLflow caches a store by its URI, and the relative
+    default would still mean the shared project's file."""
+    copy = shutil.copytree(distill_run, tmp_path / "project")
+    tracking = {"server": {"mlflow_tracking_uri": f"sqlite:///{copy / 'mlflow.db'}"}}
+    (copy / "conf" / "tiny" / "mlflow.yml").write_text(yaml.safe_dump(tracking))
+    return copy
 
 
 def truncate(path) -> None:

@@ -48,6 +48,8 @@ def advised_commands() -> list[str]:
             for path in (PROJECT_ROOT / "src" / "text_distill").rglob("*.py")
             for string in message_strings(path)
             for command in COMMAND.findall(string)
+            # a template (`kedro run --pipeline {writer}`) is filled from the registry itself
+            if "{" not in command
         }
     )
 
