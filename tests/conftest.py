@@ -200,6 +200,16 @@ def distill_run(tmp_path_factory, tiny_encoder_dir):
     return project
 
 
+def bare_project(path: Path) -> Path:
+    """A project at ``path`` with the repository's conf/base, an empty conf/local and its
+    pyproject.toml (the package itself is installed; Kedro only checks that src/ exists)."""
+    shutil.copytree(PROJECT_ROOT / "conf" / "base", path / "conf" / "base")
+    (path / "conf" / "local").mkdir()
+    (path / "src").mkdir()
+    shutil.copy(PROJECT_ROOT / "pyproject.toml", path / "pyproject.toml")
+    return path
+
+
 def write_variants(project, **variants) -> Path:
     """``conf/local/variants.yml`` of ``project`` (e.g. ``student_seeds=[]``: one seed, for time); the
     pipelines registered from then on have these variants."""

@@ -3,7 +3,6 @@ project's CLI in this process), and a run stopped by a signal is not left RUNNIN
 ``kedro run`` process)."""
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import time
 import mlflow
 import pytest
 
-from tests.conftest import PROJECT_ROOT, kedro_cli
+from tests.conftest import bare_project, kedro_cli
 from text_distill.hooks import STOP_SIGNALS, MlflowArtifactHook
 
 pytestmark = pytest.mark.integration
@@ -20,11 +19,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copytree(PROJECT_ROOT / "conf" / "base", tmp_path / "conf" / "base")
-    (tmp_path / "conf" / "local").mkdir()
-    (tmp_path / "src").mkdir()  # the package itself is installed; Kedro only checks the folder
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    return tmp_path
+    return bare_project(tmp_path)
 
 
 @pytest.mark.parametrize(

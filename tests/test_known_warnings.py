@@ -5,7 +5,6 @@ nothing the project can silence, and the silenced warnings still show for anyone
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import warnings
@@ -13,7 +12,7 @@ import warnings
 import pytest
 from omegaconf import OmegaConf
 
-from tests.conftest import PROJECT_ROOT
+from tests.conftest import bare_project
 from text_distill.known_warnings import ignore_known_warnings
 
 # what `kedro run --pipeline ingest` printed before the project's first line (issue 25)
@@ -43,11 +42,7 @@ Path(sys.argv[1]).write_text(json.dumps([f"{w.category.__name__}: {w.message}" f
 
 @pytest.fixture
 def project(tmp_path):
-    shutil.copytree(PROJECT_ROOT / "conf" / "base", tmp_path / "conf" / "base")
-    (tmp_path / "conf" / "local").mkdir()
-    (tmp_path / "src").mkdir()  # the package itself is installed; Kedro only checks the folder
-    shutil.copy(PROJECT_ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    return tmp_path
+    return bare_project(tmp_path)
 
 
 def test_starting_the_project_warns_nothing_the_project_can_silence(project, tmp_path):
