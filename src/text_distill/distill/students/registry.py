@@ -21,7 +21,7 @@ from text_distill.errors import TextDistillError
 
 # modules of this package, each registering the kind of its name; the order is the recipe's
 BUILT_IN = ("bilstm", "ngram", "textcnn", "transformer")
-EMBEDDING_STUDENT = "text_distill.distill.student_training:embedding_student"
+EMBEDDING_STUDENT = "text_distill.distill.students.embedding:embedding_student"
 
 Encoder = Callable[[Sequence[str]], tuple[torch.Tensor, torch.Tensor]]  # raw texts -> padded ids, lengths
 
@@ -52,7 +52,7 @@ class StudentKind:
     name: str  # ``student.model.architecture`` and a saved student's ``config.json`` ``architecture``
     options: type  # dataclass of its ``student.model.<name>`` block, checked by the recipe
     network: type[nn.Module] | str  # a ConfiguredNetwork whose ``architecture`` is ``name``
-    # (data, recipe, transfer rows or None, encoder source or None) -> ``student_training.Built``;
+    # (data, recipe, transfer rows or None, encoder source or None) -> ``student_data.Built``;
     # the default builds ``network`` over the tokens of ``reads``, initialised from ``vocabulary``
     build: Callable[..., Any] | str = EMBEDDING_STUDENT
     network_options: tuple[str, ...] = ()  # the options the default builder passes to the network

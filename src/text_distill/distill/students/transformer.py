@@ -7,27 +7,31 @@ table keeps only the pieces the training data uses (a few thousand of e5's 250k)
 the teacher's size.
 """
 
+from __future__ import annotations
+
 import copy
 import importlib
 import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import torch
 from torch import nn
 from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
 from text_distill.distill.intermediate import IntermediateMatching
-from text_distill.distill.recipe import StudentRecipe
 from text_distill.distill.splits import UNLABELLED
 from text_distill.distill.student import StudentClassifier
-from text_distill.distill.student_training import Built, EncoderSource, StudentData, Transfer
+from text_distill.distill.student_data import Built, EncoderSource, StudentData, Transfer
 from text_distill.distill.students.base import ConfiguredNetwork
 from text_distill.distill.students.registry import StudentKind, register_student
 from text_distill.distill.teacher import TeacherClassifier
 from text_distill.distill.vocab import PAD, UNK, build_vocabulary
+
+if TYPE_CHECKING:  # the recipe imports the student registry: types only here
+    from text_distill.distill.recipe import StudentRecipe
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +76,7 @@ class SubwordSegmenter:
         return {"text_prefix": self.text_prefix, "max_length": self.max_length}
 
     @classmethod
-    def load(cls, config: dict[str, Any], directory: Path) -> "SubwordSegmenter":
+    def load(cls, config: dict[str, Any], directory: Path) -> SubwordSegmenter:
         tokenizer = AutoTokenizer.from_pretrained(str(directory / TOKENIZER_DIR))
         return cls(tokenizer, config["text_prefix"], config["max_length"])
 
@@ -120,7 +124,7 @@ class TransformerClassifier(ConfiguredNetwork):
         }
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> "TransformerClassifier":
+    def from_config(cls, config: dict[str, Any]) -> TransformerClassifier:
         module, name = config["encoder_class"].split(":")
         encoder_class = getattr(importlib.import_module(module), name)
         encoder_config = encoder_class.config_class.from_dict(config["encoder_config"])
@@ -142,7 +146,7 @@ class TransformerClassifier(ConfiguredNetwork):
         dropout: float = 0.1,
         hidden_size: int | None = None,
         head: nn.Linear | None = None,
-    ) -> "TransformerClassifier":
+    ) -> TransformerClassifier:
         """The teacher's embeddings (rows ``teacher_token_ids``) and first ``num_layers`` layers,
         and its ``head`` when given. With a ``hidden_size`` other than the teacher's the student is
         randomly initialised at that width (intermediate matching then learns a projection)."""
