@@ -19,12 +19,14 @@ import torch
 from tables import print_best_rounds
 from teacher_precision import latest
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
-from text_distill.distill.losses import distillation_loss
-from text_distill.distill.recipe import StudentRecipe
-from text_distill.distill.speed import rotating_rounds
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.evaluation.speed import rotating_rounds
+from text_distill.distill.models.student import StudentClassifier
+from text_distill.distill.objectives.losses import distillation_loss
 from text_distill.distill.students.bilstm import BiLSTMClassifier
-from text_distill.distill.train import train_student
+from text_distill.distill.training.recipe import StudentRecipe
+from text_distill.distill.training.student_loop import train_student
+
+TEACHER_CLASS = "text_distill.distill.models.teacher.TeacherClassifier"
 
 BATCH = 64
 
@@ -64,7 +66,8 @@ def main() -> None:
     vocabulary = pd.read_json(latest("data/04_feature/word_vocabulary.json/*/*.json"), typ="series").tolist()
     embeddings = pd.read_pickle(latest("data/04_feature/word_embeddings.pkl/*/*.pkl"))
     teacher = HFModelDirectoryDataset(
-        str(latest("data/06_models/teacher/*/teacher")), "text_distill.distill.teacher.TeacherClassifier"
+        str(latest("data/06_models/teacher/*/teacher")),
+        TEACHER_CLASS,
     ).load()
     rows = (
         examples[examples["split"] == "train"]

@@ -9,7 +9,7 @@ Uses the newest BiLSTM-over-words student and the newest full examples table of 
 Prints a markdown table. Speed: model-only throughput at batch 64 (ids prepared in advance) and end
 to end (raw text, normalisation and jieba included), median of ``--rounds`` rounds of at least 2 s
 over 2,000 test headlines; latency at batch 1 end to end over 300 headlines. One process, the same
-threads, the three runtimes taking turns (text_distill.distill.speed).
+threads, the three runtimes taking turns (text_distill.distill.evaluation.speed).
 """
 
 import argparse
@@ -21,9 +21,9 @@ import pandas as pd
 import torch
 
 from teacher_precision import ROOT
-from text_distill.distill.onnx_export import OnnxNetwork, export_onnx, quantise_int8
-from text_distill.distill.speed import interleaved_latency, interleaved_throughput
-from text_distill.distill.student import load_student
+from text_distill.distill.evaluation.speed import interleaved_latency, interleaved_throughput
+from text_distill.distill.export.onnx_export import OnnxNetwork, export_onnx, quantise_int8
+from text_distill.distill.models.student import load_student
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 
 BATCH = 64

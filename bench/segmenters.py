@@ -4,7 +4,7 @@ default corpus's headlines: speed on one thread, and how often their words agree
     .venv/bin/python bench/segmenters.py [--texts 20000] [--rounds 3]
 
 Reads the packaged THUCNews headline file directly (no `make distill` needed). The segmenters take
-turns (text_distill.distill.speed), so machine drift hits both alike; prints a markdown table.
+turns (text_distill.distill.evaluation.speed), so machine drift hits both alike; prints a markdown table.
 """
 
 import argparse
@@ -12,8 +12,8 @@ import platform
 import re
 
 from text_distill.assets import package_file
-from text_distill.distill.speed import interleaved_throughput
-from text_distill.distill.text import WORD_SEGMENTERS, normalise_text
+from text_distill.distill.data.text import WORD_SEGMENTERS, normalise_text
+from text_distill.distill.evaluation.speed import interleaved_throughput
 
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 

@@ -24,9 +24,11 @@ from tables import print_best_rounds
 from teacher_precision import ROOT, latest
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.datasets.partitions import GrowingPartitionedDataset
-from text_distill.distill.engines.local_labelling import teacher_scorer
-from text_distill.distill.soft_target_store import lazy_partitions, plan_fill
-from text_distill.distill.speed import rotating_rounds
+from text_distill.distill.data.soft_target_store import lazy_partitions, plan_fill
+from text_distill.distill.evaluation.speed import rotating_rounds
+from text_distill.distill.labelling.local_engine import teacher_scorer
+
+TEACHER_CLASS = "text_distill.distill.models.teacher.TeacherClassifier"
 
 BATCH = 64
 
@@ -39,7 +41,8 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     teacher = HFModelDirectoryDataset(
-        str(latest("data/06_models/teacher/*/teacher")), "text_distill.distill.teacher.TeacherClassifier"
+        str(latest("data/06_models/teacher/*/teacher")),
+        TEACHER_CLASS,
     ).load()
     fingerprint = teacher.fingerprint()
     partitions = sorted((ROOT / "data/05_model_input/transfer_set").glob("*.parquet"))

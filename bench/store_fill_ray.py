@@ -34,11 +34,13 @@ from kedro_datasets.pandas import ParquetDataset
 from teacher_precision import ROOT, latest, machine
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.datasets.partitions import GrowingPartitionedDataset
-from text_distill.distill.engines.labelling import SCORING_ENGINES, TeacherScoring
-from text_distill.distill.engines.ray_labelling import RayLabelling, TeacherActor
-from text_distill.distill.engines.ray_runtime import connect
-from text_distill.distill.soft_target_store import plan_fill
-from text_distill.distill.speed import rotating_rounds
+from text_distill.distill.data.soft_target_store import plan_fill
+from text_distill.distill.evaluation.speed import rotating_rounds
+from text_distill.distill.labelling.engines import SCORING_ENGINES, TeacherScoring
+from text_distill.distill.labelling.ray_engine import RayLabelling, TeacherActor
+from text_distill.distill.runtimes.ray_runtime import connect
+
+TEACHER_CLASS = "text_distill.distill.models.teacher.TeacherClassifier"
 
 BATCH = 64
 RAY = {"address": None, "num_cpus": 2}
@@ -74,7 +76,7 @@ def main() -> None:
     logging.basicConfig(level=logging.WARNING)
     torch.set_num_threads(2)
     directory = latest("data/06_models/teacher/*/teacher")
-    teacher = HFModelDirectoryDataset(str(directory), "text_distill.distill.teacher.TeacherClassifier").load()
+    teacher = HFModelDirectoryDataset(str(directory), TEACHER_CLASS).load()
     fingerprint = teacher.fingerprint()
     transfer = pd.concat(
         pd.read_parquet(path)

@@ -22,8 +22,8 @@ from kedro.framework.startup import bootstrap_project
 from sklearn.metrics import accuracy_score
 
 from teacher_precision import machine
-from text_distill.distill.recipe import StudentRecipe
-from text_distill.distill.student_training import StudentData, Transfer, train_distilled
+from text_distill.distill.training.recipe import StudentRecipe
+from text_distill.distill.training.student_training import StudentData, Transfer, train_distilled
 from text_distill.variants import read_variants, seed_dataset
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -17,10 +17,10 @@ import pandas as pd
 import torch
 
 from teacher_precision import latest
-from text_distill.distill.student import load_student
+from text_distill.distill.data.text import normalise_text, word_segmenter
+from text_distill.distill.data.vocab import UNK
+from text_distill.distill.models.student import load_student
 from text_distill.distill.students.ngram import ngram_index
-from text_distill.distill.text import normalise_text, word_segmenter
-from text_distill.distill.vocab import UNK
 
 
 def rate(run: Callable[[], object], count: int, repeats: int = 5) -> float:

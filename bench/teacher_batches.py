@@ -19,14 +19,14 @@ import torch
 import yaml
 
 from teacher_precision import ROOT, latest, machine
-from text_distill.distill.teacher import PretrainedEncoder
-from text_distill.distill.teacher_training import (
+from text_distill.distill.models.teacher import PretrainedEncoder
+from text_distill.distill.training.teacher_trainer import (
     bf16_on,
-    build_teacher,
     run_trainer,
     teacher_trainer,
     training_arguments,
 )
+from text_distill.distill.training.teacher_training import build_teacher
 
 GROUPS = (None, 4, 50)  # teacher.length_group_batches: random order, the default, transformers' groups
 

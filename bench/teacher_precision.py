@@ -23,8 +23,8 @@ import numpy as np
 import pandas as pd
 import torch
 
-from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
-from text_distill.distill.teacher_precision import precision_agreement
+from text_distill.distill.models.teacher import PretrainedEncoder, TeacherClassifier
+from text_distill.distill.models.teacher_precision import precision_agreement
 
 ROOT = Path(__file__).resolve().parents[1]
 

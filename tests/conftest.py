@@ -19,8 +19,8 @@ from kedro.framework.startup import bootstrap_project  # noqa: E402
 from transformers import BertConfig, BertModel, BertTokenizerFast  # noqa: E402
 
 from text_distill.assets import package_file  # noqa: E402
-from text_distill.distill.teacher import PretrainedEncoder  # noqa: E402
-from text_distill.distill.text import text_hash  # noqa: E402
+from text_distill.distill.data.text import text_hash  # noqa: E402
+from text_distill.distill.models.teacher import PretrainedEncoder  # noqa: E402
 
 torch.set_num_threads(1)
 
@@ -123,7 +123,7 @@ def label_through_store(
     ``examples`` plus ``extra`` (source, teacher text, words) rows; float32 on the CPU unless
     ``params`` says otherwise. Returns ``(soft_targets, transfer_targets, report)``."""
     from text_distill.datasets.partitions import GrowingPartitionedDataset
-    from text_distill.distill.transfer_set import transfer_frame
+    from text_distill.distill.data.transfer_set import transfer_frame
     from text_distill.pipelines.soft_targets.nodes import assemble_soft_targets, fill_soft_target_store
 
     def store(**dataset):

@@ -4,8 +4,8 @@ from dataclasses import replace
 from typing import Any
 
 from tests.conftest import PROJECT_ROOT
-from text_distill.distill.recipe import StudentRecipe
-from text_distill.distill.train import TrainingConfig
+from text_distill.distill.training.recipe import StudentRecipe
+from text_distill.distill.training.student_loop import TrainingConfig
 
 DEFAULT_RECIPE = StudentRecipe.from_yaml(PROJECT_ROOT / "conf" / "base" / "parameters_student.yml")
 

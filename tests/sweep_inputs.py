@@ -11,10 +11,10 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import AbstractRunner
 
 from tests.recipes import DEFAULT_RECIPE
-from text_distill.distill.soft_target_fill import TRANSFER_TARGET_COLUMNS
-from text_distill.distill.soft_targets import soft_target_table
-from text_distill.distill.text import segment_chars, segment_words, text_hash
-from text_distill.distill.vocab import UNK, build_vocabulary
+from text_distill.distill.data.soft_targets import soft_target_table
+from text_distill.distill.data.text import segment_chars, segment_words, text_hash
+from text_distill.distill.data.vocab import UNK, build_vocabulary
+from text_distill.distill.labelling.soft_target_fill import TRANSFER_TARGET_COLUMNS
 from text_distill.pipelines.temperature_sweep.pipeline import create_pipeline, retraining_inputs
 from text_distill.variants import temperature_dataset
 

@@ -11,8 +11,10 @@ from kedro.io import Version
 from kedro_datasets.json import JSONDataset
 
 from tests.conftest import run_pipeline, write_variants
-from text_distill.distill.recipe import merge as merged  # extra over base, as Kedro merges an environment
-from text_distill.distill.soft_targets import SoftTargetMismatchError
+from text_distill.distill.data.soft_targets import SoftTargetMismatchError
+from text_distill.distill.training.recipe import (
+    merge as merged,  # extra over base, as Kedro merges an environment
+)
 from text_distill.pipeline_registry import register_pipelines
 
 pytestmark = pytest.mark.integration

@@ -23,8 +23,8 @@ from mlflow.exceptions import MlflowException
 from tests.conftest import PROJECT_ROOT
 from tests.mlflow_store import end_active_runs, use_sqlite_store
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
-from text_distill.distill.recipe import RecipeError
-from text_distill.distill.soft_targets import SoftTargetMismatchError
+from text_distill.distill.data.soft_targets import SoftTargetMismatchError
+from text_distill.distill.training.recipe import RecipeError
 from text_distill.hooks import (
     STOP_SIGNALS,
     MlflowArtifactHook,

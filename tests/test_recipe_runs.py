@@ -15,7 +15,7 @@ import yaml
 
 from tests.conftest import PROJECT_ROOT, run_pipeline, write_variants
 from tests.test_distill_pipeline import latest, merged
-from text_distill.distill.student import load_student
+from text_distill.distill.models.student import load_student
 from text_distill.distill.students import STUDENT_KINDS
 
 pytestmark = pytest.mark.integration

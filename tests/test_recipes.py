@@ -10,7 +10,7 @@ import yaml
 from tests.conftest import PROJECT_ROOT, kedro_cli
 from tests.recipes import DEFAULT_RECIPE
 from text_distill.config_loader import RecipeConfigLoader, RecipeNotFoundError
-from text_distill.distill.recipe import RecipeError, StudentRecipe, merge
+from text_distill.distill.training.recipe import RecipeError, StudentRecipe, merge
 
 RECIPES = sorted((PROJECT_ROOT / "conf" / "base" / "recipes").glob("*.yml"))
 

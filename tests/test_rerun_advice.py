@@ -14,7 +14,7 @@ import yaml
 from kedro.pipeline import Pipeline
 
 from tests.conftest import PROJECT_ROOT, kedro_cli, write_variants
-from text_distill.distill.soft_targets import DATA_CHANGED_ADVICE, TEACHER_CHANGED_ADVICE
+from text_distill.distill.data.soft_targets import DATA_CHANGED_ADVICE, TEACHER_CHANGED_ADVICE
 from text_distill.pipeline_registry import register_pipelines
 
 pytestmark = pytest.mark.integration

@@ -17,8 +17,8 @@ import pytest
 import requests
 from mlflow.types import DataType
 
-from text_distill.distill.student import load_student
-from text_distill.distill.text import segment_words, segment_words_rjieba
+from text_distill.distill.data.text import segment_words, segment_words_rjieba
+from text_distill.distill.models.student import load_student
 
 pytestmark = pytest.mark.integration
 

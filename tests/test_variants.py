@@ -14,7 +14,7 @@ from tests.conftest import PROJECT_ROOT
 from text_distill.config_loader import RecipeConfigLoader
 from text_distill.datasets.mlflow_runs import MlflowNestedRunsDataset
 from text_distill.datasets.student_dir import StudentDirectoryDataset
-from text_distill.distill.recipe import RecipeError
+from text_distill.distill.training.recipe import RecipeError
 from text_distill.pipeline_registry import register_pipelines
 from text_distill.settings import CONFIG_LOADER_ARGS
 from text_distill.variants import Variants, read_variants, registered_variants

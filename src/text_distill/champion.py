@@ -5,8 +5,9 @@ slice's included, so "the latest version" is whatever ran last. Instead, after r
 (``text_distill.hooks.ChampionHook``), the version takes the alias when its run is a full run
 (``not_full_reason``: the one place that says what a full run is) and its distilled student beats the
 holder's on the same test split (mean test accuracy over seeds; the split's rows and hash must both
-match, ``distill.splits.fingerprint_test_split``). Each version carries its scores and split as tags, which
-later runs compare against; the run's report and summary say which version holds the alias and why.
+match, ``distill.data.splits.fingerprint_test_split``). Each version carries its scores and split as
+tags, which later runs compare against; the run's report and summary say which version holds the
+alias and why.
 """
 
 import logging

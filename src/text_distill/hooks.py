@@ -38,8 +38,8 @@ from mlflow.entities import RunStatus
 from mlflow.exceptions import MlflowException
 
 from text_distill import champion
-from text_distill.distill.recipe import RecipeError, StudentRecipe, moved_to_variants
-from text_distill.distill.soft_targets import check_teacher, check_transfer_targets
+from text_distill.distill.data.soft_targets import check_teacher, check_transfer_targets
+from text_distill.distill.training.recipe import RecipeError, StudentRecipe, moved_to_variants
 from text_distill.variants import registered_variants
 
 logger = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from pathlib import Path
 from kedro.config import OmegaConfigLoader
 from kedro.utils import find_kedro_project
 
-from text_distill.distill.baselines import BASELINES
-from text_distill.distill.recipe import RecipeError, checked
+from text_distill.distill.models.baselines import BASELINES
+from text_distill.distill.training.recipe import RecipeError, checked
 
 VARIANTS = "variants"
 # the config loader's pattern for variants.yml: settings.py registers it too, so a session's

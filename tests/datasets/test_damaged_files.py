@@ -18,10 +18,10 @@ from text_distill.cli import _user_error
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.datasets.partitions import AtomicPartitionedDataset, GrowingPartitionedDataset
 from text_distill.datasets.student_dir import StudentDirectoryDataset
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.data.vocab import PAD, UNK
+from text_distill.distill.models.student import StudentClassifier
+from text_distill.distill.models.teacher import TeacherClassifier
 from text_distill.distill.students.ngram import BagOfNgramsClassifier
-from text_distill.distill.teacher import TeacherClassifier
-from text_distill.distill.vocab import PAD, UNK
 from text_distill.errors import TextDistillError
 
 # what a save writes beside a partition and inside a model directory, and where a damaged partition goes
@@ -161,7 +161,7 @@ TEACHER_REBUILD = {"rebuild": "kedro run --pipeline teacher"}
 def teacher_dataset(path: Path, save: str | None = None) -> HFModelDirectoryDataset:
     return HFModelDirectoryDataset(
         filepath=str(path / "teacher"),
-        model_class="text_distill.distill.teacher.TeacherClassifier",
+        model_class="text_distill.distill.models.teacher.TeacherClassifier",
         version=Version(None, save),
         metadata=TEACHER_REBUILD,
     )

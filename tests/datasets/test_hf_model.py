@@ -8,10 +8,11 @@ from kedro.io import DatasetError, Version
 from tests.conftest import tiny_encoder
 
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
-from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
+from text_distill.distill.models.teacher import PretrainedEncoder, TeacherClassifier
 
 TEXTS = ["中国队夺得冠军", "股市今日大涨", "篮球比赛今晚开始", "银行利率下调"]
-TEACHER = "text_distill.distill.teacher.TeacherClassifier"
+TEACHER = "text_distill.distill.models.teacher.TeacherClassifier"
+BASE_CLASS = "text_distill.distill.models.teacher.PretrainedEncoder"
 V1, V2 = "2024-01-01T00.00.00.000Z", "2024-01-02T00.00.00.000Z"
 
 
@@ -70,7 +71,8 @@ def test_a_missing_version_does_not_exist(tmp_path):
 def test_an_unversioned_encoder_directory_round_trips(tmp_path):
     """As ``teacher_base`` is: the pretrained encoder, replaced whole by a new save."""
     dataset = HFModelDirectoryDataset(
-        filepath=str(tmp_path / "teacher_base"), model_class="text_distill.distill.teacher.PretrainedEncoder"
+        filepath=str(tmp_path / "teacher_base"),
+        model_class=BASE_CLASS,
     )
     assert not dataset.exists()
     encoder = tiny_encoder(TEXTS)

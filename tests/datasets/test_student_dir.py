@@ -7,9 +7,9 @@ import torch
 from kedro.io import DatasetError, Version
 
 from text_distill.datasets.student_dir import StudentDirectoryDataset
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.data.vocab import PAD, UNK
+from text_distill.distill.models.student import StudentClassifier
 from text_distill.distill.students.ngram import BagOfNgramsClassifier
-from text_distill.distill.vocab import PAD, UNK
 
 VOCABULARY = [PAD, UNK, *"中国队股市"]
 TEXTS = ["中国队", "股市", ""]

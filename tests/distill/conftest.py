@@ -2,7 +2,7 @@
 
 import pytest
 
-from text_distill.distill.engines.ray_runtime import connect
+from text_distill.distill.runtimes.ray_runtime import connect
 
 
 @pytest.fixture(scope="module")

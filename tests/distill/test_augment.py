@@ -5,7 +5,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from text_distill.distill.augment import (
+from text_distill.distill.data.augment import (
     MASK,
     AugmentConfig,
     PosVocabulary,
@@ -14,7 +14,7 @@ from text_distill.distill.augment import (
     jieba_tokens,
     pos_tag,
 )
-from text_distill.distill.text import segment_words
+from text_distill.distill.data.text import segment_words
 
 VOCABULARY = PosVocabulary(Counter({"上海": 3, "广州": 1, "发布": 2}))
 ONLY = dict(p_mask=0.0, p_pos=0.0, p_ng=0.0)

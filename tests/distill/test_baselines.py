@@ -7,7 +7,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from text_distill.distill.baselines import (
+from text_distill.distill.models.baselines import (
     BASELINES,
     baseline_spec,
     cross_fit_baseline,

@@ -1,5 +1,5 @@
-"""Corpus ingestion (``distill.corpus``, ``distill.splits``): parsing, validation with quarantine and
-row accounting, leakage-free splits."""
+"""Corpus ingestion (``distill.data.corpus``, ``distill.data.splits``): parsing, validation with
+quarantine and row accounting, leakage-free splits."""
 
 import json
 
@@ -7,8 +7,8 @@ import pandas as pd
 import pytest
 from kedro_datasets.text import TextDataset
 
-from text_distill.distill.corpus import CorpusError, check_corpus, parse_corpus, validate_corpus
-from text_distill.distill.splits import split_examples
+from text_distill.distill.data.corpus import CorpusError, check_corpus, parse_corpus, validate_corpus
+from text_distill.distill.data.splits import split_examples
 
 TSV = {
     "format": "tsv",

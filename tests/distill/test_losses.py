@@ -6,7 +6,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from text_distill.distill.losses import (
+from text_distill.distill.objectives.losses import (
     NO_LABEL,
     attention_mse,
     combine_teacher_logits,

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from text_distill.distill.metrics import (
+from text_distill.distill.evaluation.metrics import (
     expected_calibration_error,
     fidelity,
     mean_kl_to_teacher,

@@ -4,11 +4,11 @@ import numpy as np
 import pytest
 import torch
 
-from text_distill.distill.ngram_index import NgramIndex
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.data.text import Segmenter, ngram_features, normalise_text
+from text_distill.distill.data.vocab import UNK, build_vocabulary
+from text_distill.distill.models.ngram_index import NgramIndex
+from text_distill.distill.models.student import StudentClassifier
 from text_distill.distill.students.ngram import BagOfNgramsClassifier
-from text_distill.distill.text import Segmenter, ngram_features, normalise_text
-from text_distill.distill.vocab import UNK, build_vocabulary
 
 TRAIN = [["体育", "新闻", "今天"], ["股市", "大涨"], ["a|b", "新闻"], ["新闻", UNK, "今天"], ["今天"]]
 # unseen words and characters, masked words, a word with the n-gram joiner, one character, nothing

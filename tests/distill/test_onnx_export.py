@@ -6,8 +6,8 @@ import onnx
 import pytest
 import torch
 
-from text_distill.distill.onnx_export import OnnxNetwork, export_onnx, quantise_int8
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.export.onnx_export import OnnxNetwork, export_onnx, quantise_int8
+from text_distill.distill.models.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier, MaskedBiLSTM
 from text_distill.distill.students.ngram import BagOfNgramsClassifier
 from text_distill.distill.students.textcnn import TextCNNClassifier

@@ -9,10 +9,10 @@ import yaml
 from tests.conftest import PROJECT_ROOT, tiny_encoder
 
 from text_distill.datasets.partitions import GrowingPartitionedDataset
-from text_distill.distill.engines import ray_labelling
-from text_distill.distill.engines.labelling import SCORING_ENGINES, scoring_engine
-from text_distill.distill.teacher import TeacherClassifier
-from text_distill.distill.transfer_set import transfer_frame
+from text_distill.distill.data.transfer_set import transfer_frame
+from text_distill.distill.labelling import ray_engine as ray_labelling
+from text_distill.distill.labelling.engines import SCORING_ENGINES, scoring_engine
+from text_distill.distill.models.teacher import TeacherClassifier
 from text_distill.pipelines.soft_targets.nodes import fill_soft_target_store
 from text_distill.pipelines.soft_targets.pipeline import create_pipeline
 

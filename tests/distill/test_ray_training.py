@@ -9,7 +9,7 @@ from kedro.runner import SequentialRunner, ThreadRunner
 from tests.conftest import TINY_TEACHER, tiny_encoder
 from tests.sweep_inputs import EVALUATE, STUDENT, SWEEP, run_sweep, student_inputs
 
-from text_distill.distill.teacher_training import TEACHER_ENGINES, fine_tune
+from text_distill.distill.training.teacher_training import TEACHER_ENGINES, fine_tune
 from text_distill.pipelines.recipe_search.nodes import search_recipe
 
 pytestmark = pytest.mark.integration  # Ray Train and Tune on a local Ray
@@ -71,7 +71,7 @@ def test_ray_train_on_two_workers_matches_one_process_on_the_full_batch(local_ra
 
 def base_head(base) -> torch.Tensor:
     """The head ``fine_tune`` initialises (seeded), before any step."""
-    from text_distill.distill.teacher_training import build_teacher
+    from text_distill.distill.training.teacher_training import build_teacher
 
     return build_teacher(base, LABELS, TEACHER).head.weight
 

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from text_distill.distill.schedules import (
+from text_distill.distill.objectives.schedules import (
     cwsm_temperature,
     flsw_temperature,
     scheduled_weight,

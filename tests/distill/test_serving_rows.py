@@ -9,13 +9,13 @@ import pandas as pd
 import pytest
 import torch
 
-from text_distill.distill.serving import (
+from text_distill.distill.export.serving import (
     MissingTextColumnError,
     OutputColumnClashError,
     label_texts,
     screen_texts,
 )
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.models.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 
 VOCABULARY = ["<pad>", "<unk>", *"中国队夺得冠军股市大涨"]

@@ -1,11 +1,15 @@
-"""Labelling through the store (``distill.soft_target_fill``): which teachers, what precision, the
+"""Labelling through the store (``distill.labelling.soft_target_fill``): which teachers, what precision, the
 report's metrics; the scoring itself is tested through the stage (tests/pipelines)."""
 
 import pytest
 
-from text_distill.distill.baselines import CrossFittedBaseline
-from text_distill.distill.soft_target_fill import labelling_metrics, scoring_precision, teacher_members
-from text_distill.distill.soft_targets import SoftTargetMismatchError
+from text_distill.distill.data.soft_targets import SoftTargetMismatchError
+from text_distill.distill.labelling.soft_target_fill import (
+    labelling_metrics,
+    scoring_precision,
+    teacher_members,
+)
+from text_distill.distill.models.baselines import CrossFittedBaseline
 
 
 def test_the_teachers_must_be_those_the_fingerprint_names():

@@ -3,7 +3,7 @@
 import numpy as np
 import pandas as pd
 
-from text_distill.distill.soft_target_store import (
+from text_distill.distill.data.soft_target_store import (
     known_keys,
     lazy_partitions,
     lookup,

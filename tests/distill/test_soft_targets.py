@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from text_distill.distill.soft_targets import (
+from text_distill.distill.data.soft_targets import (
     SoftTargetMismatchError,
     check_soft_targets,
     logits_for,

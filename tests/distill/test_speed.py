@@ -1,6 +1,6 @@
 """Timing order: who goes first rotates, so no workload always follows the same one."""
 
-from text_distill.distill.speed import rotated, rotating_rounds
+from text_distill.distill.evaluation.speed import rotated, rotating_rounds
 
 
 def test_rotated_starts_at_the_turn():

@@ -7,8 +7,8 @@ import yaml
 from tests.conftest import PROJECT_ROOT
 from tests.corpora import corpus
 
-from text_distill.distill.corpus import CorpusError
-from text_distill.distill.splits import holdout_rows, split_examples
+from text_distill.distill.data.corpus import CorpusError
+from text_distill.distill.data.splits import holdout_rows, split_examples
 
 DEFAULTS = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_ingest.yml").read_text())["ingest"]
 

@@ -11,7 +11,10 @@ import pytest
 import torch
 from tests.conftest import tiny_encoder
 
-from text_distill.distill.student import StudentClassifier, StudentDirectoryError, load_student
+from text_distill.distill.data.text import Segmenter, ngram_features
+from text_distill.distill.data.vocab import PAD, UNK
+from text_distill.distill.models.student import StudentClassifier, StudentDirectoryError, load_student
+from text_distill.distill.models.teacher import TeacherClassifier
 from text_distill.distill.students import STUDENT_KINDS
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 from text_distill.distill.students.ngram import BagOfNgramsClassifier
@@ -21,9 +24,6 @@ from text_distill.distill.students.transformer import (
     TransformerClassifier,
     pruned_vocabulary,
 )
-from text_distill.distill.teacher import TeacherClassifier
-from text_distill.distill.text import Segmenter, ngram_features
-from text_distill.distill.vocab import PAD, UNK
 
 LABELS = ["sports", "finance", "other"]
 TEXTS = ["中国队夺得冠军", "股市大涨 银行利率下调", "", "篮球比赛今晚开始", "x 😀"]

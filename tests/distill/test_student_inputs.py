@@ -9,9 +9,9 @@ import pytest
 from kedro.pipeline import Node
 from tests.sweep_inputs import FINGERPRINT, student_inputs
 
-from text_distill.distill.engines.trials import Study, study_node
-from text_distill.distill.soft_targets import SoftTargetMismatchError
-from text_distill.distill.student_inputs import StudentInputs, takes_student_inputs
+from text_distill.distill.data.soft_targets import SoftTargetMismatchError
+from text_distill.distill.training.student_inputs import StudentInputs, takes_student_inputs
+from text_distill.distill.tuning.trials import Study, study_node
 from text_distill.pipelines.temperature_sweep.pipeline import retraining_inputs
 
 FIELDS = [field.name for field in dataclasses.fields(StudentInputs)]

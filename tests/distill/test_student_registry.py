@@ -15,13 +15,13 @@ from tests.recipes import DEFAULT_RECIPE
 from tests.sweep_inputs import student_inputs
 
 from text_distill.datasets.student_dir import StudentDirectoryDataset
-from text_distill.distill.onnx_export import OnnxNetwork, export_onnx
-from text_distill.distill.recipe import RecipeError, StudentRecipe, merge
-from text_distill.distill.serving import label_texts, screen_texts
-from text_distill.distill.student_training import StudentData, Transfer, train_alone, train_distilled
+from text_distill.distill.export.onnx_export import OnnxNetwork, export_onnx
+from text_distill.distill.export.serving import label_texts, screen_texts
+from text_distill.distill.models.student_kinds import StudentKindError
 from text_distill.distill.students import STUDENT_KINDS, StudentKind, register_student
 from text_distill.distill.students.ngram import BagOfNgramsClassifier, NgramOptions
-from text_distill.distill.students.registry import StudentKindError
+from text_distill.distill.training.recipe import RecipeError, StudentRecipe, merge
+from text_distill.distill.training.student_training import StudentData, Transfer, train_alone, train_distilled
 
 TOY_MODULE = "tests.toy_student"
 TOY = {

@@ -1,9 +1,9 @@
-"""What sweeps and searches try and how their trials are summarised (``distill.engines.studies``)."""
+"""What sweeps and searches try and how their trials are summarised (``distill.tuning.studies``)."""
 
 import pandas as pd
 import pytest
 
-from text_distill.distill.engines.studies import (
+from text_distill.distill.tuning.studies import (
     fixed_values,
     search_space,
     summarise_trials,

@@ -8,10 +8,10 @@ import pytest
 import torch
 from tests.conftest import headline_examples, label_through_store, tiny_encoder
 
-from text_distill.distill import teacher_precision
-from text_distill.distill.soft_targets import SoftTargetMismatchError
-from text_distill.distill.teacher import TeacherClassifier
-from text_distill.distill.teacher_precision import (
+from text_distill.distill.data.soft_targets import SoftTargetMismatchError
+from text_distill.distill.models import teacher_precision
+from text_distill.distill.models.teacher import TeacherClassifier
+from text_distill.distill.models.teacher_precision import (
     DeviceError,
     PrecisionAgreementError,
     check_precision_agreement,
@@ -19,7 +19,7 @@ from text_distill.distill.teacher_precision import (
     resolve_device,
     resolve_precision,
 )
-from text_distill.distill.teacher_training import with_planned_epochs
+from text_distill.distill.training.teacher_training import with_planned_epochs
 from text_distill.pipelines.teacher.nodes import fine_tune_teacher, fingerprint_teacher
 
 LABELS = ["sports", "finance"]

@@ -10,12 +10,12 @@ import torch
 from tests.recipes import training_config
 from torch import nn
 
-from text_distill.distill import train as train_module
-from text_distill.distill.adversarial import adversarial_backward
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.data.vocab import PAD, UNK
+from text_distill.distill.models.student import StudentClassifier
+from text_distill.distill.objectives.adversarial import adversarial_backward
 from text_distill.distill.students.bilstm import BiLSTMClassifier
-from text_distill.distill.train import planned_epochs, train_student
-from text_distill.distill.vocab import PAD, UNK
+from text_distill.distill.training import student_loop as train_module
+from text_distill.distill.training.student_loop import planned_epochs, train_student
 
 VOCABULARY = [PAD, UNK, "a", "b", "c", "d"]
 TRAIN_IDS = [[2, 3], [4], [5, 2, 3], [3, 3], [2], [4, 5], [5], [2, 4]]
@@ -115,7 +115,7 @@ def test_an_interrupted_run_resumes_from_its_checkpoint_to_the_same_result(tmp_p
     checkpoint = str(tmp_path / "student.pt")
     interrupted_after_first_epoch(monkeypatch, student(), epochs=3, checkpoint=checkpoint)
     again = student()  # a fresh process: new model object, same checkpoint
-    with caplog.at_level(logging.INFO, logger="text_distill.distill.train"):
+    with caplog.at_level(logging.INFO, logger="text_distill.distill.training.student_loop"):
         history = fit(again, epochs=3, checkpoint=checkpoint)
     assert "after epoch 1" in caplog.text and "training from the start" not in caplog.text
     assert history == straight_history
@@ -166,7 +166,7 @@ def test_a_checkpoint_made_from_other_inputs_is_not_resumed(tmp_path, caplog, ch
     change = dict(change)
     make = change.pop("model", student)
     expected = distil(make(), **change)  # the same run without any checkpoint
-    with caplog.at_level(logging.INFO, logger="text_distill.distill.train"):
+    with caplog.at_level(logging.INFO, logger="text_distill.distill.training.student_loop"):
         history = distil(make(), checkpoint=checkpoint, **change)
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == 1 and "made from other inputs" in warnings[0] and named in warnings[0]
@@ -181,7 +181,7 @@ def test_a_checkpoint_without_provenance_is_not_resumed(tmp_path, caplog):
     state = torch.load(checkpoint, weights_only=False)
     del state["provenance"]  # as written before checkpoints recorded their inputs
     torch.save(state, checkpoint)
-    with caplog.at_level(logging.INFO, logger="text_distill.distill.train"):
+    with caplog.at_level(logging.INFO, logger="text_distill.distill.training.student_loop"):
         history = distil(student(), checkpoint=str(checkpoint))
     assert "records nothing of what it was made from" in caplog.text and "Resuming" not in caplog.text
     assert [record["epoch"] for record in history] == [1, 2]
@@ -190,7 +190,7 @@ def test_a_checkpoint_without_provenance_is_not_resumed(tmp_path, caplog):
 def test_the_same_inputs_resume_a_finished_checkpoint_without_training(tmp_path, caplog):
     checkpoint = str(tmp_path / "student.pt")
     first = distil(student(), checkpoint=checkpoint)
-    with caplog.at_level(logging.INFO, logger="text_distill.distill.train"):
+    with caplog.at_level(logging.INFO, logger="text_distill.distill.training.student_loop"):
         assert distil(student(), checkpoint=checkpoint) == first
     assert "after epoch 2" in caplog.text
 

@@ -1,19 +1,19 @@
-"""The transfer set's pieces (``distill.transfer_set``): mask rendering, unlabelled lines by outcome,
+"""The transfer set's pieces (``distill.data.transfer_set``): mask rendering, unlabelled lines by outcome,
 partitions named in order."""
 
 from types import SimpleNamespace
 
-from text_distill.distill.text import text_hash
-from text_distill.distill.transfer_set import (
+from text_distill.distill.data.text import text_hash
+from text_distill.distill.data.transfer_set import (
     NEWS_OUTCOMES,
     TRANSFER_COLUMNS,
     UNLABELLED_OUTCOMES,
-    mask_token,
     named_partitions,
     read_news,
     read_unlabelled,
     unlabelled_partitions,
 )
+from text_distill.distill.models.teacher import mask_token
 
 TEACHER = SimpleNamespace(tokenizer=SimpleNamespace(mask_token="[MASK]", unk_token="[UNK]"))
 

@@ -9,16 +9,16 @@ from tests.conftest import tiny_encoder
 from tests.recipes import training_config
 from transformers.utils import is_torch_bf16_available_on_device
 
-from text_distill.distill.intermediate import IntermediateMatching, uniform_layer_map
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.data.vocab import PAD, UNK
+from text_distill.distill.models.student import StudentClassifier
+from text_distill.distill.models.teacher import TeacherClassifier
+from text_distill.distill.objectives.intermediate import IntermediateMatching, uniform_layer_map
 from text_distill.distill.students.transformer import (
     SubwordSegmenter,
     TransformerClassifier,
     pruned_vocabulary,
 )
-from text_distill.distill.teacher import TeacherClassifier
-from text_distill.distill.train import train_student
-from text_distill.distill.vocab import PAD, UNK
+from text_distill.distill.training.student_loop import train_student
 
 TRAIN = ["中国队夺冠", "篮球比赛", "股市大涨", "银行利率", "足球联赛", "基金收益"]
 LABELS = np.array([0, 0, 1, 1, 0, 1])

@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from text_distill.distill.text import normalise_text, segment_chars, segment_words, text_hash
-from text_distill.distill.vocab import PAD, UNK, build_vocabulary, vector_matrix
+from text_distill.distill.data.text import normalise_text, segment_chars, segment_words, text_hash
+from text_distill.distill.data.vocab import PAD, UNK, build_vocabulary, vector_matrix
 
 
 def test_normalise_text_folds_width_and_whitespace():

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pandas as pd
 import pytest
 
-from text_distill.distill.text import normalise_text, segment_chars, segment_words, text_hash
+from text_distill.distill.data.text import normalise_text, segment_chars, segment_words, text_hash
 from text_distill.pipelines.augment.nodes import build_transfer_set
 from text_distill.pipelines.augment.pipeline import NEWS_SOURCES, create_pipeline
 

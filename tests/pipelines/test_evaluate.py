@@ -4,20 +4,24 @@ import numpy as np
 import pytest
 from matplotlib.figure import Figure
 
-from text_distill.distill.baselines import BASELINES, fit_baseline
-from text_distill.distill.evaluation import SCALAR_SCORES as SCALARS
-from text_distill.distill.evaluation import (
+from text_distill.distill.data.soft_targets import soft_target_table
+from text_distill.distill.data.splits import fingerprint_test_split
+from text_distill.distill.data.vocab import PAD, UNK
+from text_distill.distill.evaluation.scores import SCALAR_SCORES as SCALARS
+from text_distill.distill.evaluation.scores import (
     STUDENTS,
     SeedVariantMismatchError,
     against_best_baseline,
     serialised_size,
 )
-from text_distill.distill.soft_targets import soft_target_table
-from text_distill.distill.speed import interleaved_latency, interleaved_throughput, texts_per_second
-from text_distill.distill.splits import fingerprint_test_split
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.evaluation.speed import (
+    interleaved_latency,
+    interleaved_throughput,
+    texts_per_second,
+)
+from text_distill.distill.models.baselines import BASELINES, fit_baseline
+from text_distill.distill.models.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
-from text_distill.distill.vocab import PAD, UNK
 from text_distill.pipelines.evaluate.nodes import (
     plot_evaluation,
     profile_models,

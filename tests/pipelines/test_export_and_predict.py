@@ -4,8 +4,8 @@ import pandas as pd
 import pytest
 import torch
 
-from text_distill.distill.onnx_export import OnnxParityError
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.export.onnx_export import OnnxParityError
+from text_distill.distill.models.student import StudentClassifier
 from text_distill.distill.students.bilstm import BiLSTMClassifier
 from text_distill.errors import TextDistillError
 from text_distill.pipelines.export.nodes import check_onnx_parity, export_student

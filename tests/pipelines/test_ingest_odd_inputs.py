@@ -19,8 +19,8 @@ from kedro_datasets.text import TextDataset
 from tests.conftest import PROJECT_ROOT
 
 from text_distill.assets import package_file
-from text_distill.distill.corpus import CorpusError, check_corpus, parse_corpus, validate_corpus
-from text_distill.distill.splits import split_examples
+from text_distill.distill.data.corpus import CorpusError, check_corpus, parse_corpus, validate_corpus
+from text_distill.distill.data.splits import split_examples
 from text_distill.pipelines.ingest import create_pipeline
 
 DEFAULTS = yaml.safe_load((PROJECT_ROOT / "conf" / "base" / "parameters_ingest.yml").read_text())["ingest"]

@@ -12,10 +12,10 @@ from tests.sweep_inputs import EVALUATE, STUDENT, student_inputs
 
 from text_distill.config_loader import unknown_keys
 from text_distill.datasets.mlflow_runs import MlflowNestedRunsDataset
-from text_distill.distill.augment import first_copies
-from text_distill.distill.engines.studies import search_space
-from text_distill.distill.engines.sweeps import SEARCH_ENGINES
-from text_distill.distill.recipe import StudentRecipe, merge
+from text_distill.distill.data.augment import first_copies
+from text_distill.distill.training.recipe import StudentRecipe, merge
+from text_distill.distill.tuning.studies import search_space
+from text_distill.distill.tuning.sweeps import SEARCH_ENGINES
 from text_distill.pipelines.recipe_search.nodes import search_recipe, summarise_search
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from text_distill.distill.vocab import PAD, UNK
+from text_distill.distill.data.vocab import PAD, UNK
 from text_distill.pipelines.segment.nodes import (
     build_char_vocabulary,
     build_embeddings,

@@ -8,8 +8,8 @@ import torch
 from tests.conftest import headline_examples, label_through_store, tiny_encoder
 
 from text_distill.datasets.partitions import GrowingPartitionedDataset
-from text_distill.distill.soft_targets import SoftTargetMismatchError
-from text_distill.distill.teacher import TeacherClassifier
+from text_distill.distill.data.soft_targets import SoftTargetMismatchError
+from text_distill.distill.models.teacher import TeacherClassifier
 from text_distill.pipelines.soft_targets.nodes import assemble_soft_targets
 
 LABELS = ["sports", "finance"]

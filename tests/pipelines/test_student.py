@@ -9,10 +9,10 @@ from sklearn.metrics import f1_score
 from tests.recipes import DEFAULT_RECIPE
 from tests.sweep_inputs import segmented_and_vectors
 
-from text_distill.distill.recipe import RecipeError, StudentRecipe, merge
-from text_distill.distill.soft_target_fill import TRANSFER_TARGET_COLUMNS
-from text_distill.distill.soft_targets import SoftTargetMismatchError, soft_target_table
-from text_distill.distill.vocab import UNK
+from text_distill.distill.data.soft_targets import SoftTargetMismatchError, soft_target_table
+from text_distill.distill.data.vocab import UNK
+from text_distill.distill.labelling.soft_target_fill import TRANSFER_TARGET_COLUMNS
+from text_distill.distill.training.recipe import RecipeError, StudentRecipe, merge
 from text_distill.hooks import TeacherCheckHook
 from text_distill.pipelines.student.nodes import train_distilled_student, train_student_alone
 from text_distill.pipelines.student.pipeline import create_pipeline

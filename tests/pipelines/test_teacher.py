@@ -11,14 +11,14 @@ from tests.conftest import TINY_TEACHER, label_through_store
 from transformers import EarlyStoppingCallback
 
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
-from text_distill.distill.baselines import BASELINES, fit_baseline
-from text_distill.distill.soft_targets import logits_for
-from text_distill.distill.teacher_training import (
+from text_distill.distill.data.soft_targets import logits_for
+from text_distill.distill.models.baselines import BASELINES, fit_baseline
+from text_distill.distill.training.teacher_trainer import (
     LengthGroupedSampler,
-    fine_tune,
     teacher_trainer,
     training_arguments,
 )
+from text_distill.distill.training.teacher_training import fine_tune
 from text_distill.pipelines.evaluate.nodes import score_teacher
 from text_distill.pipelines.teacher.nodes import (
     choose_teacher_weights,
@@ -27,6 +27,8 @@ from text_distill.pipelines.teacher.nodes import (
     fit_ngram_teacher,
     prepare_teacher_base,
 )
+
+TEACHER_CLASS = "text_distill.distill.models.teacher.TeacherClassifier"
 
 PARAMS = TINY_TEACHER
 FLOAT32 = {"precision": "float32", "device": "cpu"}  # params:soft_targets
@@ -38,7 +40,9 @@ LATEST = Version(None, None)  # a versioned dataset's load and save version: the
 def teacher_dataset(kind, path, version=LATEST):
     """A ``kind`` dataset of teachers at ``path`` (versioned unless ``version`` is None)."""
     return kind(
-        filepath=str(path), model_class="text_distill.distill.teacher.TeacherClassifier", version=version
+        filepath=str(path),
+        model_class=TEACHER_CLASS,
+        version=version,
     )
 
 

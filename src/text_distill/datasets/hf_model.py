@@ -38,7 +38,7 @@ class HFModelDirectoryDataset(AbstractVersionedDataset[Any, Any]):
         teacher:
           type: text_distill.datasets.hf_model.HFModelDirectoryDataset
           filepath: data/06_models/teacher
-          model_class: text_distill.distill.teacher.TeacherClassifier
+          model_class: text_distill.distill.models.teacher.TeacherClassifier
           versioned: true
     """
 

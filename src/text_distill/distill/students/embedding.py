@@ -5,16 +5,13 @@ network, and the tokens of train, dev, the unlabelled split and the transfer row
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-from text_distill.distill.splits import UNLABELLED
-from text_distill.distill.student import StudentClassifier
-from text_distill.distill.student_data import Built, EncoderSource, StudentData, Transfer, Vectors
-from text_distill.distill.students.registry import STUDENT_KINDS
-from text_distill.distill.text import Segmenter
-
-if TYPE_CHECKING:  # the recipe imports the student registry: types only here
-    from text_distill.distill.recipe import ModelSpec, StudentRecipe
+from text_distill.distill.data.splits import UNLABELLED
+from text_distill.distill.data.text import Segmenter
+from text_distill.distill.models.student import StudentClassifier
+from text_distill.distill.models.student_kinds import STUDENT_KINDS
+from text_distill.distill.training.recipe import ModelSpec, StudentRecipe
+from text_distill.distill.training.student_data import Built, EncoderSource, StudentData, Transfer, Vectors
 
 # unit -> the data's pretrained vocabulary and vectors: what an embedding student starts from, unless
 # its kind counts a vocabulary of its own (``StudentKind.vocabulary``)

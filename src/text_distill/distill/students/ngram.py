@@ -15,13 +15,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from text_distill.distill.ngram_index import NgramIndex
-from text_distill.distill.student import pad
+from text_distill.distill.data.text import normalise_text, word_segmenter
+from text_distill.distill.data.vocab import build_vocabulary, vector_matrix
+from text_distill.distill.models.ngram_index import NgramIndex
+from text_distill.distill.models.student import pad
+from text_distill.distill.models.student_kinds import Encoder, StudentKind, register_student
 from text_distill.distill.students.base import ConfiguredNetwork
 from text_distill.distill.students.bilstm import embedding_layer
-from text_distill.distill.students.registry import Encoder, StudentKind, register_student
-from text_distill.distill.text import normalise_text, word_segmenter
-from text_distill.distill.vocab import build_vocabulary, vector_matrix
 
 logger = logging.getLogger(__name__)
 

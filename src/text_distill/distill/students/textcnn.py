@@ -7,9 +7,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from text_distill.distill.models.student_kinds import StudentKind, register_student
 from text_distill.distill.students.base import ConfiguredNetwork
 from text_distill.distill.students.bilstm import embedding_layer
-from text_distill.distill.students.registry import StudentKind, register_student
 
 
 @dataclass(frozen=True)

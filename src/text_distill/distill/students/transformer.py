@@ -15,23 +15,21 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 from transformers import AutoTokenizer, PreTrainedModel, PreTrainedTokenizerBase
 
-from text_distill.distill.intermediate import IntermediateMatching
-from text_distill.distill.splits import UNLABELLED
-from text_distill.distill.student import StudentClassifier
-from text_distill.distill.student_data import Built, EncoderSource, StudentData, Transfer
+from text_distill.distill.data.splits import UNLABELLED
+from text_distill.distill.data.vocab import PAD, UNK, build_vocabulary
+from text_distill.distill.models.student import StudentClassifier
+from text_distill.distill.models.student_kinds import StudentKind, register_student
+from text_distill.distill.models.teacher import TeacherClassifier
+from text_distill.distill.objectives.intermediate import IntermediateMatching
 from text_distill.distill.students.base import ConfiguredNetwork
-from text_distill.distill.students.registry import StudentKind, register_student
-from text_distill.distill.teacher import TeacherClassifier
-from text_distill.distill.vocab import PAD, UNK, build_vocabulary
-
-if TYPE_CHECKING:  # the recipe imports the student registry: types only here
-    from text_distill.distill.recipe import StudentRecipe
+from text_distill.distill.training.recipe import StudentRecipe
+from text_distill.distill.training.student_data import Built, EncoderSource, StudentData, Transfer
 
 logger = logging.getLogger(__name__)
 

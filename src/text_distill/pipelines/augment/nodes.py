@@ -1,7 +1,7 @@
 """Augment: the transfer set, i.e. every text the teacher labels. The labelled examples (all splits:
 dev and test logits feed the evaluation), Tang et al.'s augmented copies of the train split, an
 optional unlabelled corpus and the opt-in packaged news (``augment.unlabelled.news``), as Parquet
-partitions built one at a time (``distill.transfer_set``).
+partitions built one at a time (``distill.data.transfer_set``).
 
 Only the train split is augmented and only train-split words are drawn from; unlabelled texts equal
 to any labelled example are dropped, so nothing from dev or test reaches the student.
@@ -13,17 +13,16 @@ from typing import Any
 
 import pandas as pd
 
-from text_distill.distill.augment import AugmentConfig
-from text_distill.distill.teacher import PretrainedEncoder
-from text_distill.distill.transfer_set import (
+from text_distill.distill.data.augment import AugmentConfig
+from text_distill.distill.data.transfer_set import (
     augmented_partitions,
     labelled_partitions,
-    mask_token,
     named_partitions,
     read_news,
     read_unlabelled,
     unlabelled_partitions,
 )
+from text_distill.distill.models.teacher import PretrainedEncoder, mask_token
 
 logger = logging.getLogger(__name__)
 

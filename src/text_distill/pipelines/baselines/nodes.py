@@ -5,7 +5,7 @@ from typing import Any
 
 import pandas as pd
 
-from text_distill.distill.baselines import BaselineClassifier, baseline_spec, fit_baseline
+from text_distill.distill.models.baselines import BaselineClassifier, baseline_spec, fit_baseline
 
 
 def fit_reference_baseline(

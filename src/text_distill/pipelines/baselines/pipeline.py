@@ -1,10 +1,10 @@
-"""Baselines pipeline wiring: one node per registered baseline (``distill/baselines.py``)."""
+"""Baselines pipeline wiring: one node per registered baseline (``distill/models/baselines.py``)."""
 
 from functools import partial, update_wrapper
 
 from kedro.pipeline import Node, Pipeline
 
-from text_distill.distill.baselines import BASELINES
+from text_distill.distill.models.baselines import BASELINES
 
 from .nodes import fit_reference_baseline
 

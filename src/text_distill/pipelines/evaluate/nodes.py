@@ -1,6 +1,6 @@
 """Evaluate teacher, distilled student, student-alone and the reference baselines on the test split
-(the scoring, summary, report and figures live in ``distill.evaluation``, ``distill.report`` and
-``distill.plots``)."""
+(the scoring, summary, report and figures live in ``distill.evaluation``: ``scores``, ``report`` and
+``plots``)."""
 
 import logging
 from typing import Any
@@ -9,9 +9,10 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
-from text_distill.distill import plots
-from text_distill.distill.baselines import BaselineClassifier
-from text_distill.distill.evaluation import (
+from text_distill.distill.data.splits import fingerprint_test_split
+from text_distill.distill.evaluation import plots
+from text_distill.distill.evaluation.report import render_report, summarise_scores, summary_metrics
+from text_distill.distill.evaluation.scores import (
     STUDENTS,
     Model,
     across_seeds,
@@ -19,9 +20,8 @@ from text_distill.distill.evaluation import (
     profile,
     teacher_scores,
 )
-from text_distill.distill.report import render_report, summarise_scores, summary_metrics
-from text_distill.distill.splits import fingerprint_test_split
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.models.baselines import BaselineClassifier
+from text_distill.distill.models.student import StudentClassifier
 from text_distill.variants import seed_dataset
 
 logger = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 from kedro.pipeline import Node, Pipeline
 
-from text_distill.distill.baselines import BASELINES
-from text_distill.distill.evaluation import STUDENTS
+from text_distill.distill.evaluation.scores import STUDENTS
+from text_distill.distill.models.baselines import BASELINES
 from text_distill.pipelines import bound, seed_variant
 from text_distill.variants import seed_dataset
 

@@ -7,7 +7,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from text_distill.distill.onnx_export import (
+from text_distill.distill.export.onnx_export import (
     EXPORTS,
     OnnxParityError,
     check_parity,
@@ -15,7 +15,7 @@ from text_distill.distill.onnx_export import (
     onnx_parity,
     quantise_int8,
 )
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.models.student import StudentClassifier
 
 __all__ = ["OnnxParityError", "check_onnx_parity", "export_student"]
 

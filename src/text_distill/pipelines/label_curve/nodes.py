@@ -1,14 +1,15 @@
 """Learning curve: the distill chain again at each label budget of ``variants.yml`` (its train labels
 cut to the budget, dev and test unchanged), each budget a nested MLflow run, then the curve as JSON, a
-table and a plot of test accuracy against labels. The curve's logic lives in ``distill.learning_curve``."""
+table and a plot of test accuracy against labels. The curve's logic lives in
+``distill.evaluation.learning_curve``."""
 
 from typing import Any
 
 import pandas as pd
 from matplotlib.figure import Figure
 
-from text_distill.distill.learning_curve import budget_run, curve, curve_figure, curve_table
-from text_distill.distill.splits import examples_at_budget
+from text_distill.distill.data.splits import examples_at_budget
+from text_distill.distill.evaluation.learning_curve import budget_run, curve, curve_figure, curve_table
 
 __all__ = ["examples_at_budget", "record_budget", "tabulate_label_curve"]
 

@@ -5,7 +5,7 @@ memory unless the catalog's factories persist it), but for what the chain reads 
 
 from kedro.pipeline import Node, Pipeline
 
-from text_distill.distill.splits import hold_out_test
+from text_distill.distill.data.splits import hold_out_test
 from text_distill.pipelines import bound, step
 from text_distill.variants import budget_dataset, budget_namespace
 

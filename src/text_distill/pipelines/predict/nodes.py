@@ -5,16 +5,16 @@ from typing import Any
 
 import pandas as pd
 
-from text_distill.distill.onnx_export import cached_onnx_network
-from text_distill.distill.serving import label_texts, screen_texts
-from text_distill.distill.student import StudentClassifier
+from text_distill.distill.export.onnx_export import cached_onnx_network
+from text_distill.distill.export.serving import label_texts, screen_texts
+from text_distill.distill.models.student import StudentClassifier
 from text_distill.errors import TextDistillError
 
 RUNTIMES = ("torch", "onnx", "onnx_int8")
 
 
 def screen_texts_to_predict(texts: pd.DataFrame, params: dict[str, Any]) -> pd.DataFrame:
-    """Normalised texts and a status per row (see ``text_distill.distill.serving``)."""
+    """Normalised texts and a status per row (see ``text_distill.distill.export.serving``)."""
     return screen_texts(texts, int(params["max_chars"]))
 
 

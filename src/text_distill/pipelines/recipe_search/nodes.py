@@ -4,24 +4,24 @@ one nested MLflow run per trial, a table, and the best recipe as a recipe file.
 
 ``recipe_search.engine``: ``local`` (Optuna in this process) or ``ray`` (Optuna's sampler through
 Ray Tune's ``OptunaSearch``, trials in parallel). The space, the table and the recipe file are
-``distill.engines.studies``; a trial is ``distill.engines.trials.student_trial``.
+``distill.tuning.studies``; a trial is ``distill.tuning.trials.student_trial``.
 """
 
 from typing import Any
 
 import pandas as pd
 
-from text_distill.distill.augment import first_copies
-from text_distill.distill.engines import engine
-from text_distill.distill.engines.studies import (
+from text_distill.distill.data.augment import first_copies
+from text_distill.distill.runtimes import engine
+from text_distill.distill.tuning.studies import (
     AUGMENT_COPIES,
     METRIC,
     fixed_values,
     search_space,
     summarise_trials,
 )
-from text_distill.distill.engines.sweeps import SEARCH_ENGINES, flatten
-from text_distill.distill.engines.trials import ARCHITECTURE, Study, study_node
+from text_distill.distill.tuning.sweeps import SEARCH_ENGINES, flatten
+from text_distill.distill.tuning.trials import ARCHITECTURE, Study, study_node
 
 
 @study_node

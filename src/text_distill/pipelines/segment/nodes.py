@@ -9,9 +9,9 @@ import pandas as pd
 from gensim.models import KeyedVectors
 from tqdm.auto import tqdm
 
-from text_distill.distill.splits import UNLABELLED
-from text_distill.distill.text import segment_chars, word_segmenter
-from text_distill.distill.vocab import build_vocabulary, vector_matrix
+from text_distill.distill.data.splits import UNLABELLED
+from text_distill.distill.data.text import segment_chars, word_segmenter
+from text_distill.distill.data.vocab import build_vocabulary, vector_matrix
 
 logger = logging.getLogger(__name__)
 

