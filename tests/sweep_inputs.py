@@ -15,7 +15,8 @@ from text_distill.distill.data.soft_targets import soft_target_table
 from text_distill.distill.data.text import segment_chars, segment_words, text_hash
 from text_distill.distill.data.vocab import UNK, build_vocabulary
 from text_distill.distill.labelling.soft_target_fill import TRANSFER_TARGET_COLUMNS
-from text_distill.pipelines.temperature_sweep.pipeline import create_pipeline, retraining_inputs
+from text_distill.pipelines.inputs import STUDY
+from text_distill.pipelines.temperature_sweep.pipeline import create_pipeline
 from text_distill.variants import temperature_dataset
 
 FINGERPRINT = "f" * 64
@@ -52,8 +53,10 @@ def segmented_and_vectors(examples: pd.DataFrame, rng: np.random.Generator) -> t
     return segmented, vectors
 
 
-def student_inputs() -> list[Any]:
-    """The eleven data inputs of ``sweep_temperature`` / ``search_recipe``, in order."""
+def student_inputs() -> dict[str, Any]:
+    """The data inputs of ``train_at_temperature`` / ``search_recipe`` by argument name
+    (``pipelines.inputs.STUDY`` but its parameters): train and dev rows with their targets, and the
+    test rows with theirs apart."""
     rows = []
     for label_id, (label, items) in enumerate(TEXTS.items()):
         for n, text in enumerate(items):
@@ -81,16 +84,28 @@ def student_inputs() -> list[Any]:
             "teacher_fingerprint": FINGERPRINT,
         }
     )[TRANSFER_TARGET_COLUMNS]
-    return [
-        segmented,
-        examples,
-        soft_targets,
-        transfer,
-        None,  # the teacher: read by a transformer student only
-        *vectors,
-        {"segmenter": "jieba"},
-        LABELS,
-    ]
+    test = examples["split"] == "test"
+    word_vocabulary, word_embeddings, char_vocabulary, char_embeddings = vectors
+    return {
+        "segmented": segmented[~test],
+        "examples": examples[~test],
+        "soft_targets": soft_targets[~test.to_numpy()],
+        "transfer_targets": transfer,
+        "teacher": None,  # read by a transformer student only
+        "word_vocabulary": word_vocabulary,
+        "word_embeddings": word_embeddings,
+        "char_vocabulary": char_vocabulary,
+        "char_embeddings": char_embeddings,
+        "word_segmenter": {"segmenter": "jieba"},
+        "label_names": LABELS,
+        "test_examples": examples[test],
+        "test_soft_targets": soft_targets[test.to_numpy()],
+    }
+
+
+def study_inputs(inputs: dict[str, Any], ray: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``inputs`` with the student, evaluate and Ray parameters: a sweep node's keyword arguments."""
+    return {**inputs, "student_params": STUDENT, "evaluate_params": EVALUATE, "ray_params": ray or {}}
 
 
 # the temperature sweep on these inputs, as Kedro runs it on an in-memory catalog
@@ -110,9 +125,9 @@ SCORES = {"teacher_scores": {"accuracy": 0.9}, "student_alone_scores": {"accurac
 
 def sweep_catalog(sweep: dict[str, Any], ray: dict[str, Any] | None = None) -> DataCatalog:
     """The sweep's inputs in memory: the tiny student inputs, the parameters and the two scores."""
-    values = [*student_inputs(), STUDENT, EVALUATE, sweep, ray or {}]
-    names = retraining_inputs("params:temperature_sweep")
-    return DataCatalog({name: MemoryDataset(value) for name, value in zip(names, values, strict=True)})
+    values = {**study_inputs(student_inputs(), ray), "params": sweep}
+    wiring = {**STUDY, "params": "params:temperature_sweep"}
+    return DataCatalog({wiring[argument]: MemoryDataset(value) for argument, value in values.items()})
 
 
 def run_sweep(

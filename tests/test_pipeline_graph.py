@@ -1,28 +1,45 @@
-"""What the graph guarantees: test rows reach evaluation and export only; every stage runs alone."""
+"""What the graph guarantees: test rows reach evaluation, export and the sweeps' tables only; every
+stage runs alone."""
 
 from text_distill.pipeline_registry import register_pipelines
 
 PIPELINES = register_pipelines()
-# stages that read every text, test included, to prepare it, never to fit or select on it: segmenting,
-# augmenting (a copy equal to a dev or test text is dropped), and the teacher labelling every text
-# once so that evaluation reads its test logits from the store
-READ_EVERY_TEXT = {
-    "ingest.hold_out_test",
-    "segment.segment_examples",
-    "augment.build_transfer_set",
-    "soft_targets.fill_soft_target_store",
-    "soft_targets.assemble_soft_targets",
-}
+TEST_DATASETS = {"test_examples", "test_soft_targets", "test_text_hashes", "examples"}
 
 
-def readers(dataset: str) -> set[str]:
-    return {node.name for node in PIPELINES["distill"].nodes if dataset in node.inputs}
+def readers(dataset: str, pipeline: str = "distill") -> set[str]:
+    return {node.name for node in PIPELINES[pipeline].nodes if dataset in node.inputs}
 
 
 def test_only_evaluate_and_export_read_the_test_rows():
     evaluate_and_export = {node.name for node in PIPELINES["evaluate"].nodes + PIPELINES["export"].nodes}
     assert readers("test_examples") <= evaluate_and_export
-    assert readers("examples") == READ_EVERY_TEXT
+    assert readers("test_soft_targets") <= evaluate_and_export
+    # the rows of every split are read by the node that separates them, and by nothing else
+    assert readers("examples") == {"ingest.hold_out_test"}
+    # the transfer set drops a text equal to a test text by its hash alone
+    assert readers("test_text_hashes") == {"augment.build_transfer_set"}
+    # the teacher labels the test rows where they are scored, never into the students' transfer set
+    assert readers("test_examples") >= {"evaluate.label_test_rows", "evaluate.score_teacher"}
+
+
+def test_the_stages_that_read_every_text_read_no_test_row():
+    for node in (
+        "segment.segment_examples",
+        "augment.build_transfer_set",
+        "soft_targets.fill_soft_target_store",
+    ):
+        inputs = next(n for n in PIPELINES["distill"].nodes if n.name == node).inputs
+        assert "train_dev_examples" in inputs and not {"test_examples", "examples"} & set(inputs)
+
+
+def test_the_sweeps_read_test_only_for_their_tables():
+    for name in ("temperature_sweep", "recipe_search"):
+        pipeline = PIPELINES[name]
+        test_readers = {n.name for n in pipeline.nodes if TEST_DATASETS & set(n.inputs)}
+        trials = {n.name for n in pipeline.nodes if "params:student" in n.inputs}
+        assert test_readers == trials  # trained on train, selected on dev, scored on test for the table
+        assert "examples" not in pipeline.inputs()
 
 
 def test_every_model_is_fitted_on_train_and_dev_rows_only():
@@ -36,7 +53,7 @@ def test_every_model_is_fitted_on_train_and_dev_rows_only():
     assert all(name.startswith("baselines.fit_baseline_") for name in fitting if "baseline" in name)
     for name in fitting:
         node = next(node for node in PIPELINES["distill"].nodes if node.name == name)
-        assert "test_examples" not in node.inputs and "examples" not in node.inputs
+        assert not {"test_examples", "test_soft_targets", "examples"} & set(node.inputs)
 
 
 def test_the_distill_chain_is_its_stages_chained():

@@ -24,6 +24,7 @@ COMBINING = {
     "teacher.choose_teacher_weights",
     "teacher.fingerprint_teacher",
     "soft_targets.fill_soft_target_store",
+    "evaluate.label_test_rows",
 }
 
 
@@ -169,7 +170,9 @@ def test_each_sweep_temperature_is_a_namespaced_pipeline_whose_run_the_table_rea
     assert [node.name for node in at_4.nodes] == ["temperature_sweep.T_4.train_at_temperature"]
     assert at_4.all_outputs() == {"temperature_sweep_T_4"}
     assert at_4.nodes[0].func.keywords == {"temperature": 4.0}
-    assert "test_examples" not in at_4.inputs() and "params:temperature_sweep" in at_4.inputs()
+    # trained on train and dev, scored on the test rows for the table only
+    assert {"train_dev_examples", "test_examples", "params:temperature_sweep"} <= at_4.inputs()
+    assert "examples" not in at_4.inputs()
     table = next(node for node in sweep.nodes if node.name == "temperature_sweep.tabulate_sweep")
     assert table.inputs == [
         "teacher_scores",

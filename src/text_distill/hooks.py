@@ -55,6 +55,7 @@ TEACHER_FINGERPRINT = "teacher_fingerprint"
 # the soft_targets stage's outputs, every row stamped with the fingerprint of the teacher it came from
 TEACHER_STAMPED: dict[str, Callable[[Any, str], None]] = {
     "soft_targets": check_teacher,
+    "test_soft_targets": check_teacher,
     "transfer_targets": check_transfer_targets,
 }
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)

@@ -44,7 +44,11 @@ def register_pipelines() -> dict[str, Pipeline]:
             teacher_seeds=variants.teacher_seeds, ngram_members=variants.ngram_members
         ),
         "student": student.create_pipeline(seeds=variants.student_seeds),
-        "evaluate": evaluate.create_pipeline(seeds=variants.student_seeds),
+        "evaluate": evaluate.create_pipeline(
+            seeds=variants.student_seeds,
+            teacher_seeds=variants.teacher_seeds,
+            ngram_members=variants.ngram_members,
+        ),
         "export": export.create_pipeline(),
     }
     # a distill run also logs the predict pipeline, with the student it trained, as an MLflow model

@@ -7,7 +7,7 @@ import pytest
 import torch
 from kedro.runner import SequentialRunner, ThreadRunner
 from tests.conftest import TINY_TEACHER, tiny_encoder
-from tests.sweep_inputs import EVALUATE, STUDENT, SWEEP, run_sweep, student_inputs
+from tests.sweep_inputs import SWEEP, run_sweep, student_inputs, study_inputs
 
 from text_distill.distill.training.teacher_training import TEACHER_ENGINES, fine_tune
 from text_distill.pipelines.recipe_search.nodes import search_recipe
@@ -113,8 +113,8 @@ def test_the_search_through_tune_draws_what_optuna_alone_draws(local_ray, inputs
         "trial_cpus": 1,
         "max_concurrent_trials": 1,  # one at a time: the sampler sees every result before drawing
     }
-    local = search_recipe(*inputs, STUDENT, EVALUATE, {**search, "engine": "local"})
-    tuned = search_recipe(*inputs, STUDENT, EVALUATE, {**search, "engine": "ray"}, RAY)
+    local = search_recipe({**search, "engine": "local"}, **study_inputs(inputs))
+    tuned = search_recipe({**search, "engine": "ray"}, **study_inputs(inputs, RAY))
     assert list(tuned) == list(local) == ["trial_000", "trial_001", "trial_002"]
     for name in local:
         assert tuned[name] == local[name], name

@@ -41,8 +41,13 @@ def toy_kind() -> Iterator[ModuleType]:
 
 
 def test_a_toy_student_trains_saves_loads_exports_and_predicts(toy_kind, tmp_path):
-    segmented, examples, soft_targets, transfer, teacher, *vectors, word_segmenter, labels = student_inputs()
-    data = StudentData.of(examples, segmented, tuple(vectors), word_segmenter, labels)
+    inputs = student_inputs()
+    examples, labels = inputs["examples"], inputs["label_names"]
+    soft_targets, transfer, teacher = inputs["soft_targets"], inputs["transfer_targets"], inputs["teacher"]
+    vectors = tuple(
+        inputs[f"{unit}_{part}"] for unit in ("word", "char") for part in ("vocabulary", "embeddings")
+    )
+    data = StudentData.of(examples, inputs["segmented"], vectors, inputs["word_segmenter"], labels)
     recipe = StudentRecipe.from_params(merge(DEFAULT_RECIPE.as_params(), TOY))
     assert recipe.as_params()["model"]["toy"] == {"scale": 2.0}  # its block, typed by its options
 

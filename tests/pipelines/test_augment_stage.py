@@ -40,19 +40,26 @@ def corpus(thucnews_lines):
     return examples, segmented, lines
 
 
+def apart(examples):
+    """The augment stage's inputs: the train and dev rows, and the test texts' hashes alone."""
+    test = examples["split"] == "test"
+    return examples[~test], examples.loc[test, ["text_hash"]]
+
+
 def built(partitions):
     return pd.concat([build() for _, build in sorted(partitions.items())], ignore_index=True)
 
 
 def test_labelled_rows_then_augmented_copies_of_train_only(corpus):
     examples, segmented, _ = corpus
-    partitions, report = build_transfer_set(examples, segmented, "", TEACHER, PARAMS)
+    partitions, report = build_transfer_set(*apart(examples), segmented, "", TEACHER, PARAMS)
     assert all(callable(build) for build in partitions.values())  # nothing built until saved
     frames = [build() for _, build in sorted(partitions.items())]
     assert max(len(frame) for frame in frames) <= PARAMS["chunk_rows"]
     table = pd.concat(frames, ignore_index=True)
     labelled = table[table["source"] == "labelled"]
-    assert labelled["teacher_text"].tolist() == examples["text"].tolist()
+    # the train and dev rows; the test rows are labelled where they are scored
+    assert labelled["teacher_text"].tolist() == examples.loc[examples["split"] != "test", "text"].tolist()
     augmented = table[table["source"] == "augmented"]
     train_ids = set(examples.loc[examples["split"] == "train", "example_id"])
     assert set(augmented["origin_id"]) <= train_ids and len(set(augmented["origin_id"])) > 30
@@ -61,7 +68,7 @@ def test_labelled_rows_then_augmented_copies_of_train_only(corpus):
     held_out = set(examples.loc[examples["split"] != "train", "text"])
     assert not set(augmented["teacher_text"]) & held_out
     assert report["teacher_mask_token"] == "[MASK]"
-    again = built(build_transfer_set(examples, segmented, "", TEACHER, PARAMS)[0])
+    again = built(build_transfer_set(*apart(examples), segmented, "", TEACHER, PARAMS)[0])
     pd.testing.assert_frame_equal(again, table)  # seeded: the same transfer set every run
 
 
@@ -79,7 +86,7 @@ def test_unlabelled_lines_are_all_accounted_for(corpus):
         "sports\t全新的标题三",
     ]
     params = {**PARAMS, "n_iter": 0, "unlabelled": {**PARAMS["unlabelled"], "max_rows": 2}}
-    partitions, report = build_transfer_set(examples, segmented, "\n".join(extra), TEACHER, params)
+    partitions, report = build_transfer_set(*apart(examples), segmented, "\n".join(extra), TEACHER, params)
     assert report["unlabelled"] == {
         "lines": 9,
         "undecodable": 1,
@@ -100,7 +107,7 @@ def test_unlabelled_lines_are_all_accounted_for(corpus):
     ]
     assert set(unlabelled["origin_id"]) == {-1}
     lines_params = {**params, "unlabelled": {**params["unlabelled"], "max_rows": 5, "format": "lines"}}
-    _, report = build_transfer_set(examples, segmented, "一条新闻\n两条新闻", TEACHER, lines_params)
+    _, report = build_transfer_set(*apart(examples), segmented, "一条新闻\n两条新闻", TEACHER, lines_params)
     assert report["unlabelled"]["kept"] == 2
 
 
@@ -131,9 +138,11 @@ def test_packaged_news_joins_as_unlabelled_text_with_counts_under_its_name(corpu
     }
     (node,) = create_pipeline().nodes
     assert set(NEWS_SOURCES.values()) <= set(node.inputs)
+    train_dev, test_hashes = apart(examples)
     outputs = node.run(
         {
-            "examples": examples,
+            "train_dev_examples": train_dev,
+            "test_text_hashes": test_hashes,
             "segmented_examples": segmented,
             "unlabelled_corpus": "语料里已有的一句",
             "teacher_base": TEACHER,
@@ -167,10 +176,10 @@ def test_packaged_news_joins_as_unlabelled_text_with_counts_under_its_name(corpu
 
     off = {**params, "unlabelled": {**params["unlabelled"], "news": {"inews": 0, "peoples_daily": 0}}}
     partitions, report = build_transfer_set(
-        examples, segmented, "", TEACHER, off, inews=never_read, peoples_daily=never_read
+        *apart(examples), segmented, "", TEACHER, off, inews=never_read, peoples_daily=never_read
     )
     assert report["news"]["inews"] == dict.fromkeys(report["news"]["inews"], 0)
     assert not any(name.endswith(("inews", "peoples_daily")) for name in partitions)
     typo = {**params, "unlabelled": {**params["unlabelled"], "news": {"inew": 5}}}
     with pytest.raises(ValueError, match=r"names \['inew'\], which are not news sources"):
-        build_transfer_set(examples, segmented, "", TEACHER, typo, inews=never_read)
+        build_transfer_set(*apart(examples), segmented, "", TEACHER, typo, inews=never_read)

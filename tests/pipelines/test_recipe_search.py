@@ -8,7 +8,7 @@ import mlflow
 import pandas as pd
 import pytest
 import yaml
-from tests.sweep_inputs import EVALUATE, STUDENT, student_inputs
+from tests.sweep_inputs import student_inputs, study_inputs
 
 from text_distill.config_loader import unknown_keys
 from text_distill.datasets.mlflow_runs import MlflowNestedRunsDataset
@@ -51,7 +51,7 @@ def inputs():
 
 @pytest.fixture(scope="module")
 def runs(inputs):
-    return search_recipe(*inputs, STUDENT, EVALUATE, SEARCH)
+    return search_recipe(SEARCH, **study_inputs(inputs))
 
 
 def test_search_logs_one_nested_mlflow_run_per_trial(runs, tmp_path):
@@ -132,19 +132,19 @@ def test_the_best_recipe_is_chosen_on_dev_and_runs_as_a_recipe_file(runs):
 
 
 def test_the_same_seed_draws_the_same_recipes(inputs, runs):
-    again = search_recipe(*inputs, STUDENT, EVALUATE, {**SEARCH, "trials": 2})
+    again = search_recipe({**SEARCH, "trials": 2}, **study_inputs(inputs))
     for name, record in again.items():
         assert record == runs[name]
 
 
 def test_augmentation_size_is_searched_only_over_copies_the_cache_holds(inputs):
-    transfer = inputs[3]
+    transfer = inputs["transfer_targets"]
     assert search_space(SEARCH, transfer)["augment.n_iter"] == {"low": 0, "high": 2}
     assert "augment.n_iter" not in search_space(SEARCH, transfer.iloc[0:0])
     with pytest.raises(ValueError, match="a search covers student"):
         search_space({"space": {"teacher": {"epochs": {"low": 1, "high": 3}}}}, transfer)
     with pytest.raises(ValueError, match="recipe_search.engine must be one of"):
-        search_recipe(*inputs, STUDENT, EVALUATE, {**SEARCH, "engine": "dask"})
+        search_recipe({**SEARCH, "engine": "dask"}, **study_inputs(inputs))
     assert set(SEARCH_ENGINES) == {"local", "ray"}
 
 
@@ -152,7 +152,7 @@ def test_a_key_both_searched_and_fixed_is_refused(inputs):
     """The trial would train the drawn value and the recipe file would hold the fixed one."""
     space = {"student": {"objective": {"kd_loss": {"choices": ["mse", "kl"]}}}}
     with pytest.raises(ValueError, match="student.objective.kd_loss both searched and fixed"):
-        search_recipe(*inputs, STUDENT, EVALUATE, {**SEARCH, "space": space})
+        search_recipe({**SEARCH, "space": space}, **study_inputs(inputs))
 
 
 def test_first_copies_keeps_the_first_k_augmented_copies_of_each_example():

@@ -39,7 +39,7 @@ def seed_variant(seed: int, nodes: list[Node]) -> Pipeline:
 
 
 def trained_at_seed(
-    func: Callable, inputs: list[str], model: str, seed: int, name: str | None = None
+    func: Callable, inputs: list[str] | dict[str, str], model: str, seed: int, name: str | None = None
 ) -> Node:
     """The node that trains ``model`` with ``func`` at ``seed`` instead of the configured seed: it
     writes ``<model>_seed_<n>`` and its training log, and is named ``name`` (default: ``func``'s)."""

@@ -245,11 +245,14 @@ def examples_at_budget(
     return _budgeted(parts, unlabelled, label_names, {**params, "label_budget": budget})
 
 
-def hold_out_test(examples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The train and dev rows (what every model is fitted and selected on) and the test rows (read by
-    evaluation and export only), as separate datasets: the graph shows which nodes can see test."""
+def hold_out_test(examples: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """The train, dev and unlabelled rows (what every model is fitted and selected on, and every text
+    the teacher labels for the students), the test rows (read by evaluation and export only), and
+    the test texts' hashes alone (so the transfer set can drop a text equal to a test text without
+    reading the test rows), as separate datasets: the graph shows which nodes can see test."""
     test = examples["split"] == "test"
-    return examples[~test].reset_index(drop=True), examples[test].reset_index(drop=True)
+    held_out = examples.loc[test, ["text_hash"]].reset_index(drop=True)
+    return examples[~test].reset_index(drop=True), examples[test].reset_index(drop=True), held_out
 
 
 def fingerprint_test_split(examples: pd.DataFrame) -> dict[str, Any]:

@@ -139,9 +139,16 @@ def read_news(
     return texts, counts
 
 
+def held_out(labelled_hashes: dict[str, str]) -> set[str]:
+    """The hashes of the texts no transfer text may equal: the dev and test texts of ``labelled_hashes``
+    (text hash -> split)."""
+    return {digest for digest, split in labelled_hashes.items() if split in HELD_OUT}
+
+
 def labelled_partitions(examples: pd.DataFrame, chunk_rows: int) -> Iterator[tuple[str, Builder]]:
-    """The examples, all splits (dev and test logits feed the evaluation; the unlabelled split's
-    are the distilled student's targets for texts without a label)."""
+    """The examples as they are given, every split of them (the train and dev logits feed the
+    students and their selection, the unlabelled split's are the distilled student's targets for
+    texts without a label; evaluation labels the test rows the same way)."""
     for start in range(0, len(examples), chunk_rows):
         part = examples.iloc[start : start + chunk_rows]
         yield (
@@ -153,17 +160,22 @@ def labelled_partitions(examples: pd.DataFrame, chunk_rows: int) -> Iterator[tup
 
 
 def augmented_partitions(
-    examples: pd.DataFrame, segmented: pd.DataFrame, config: AugmentConfig, mask: str, chunk_rows: int
+    examples: pd.DataFrame,
+    segmented: pd.DataFrame,
+    config: AugmentConfig,
+    mask: str,
+    chunk_rows: int,
+    held_out_hashes: set[str],
 ) -> Iterator[tuple[str, Builder]]:
     """Tang et al.'s ``config.n_iter`` copies of each train example, drawing words from the train
-    split only, about ``chunk_rows`` copies a partition; none when ``n_iter`` is 0."""
+    split only, about ``chunk_rows`` copies a partition, none equal to a text of ``held_out_hashes``
+    (the dev and test texts); none when ``n_iter`` is 0."""
     if config.n_iter <= 0:
         return
     train = examples[examples["split"] == "train"]
     train_words = segmented.loc[segmented["split"] == "train", "words"]
     vocabulary = PosVocabulary.from_words(train_words)
     logger.info("POS vocabulary: %d tags from %d train examples", len(vocabulary.tags()), len(train_words))
-    held_out = set(examples.loc[examples["split"].isin(HELD_OUT), "text_hash"])
 
     def augmented(part: pd.DataFrame) -> pd.DataFrame:
         ids = part["example_id"].tolist()
@@ -172,7 +184,7 @@ def augmented_partitions(
             for position, copy in augment_texts(part["text"].tolist(), ids, vocabulary, config)
         ]
         # a copy that happens to be a dev or test text would leak it into training
-        rows = [row for row in rows if text_hash(normalise_text(row[1])) not in held_out]
+        rows = [row for row in rows if text_hash(normalise_text(row[1])) not in held_out_hashes]
         return transfer_frame(
             "augmented", [row[0] for row in rows], [row[1] for row in rows], [row[2] for row in rows]
         )

@@ -21,13 +21,14 @@ from text_distill.distill.data.soft_targets import (
     SoftTargetMismatchError,
     soft_target_table,
 )
-from text_distill.distill.labelling.engines import teacher_scorer
+from text_distill.distill.labelling.engines import TeacherScoring, scoring_engine, teacher_scorer
 from text_distill.distill.models.baselines import CrossFittedBaseline
 from text_distill.distill.models.ensemble import ordered_members
 from text_distill.distill.models.teacher import TeacherClassifier
 from text_distill.distill.models.teacher_precision import (
     check_precision_agreement,
     precision_agreement,
+    resolve_device,
     resolve_precision,
 )
 
@@ -35,6 +36,7 @@ logger = logging.getLogger(__name__)
 
 Partitions = Mapping[str, Callable[[], pd.DataFrame]]
 Member = TeacherClassifier | CrossFittedBaseline
+TEST_ROWS_ADVICE = "`kedro run --pipeline evaluate` (it labels the test rows first)"
 TRANSFER_TARGET_COLUMNS = ["source", "origin_id", "teacher_text", "words", "logits", "teacher_fingerprint"]
 METRICS = (
     "transfer_rows",
@@ -141,7 +143,7 @@ def check_dev_precision(
 def precision_check(
     members: list[Member],
     weights: list[float] | None,
-    dev_texts: list[str],
+    dev_texts: list[str] | None,
     params: dict[str, Any],
     *,
     to_score: int,
@@ -150,7 +152,8 @@ def precision_check(
 ) -> dict[str, Any]:
     """The dev-split precision check when a fill scores ``to_score`` texts in a precision below
     float32, on ``device`` (the transformers move there; the n-gram member runs in scikit-learn);
-    a rerun with nothing to score runs not one forward pass, the check included."""
+    a rerun with nothing to score runs not one forward pass, the check included. ``dev_texts`` None:
+    the fill that labelled the transfer set checked this fingerprint's precision already."""
     if not to_score:
         check = {"precision_check": "skipped: no texts to score"}
     else:
@@ -158,12 +161,45 @@ def precision_check(
             if isinstance(member, torch.nn.Module):
                 member.to(device)
         check = {"precision_check": "not needed: float32"}
-    if to_score and precision != "float32":
+    if to_score and precision != "float32" and dev_texts is None:
+        check = {"precision_check": "checked on dev by the transfer set's fill"}
+    elif to_score and precision != "float32":
         min_agreement = float(params.get("min_agreement", 0.999))
         batch_size = int(params["batch_size"])
         check = check_dev_precision(members, weights, dev_texts, precision, batch_size, min_agreement)
     logger.info("Teacher scoring: %s on %s; precision check %s", precision, device, check["precision_check"])
     return check
+
+
+def fill_store(
+    teacher: TeacherClassifier,
+    others: Mapping[str, Member],
+    teacher_fingerprint: dict[str, Any],
+    wanted: Partitions,
+    store_keys: Partitions,
+    dev_texts: list[str] | None,
+    params: dict[str, Any],
+    ray_params: dict[str, Any],
+) -> tuple[dict[str, Callable[[], pd.DataFrame]], dict[str, Any]]:
+    """New store partitions for the ``wanted`` texts the store's key column ``store_keys`` lacks,
+    scored by the ``params.engine`` engine (``soft_targets.*``: ``local``, or ``ray`` on the Ray
+    that ``ray_params`` names) with the teacher and ``others`` (seed variants and n-gram members by
+    name), and the labelling report; bf16 is checked on ``dev_texts`` first (None: checked already)."""
+    torch.set_num_threads(int(params["threads"]))
+    engine_name = params.get("engine", "local")
+    engine = scoring_engine(engine_name)
+    members = teacher_members(teacher, others, teacher_fingerprint)
+    device = resolve_device(params.get("device", "auto"), "soft_targets.device")
+    precision = scoring_precision(teacher_fingerprint, params, device)
+    fingerprint, weights = teacher_fingerprint["fingerprint"], teacher_fingerprint["weights"]
+    settings = {"precision": precision, "device": device}
+    plan, report = plan_labelling(
+        wanted, store_keys, fingerprint, len(members), **settings, engine=engine_name
+    )
+    report.update(precision_check(members, weights, dev_texts, params, to_score=plan.to_score, **settings))
+    scoring = TeacherScoring(members, weights, int(params["batch_size"]), precision)
+    partitions, engine_report = engine(plan, "teacher_text", scoring, params, ray_params)
+    return partitions, {**report, **engine_report}
 
 
 def labelling_metrics(report: dict[str, Any]) -> dict[str, dict[str, float]]:
@@ -188,13 +224,42 @@ def assemble_targets(
     ``teachers``, each member's too) and for the transfer set's augmented and unlabelled rows."""
     frames = [load() for load in transfer_set.values()]
     extra = pd.concat([frame[frame["source"] != "labelled"] for frame in frames], ignore_index=True)
-    keys = [store_key(fingerprint, text) for text in examples["text"]]
     extra_keys = [store_key(fingerprint, text) for text in extra["teacher_text"]]
+    soft_targets, found = _stored(examples, extra_keys, store, fingerprint, teachers, frames)
+    transfer_targets = extra.assign(
+        logits=found.loc[extra_keys, "logits"].to_numpy() if len(extra) else [],
+        teacher_fingerprint=fingerprint,
+    )[TRANSFER_TARGET_COLUMNS]
+    return soft_targets, transfer_targets
+
+
+def example_targets(
+    examples: pd.DataFrame, store: Partitions, fingerprint: str, teachers: int
+) -> pd.DataFrame:
+    """The store's logits for ``examples`` alone (the test rows, which evaluation labels)."""
+    return _stored(examples, [], store, fingerprint, teachers, None)[0]
+
+
+def _stored(
+    examples: pd.DataFrame,
+    extra_keys: list[str],
+    store: Partitions,
+    fingerprint: str,
+    teachers: int,
+    frames: list[pd.DataFrame] | None,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The soft-target table of ``examples`` and the store rows found for them and ``extra_keys``; a
+    text the store lacks is refused with what to rerun (``frames``: the transfer set it came from)."""
+    keys = [store_key(fingerprint, text) for text in examples["text"]]
     columns = ["logits", "member_logits"] if teachers > 1 else ["logits"]
     found = lookup(store, fingerprint, [*keys, *extra_keys], columns)
     missing = len(set(keys).union(extra_keys).difference(found.index))
     if missing:
-        advice = _missing_texts_advice(examples, [frame[["source", "teacher_text"]] for frame in frames])
+        advice = (
+            TEST_ROWS_ADVICE
+            if frames is None
+            else _missing_texts_advice(examples, [frame[["source", "teacher_text"]] for frame in frames])
+        )
         raise SoftTargetMismatchError(
             f"the soft-target store lacks {missing} texts of this transfer set: run {advice}"
         )
@@ -202,11 +267,5 @@ def assemble_targets(
     member_logits = None
     if teachers > 1:
         member_logits = np.stack(rows["member_logits"].to_numpy()).reshape(len(rows), teachers, -1)
-    soft_targets = soft_target_table(
-        examples, np.stack(rows["logits"].to_numpy()), fingerprint, member_logits
-    )
-    transfer_targets = extra.assign(
-        logits=found.loc[extra_keys, "logits"].to_numpy() if len(extra) else [],
-        teacher_fingerprint=fingerprint,
-    )[TRANSFER_TARGET_COLUMNS]
-    return soft_targets, transfer_targets
+    table = soft_target_table(examples, np.stack(rows["logits"].to_numpy()), fingerprint, member_logits)
+    return table, found

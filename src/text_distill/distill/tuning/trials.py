@@ -6,16 +6,17 @@ same record.
 """
 
 import dataclasses
-import functools
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from text_distill.distill.evaluation.scores import test_logits, test_scores
 from text_distill.distill.models.student_kinds import STUDENT_KINDS
+from text_distill.distill.models.teacher import TeacherClassifier
 from text_distill.distill.training.recipe import StudentRecipe, merge
-from text_distill.distill.training.student_inputs import StudentInputs, takes_student_inputs
+from text_distill.distill.training.student_inputs import StudentInputs
 from text_distill.distill.training.student_training import Transfer, train_distilled
 from text_distill.distill.tuning.sweeps import flatten, unflatten
 
@@ -25,7 +26,6 @@ OWN_CHECKPOINTS = {"runtime": {"checkpoint_dir": None}}
 STUDENT = "student."  # a trial's keys under it override the student parameters
 TEMPERATURE = "student.objective.temperature"  # where T lives in the parameters
 ARCHITECTURE = "student.model.architecture"
-T = TypeVar("T")
 
 
 def without_unused_teacher(
@@ -42,6 +42,7 @@ def without_unused_teacher(
 
 def student_trial(
     inputs: StudentInputs,
+    test: "TestRows",
     student_params: dict[str, Any],
     evaluate_params: dict[str, Any],
     transfer: Callable[[pd.DataFrame, dict[str, Any]], pd.DataFrame] | None = None,
@@ -54,7 +55,7 @@ def student_trial(
 
     data = inputs.checked().data()  # the cache is checked once, for every trial
     soft_targets, transfer_targets, teacher = inputs.soft_targets, inputs.transfer_targets, inputs.teacher
-    test, teacher_logits = test_logits(soft_targets, inputs.examples)
+    test_rows, teacher_logits = test.logits()
     label_names = inputs.label_names
     bins = int(evaluate_params["calibration_bins"])
 
@@ -66,8 +67,8 @@ def student_trial(
         rows = transfer_targets if transfer is None else transfer(transfer_targets, config)
         recipe = StudentRecipe.from_params(run_params)
         student, log = train_distilled(data, soft_targets, Transfer.of(rows), teacher, recipe)
-        logits = student.predict_logits(test["text"].tolist())
-        scores = test_scores(test["label_id"].to_numpy(), logits, label_names, teacher_logits, bins)
+        logits = student.predict_logits(test_rows["text"].tolist())
+        scores = test_scores(test_rows["label_id"].to_numpy(), logits, label_names, teacher_logits, bins)
         best = max(log["history"], key=lambda record: record["dev_macro_f1"])
         searched = {
             key: float(value)
@@ -98,13 +99,48 @@ def student_trial(
 
 
 @dataclasses.dataclass(frozen=True)
+class TestRows:
+    """The test rows and the teacher's logits for them, what a trial's table scores (never what it
+    selects on)."""
+
+    examples: pd.DataFrame
+    soft_targets: pd.DataFrame
+
+    def logits(self) -> tuple[pd.DataFrame, np.ndarray]:
+        return test_logits(self.soft_targets, self.examples)
+
+
+@dataclasses.dataclass(frozen=True)
 class Study:
     """What every sweep or search of the student's recipe reads besides its own parameters."""
 
     inputs: StudentInputs
+    test: TestRows
     student_params: dict[str, Any]
     evaluate_params: dict[str, Any]
     ray_params: dict[str, Any]
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        test_examples: pd.DataFrame,
+        test_soft_targets: pd.DataFrame,
+        student_params: dict[str, Any],
+        evaluate_params: dict[str, Any],
+        ray_params: dict[str, Any] | None = None,
+        teacher: TeacherClassifier | None = None,
+        **student_inputs: Any,
+    ) -> "Study":
+        """From the catalog entries by name (``pipelines.inputs.STUDY``): ``student_inputs`` are
+        ``StudentInputs``' fields (a missing or unknown one is refused there)."""
+        return cls(
+            StudentInputs(teacher=teacher, **student_inputs),
+            TestRows(test_examples, test_soft_targets),
+            student_params,
+            evaluate_params,
+            ray_params or {},
+        )
 
     def trial(
         self,
@@ -114,23 +150,4 @@ class Study:
         """``student_trial`` over these inputs, with the teacher only if one of ``architectures`` (the
         configurations' own, besides the student parameters') needs it."""
         inputs = without_unused_teacher(self.inputs, self.student_params, architectures)
-        return student_trial(inputs, self.student_params, self.evaluate_params, transfer)
-
-
-def study_node(node: Callable[..., T]) -> Callable[..., T]:
-    """``node(study, params, **variant)`` as the node Kedro calls: the eleven student inputs, the
-    student and evaluate parameters, the study's own parameters and the Ray parameters (optional);
-    ``variant`` (a sweep's temperature) is bound by the pipeline."""
-
-    @takes_student_inputs
-    def study(
-        inputs: StudentInputs,
-        student_params: dict[str, Any],
-        evaluate_params: dict[str, Any],
-        params: dict[str, Any],
-        ray_params: dict[str, Any] | None = None,
-        **variant: Any,
-    ) -> Any:
-        return node(Study(inputs, student_params, evaluate_params, ray_params or {}), params, **variant)
-
-    return functools.update_wrapper(study, node)  # the node's name and docstring; the signature stays
+        return student_trial(inputs, self.test, self.student_params, self.evaluate_params, transfer)

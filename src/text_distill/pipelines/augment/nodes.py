@@ -16,6 +16,7 @@ import pandas as pd
 from text_distill.distill.data.augment import AugmentConfig
 from text_distill.distill.data.transfer_set import (
     augmented_partitions,
+    held_out,
     labelled_partitions,
     named_partitions,
     read_news,
@@ -29,13 +30,16 @@ logger = logging.getLogger(__name__)
 
 def build_transfer_set(
     examples: pd.DataFrame,
+    test_hashes: pd.DataFrame,
     segmented: pd.DataFrame,
     unlabelled_corpus: str,
     teacher_base: PretrainedEncoder,
     params: dict[str, Any],
     **news: Callable[[], list[str]],
 ) -> tuple[dict[str, Callable[[], pd.DataFrame]], dict[str, Any]]:
-    """The transfer set as lazily built partitions of at most ``chunk_rows`` rows, and a report.
+    """The transfer set as lazily built partitions of at most ``chunk_rows`` rows, and a report:
+    ``examples`` (train, dev and unlabelled rows), copies of train, and the unlabelled corpora, none
+    equal to a dev or test text (``test_hashes``: the test texts' hashes, never the test rows).
     ``news``: the packaged news sources by name (each a function that reads its texts: one whose cap
     in ``unlabelled.news`` is 0 is never read, so its package need not be installed)."""
     config, chunk_rows, mask = (
@@ -43,14 +47,17 @@ def build_transfer_set(
         int(params["chunk_rows"]),
         mask_token(teacher_base),
     )
-    labelled_hashes = dict(zip(examples["text_hash"], examples["split"], strict=True))
+    labelled_hashes = {
+        **dict(zip(examples["text_hash"], examples["split"], strict=True)),
+        **dict.fromkeys(test_hashes["text_hash"], "test"),
+    }
     unlabelled, unlabelled_counts = read_unlabelled(unlabelled_corpus, labelled_hashes, params["unlabelled"])
     news_texts, news_counts = read_news(
         news, params["unlabelled"].get("news", {}), labelled_hashes, kept_before=unlabelled
     )
     partitions = named_partitions(
         labelled_partitions(examples, chunk_rows),
-        augmented_partitions(examples, segmented, config, mask, chunk_rows),
+        augmented_partitions(examples, segmented, config, mask, chunk_rows, held_out(labelled_hashes)),
         unlabelled_partitions(unlabelled, chunk_rows),
         *(unlabelled_partitions(texts, chunk_rows, name) for name, texts in news_texts.items()),
     )

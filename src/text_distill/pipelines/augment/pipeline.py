@@ -13,7 +13,8 @@ NEWS_SOURCES = {"inews": "news_inews", "peoples_daily": "news_peoples_daily"}
 
 def create_pipeline(**kwargs) -> Pipeline:
     inputs = {
-        "examples": "examples",
+        "examples": "train_dev_examples",
+        "test_hashes": "test_text_hashes",
         "segmented": "segmented_examples",
         "unlabelled_corpus": "unlabelled_corpus",
         "teacher_base": "teacher_base",

@@ -3,6 +3,7 @@
 ``plots``)."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -10,6 +11,7 @@ import torch
 from matplotlib.figure import Figure
 
 from text_distill.distill.data.splits import fingerprint_test_split
+from text_distill.distill.data.transfer_set import labelled_partitions, named_partitions
 from text_distill.distill.evaluation import plots
 from text_distill.distill.evaluation.report import render_report, summarise_scores, summary_metrics
 from text_distill.distill.evaluation.scores import (
@@ -20,11 +22,53 @@ from text_distill.distill.evaluation.scores import (
     profile,
     teacher_scores,
 )
-from text_distill.distill.models.baselines import BaselineClassifier
+from text_distill.distill.labelling.soft_target_fill import example_targets, fill_store
+from text_distill.distill.models.baselines import BaselineClassifier, CrossFittedBaseline
 from text_distill.distill.models.student import StudentClassifier
+from text_distill.distill.models.teacher import TeacherClassifier
 from text_distill.variants import seed_dataset
 
 logger = logging.getLogger(__name__)
+
+Partitions = dict[str, Callable[[], pd.DataFrame]]
+TEST_PARTITION_ROWS = 20_000  # test rows per store partition: bounds memory, as augment.chunk_rows does
+
+
+def label_test_rows(
+    teacher: TeacherClassifier,
+    teacher_fingerprint: dict[str, Any],
+    test_examples: pd.DataFrame,
+    store_keys: Partitions,
+    teacher_labelling: dict[str, Any],
+    params: dict[str, Any],
+    ray_params: dict[str, Any] | None = None,
+    **members: TeacherClassifier | CrossFittedBaseline,
+) -> tuple[Partitions, dict[str, Any]]:
+    """The teacher's logits for the test rows, labelled into the soft-target store as the transfer
+    set was (a rerun scores nothing): new store partitions and the labelling report. The precision is
+    the one the transfer set's fill checked on dev (``teacher_labelling``, which also orders this node
+    after that fill); ``params`` are ``soft_targets.*``."""
+    test = named_partitions(labelled_partitions(test_examples, TEST_PARTITION_ROWS))
+    partitions, report = fill_store(
+        teacher, members, teacher_fingerprint, test, store_keys, None, params, ray_params or {}
+    )
+    logger.info(
+        "Test rows: %d, %d already in the store (teacher precision %s, as for the transfer set: %s)",
+        *(report["transfer_rows"], report["store_hits"], report["precision"], teacher_labelling["precision"]),
+    )
+    return partitions, report
+
+
+def assemble_test_targets(
+    test_examples: pd.DataFrame,
+    soft_target_store: Partitions,
+    teacher_fingerprint: dict[str, Any],
+    test_labelling: dict[str, Any],
+) -> pd.DataFrame:
+    """The store's logits for each test row (``test_soft_targets``), what every score against the
+    teacher reads."""
+    fingerprint = teacher_fingerprint["fingerprint"]
+    return example_targets(test_examples, soft_target_store, fingerprint, test_labelling["teachers"])
 
 
 def score_teacher(
@@ -34,8 +78,8 @@ def score_teacher(
     label_names: list[str],
     params: dict[str, Any],
 ) -> dict[str, Any]:
-    """Teacher test scores from its cached logits (not recomputed); with an ensemble, of the combined
-    target plus each member's own."""
+    """Teacher test scores from its logits in the store (``test_soft_targets``); with an ensemble, of
+    the combined target plus each member's own."""
     members, bins = teacher_fingerprint.get("members", {}), int(params["calibration_bins"])
     return teacher_scores(soft_targets, examples, members, label_names, bins)
 

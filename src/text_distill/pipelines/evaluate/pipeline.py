@@ -4,10 +4,12 @@ from kedro.pipeline import Node, Pipeline
 
 from text_distill.distill.evaluation.scores import STUDENTS
 from text_distill.distill.models.baselines import BASELINES
-from text_distill.pipelines import bound, seed_variant
+from text_distill.pipelines import bound, seed_variant, step, teacher_members
 from text_distill.variants import seed_dataset
 
 from .nodes import (
+    assemble_test_targets,
+    label_test_rows,
     plot_evaluation,
     profile_models,
     score_across_seeds,
@@ -16,7 +18,7 @@ from .nodes import (
     summarise,
 )
 
-AGAINST_TEACHER = ["test_examples", "soft_targets", "label_names", "params:evaluate"]
+AGAINST_TEACHER = ["test_examples", "test_soft_targets", "label_names", "params:evaluate"]
 BASELINE_MODELS = {f"baseline_{name}": f"baseline_{name}" for name in BASELINES}
 BASELINE_SCORES = {f"baseline_{name}": f"baseline_{name}_scores" for name in BASELINES}
 
@@ -47,14 +49,52 @@ def across_seeds_inputs(seeds: tuple[int, ...]) -> list[str]:
     ]
 
 
-def create_pipeline(seeds: tuple[int, ...] = (), **kwargs) -> Pipeline:
-    """The teacher's, the students' and the baselines' test scores (the students' also at each of
-    ``seeds``, ``variants.yml`` student_seeds), their speed, figures and the report."""
+def test_labelling(teacher_seeds: tuple[int, ...], ngram_members: tuple[str, ...]) -> list[Node]:
+    """The teacher's members label the test rows into the soft-target store (the stage that reads
+    test, so the transfer set and everything fitted never hold a test row), then the test targets."""
+    return [
+        step(
+            label_test_rows,
+            {
+                **teacher_members(teacher_seeds, ngram_members),
+                "teacher_fingerprint": "teacher_fingerprint",
+                "test_examples": "test_examples",
+                "store_keys": "test_store_keys",
+                "teacher_labelling": "teacher_labelling",
+                "params": "params:soft_targets",
+                "ray_params": "params:ray",  # read only with soft_targets.engine: ray
+            },
+            ["test_target_store", "test_labelling"],
+        ),
+        step(
+            assemble_test_targets,
+            ["test_examples", "test_target_store", "teacher_fingerprint", "test_labelling"],
+            "test_soft_targets",
+        ),
+    ]
+
+
+def create_pipeline(
+    seeds: tuple[int, ...] = (),
+    teacher_seeds: tuple[int, ...] = (),
+    ngram_members: tuple[str, ...] = (),
+    **kwargs,
+) -> Pipeline:
+    """The teacher's test logits, then the teacher's, the students' and the baselines' test scores
+    (the students' also at each of ``seeds``, ``variants.yml`` student_seeds), their speed, figures
+    and the report."""
     return Pipeline(
         [
+            *test_labelling(teacher_seeds, ngram_members),
             Node(
                 score_teacher,
-                ["soft_targets", "test_examples", "teacher_fingerprint", "label_names", "params:evaluate"],
+                [
+                    "test_soft_targets",
+                    "test_examples",
+                    "teacher_fingerprint",
+                    "label_names",
+                    "params:evaluate",
+                ],
                 "teacher_scores",
                 name="score_teacher",
             ),

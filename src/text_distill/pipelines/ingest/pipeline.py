@@ -25,7 +25,7 @@ def create_pipeline(**kwargs) -> Pipeline:
                 ["usable_examples", "params:ingest"],
                 ["examples", "label_names", "split_report"],
             ),
-            step(hold_out_test, "examples", ["train_dev_examples", "test_examples"]),
+            step(hold_out_test, "examples", ["train_dev_examples", "test_examples", "test_text_hashes"]),
         ],
         namespace="ingest",
         prefix_datasets_with_namespace=False,

@@ -12,7 +12,7 @@ from text_distill.variants import budget_dataset, budget_namespace
 from .nodes import examples_at_budget, record_budget, tabulate_label_curve
 
 # the store's two catalog entries (logits, keys only): each budget gets both, on the same folder
-STORE = ("soft_target_store", "soft_target_store_keys")
+STORE = ("soft_target_store", "soft_target_store_keys", "test_store_keys")
 NOT_RERUN = ("teacher.prepare_teacher_base",)
 CURVE = "label_curve"  # the distill run's teacher_base is read instead
 
@@ -29,7 +29,7 @@ def budget_chain(budget: int, chain: Pipeline) -> Pipeline:
                 ["examples", "split_report"],
                 name="examples_at_budget",
             ),
-            step(hold_out_test, "examples", ["train_dev_examples", "test_examples"]),
+            step(hold_out_test, "examples", ["train_dev_examples", "test_examples", "test_text_hashes"]),
             Node(bound(record_budget, budget=budget), "distill_summary", "budget_run", name="record_budget"),
         ]
     )

@@ -21,14 +21,15 @@ from text_distill.distill.tuning.studies import (
     summarise_trials,
 )
 from text_distill.distill.tuning.sweeps import SEARCH_ENGINES, flatten
-from text_distill.distill.tuning.trials import ARCHITECTURE, Study, study_node
+from text_distill.distill.tuning.trials import ARCHITECTURE, Study
 
 
-@study_node
-def search_recipe(study: Study, params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+def search_recipe(params: dict[str, Any], **study_inputs: Any) -> dict[str, dict[str, Any]]:
     """``params.trials`` distilled students, each recipe drawn by Optuna's sampler from
     ``params.space`` over ``params.fixed`` and the student parameters, on ``params.engine``; the
-    sampler maximises dev macro-F1. One record per trial."""
+    sampler maximises dev macro-F1. One record per trial. ``study_inputs``:
+    ``pipelines.inputs.STUDY``'s entries by argument name (``Study.of``'s)."""
+    study = Study.of(**study_inputs)
     space = search_space(params, study.inputs.transfer_targets)
     fixed = fixed_values(params, space)
     architectures = [fixed.get(ARCHITECTURE), *space.get(ARCHITECTURE, {}).get("choices", [])]

@@ -1,9 +1,10 @@
-"""Recipe search wiring: reads the distill chain's cache; selects on dev, never on the test split."""
+"""Recipe search wiring: reads the distill chain's cache; selects on dev, never on the test split
+(which its table reports beside)."""
 
 from kedro.pipeline import Pipeline
 
 from text_distill.pipelines import step
-from text_distill.pipelines.temperature_sweep.pipeline import retraining_inputs
+from text_distill.pipelines.inputs import STUDY
 
 from .nodes import search_recipe, summarise_search
 
@@ -11,7 +12,7 @@ from .nodes import search_recipe, summarise_search
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            step(search_recipe, retraining_inputs("params:recipe_search"), "recipe_search_runs"),
+            step(search_recipe, {**STUDY, "params": "params:recipe_search"}, "recipe_search_runs"),
             step(
                 summarise_search,
                 ["recipe_search_runs", "params:recipe_search"],

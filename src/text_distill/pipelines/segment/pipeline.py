@@ -10,7 +10,11 @@ from .nodes import build_char_vocabulary, build_embeddings, build_word_vocabular
 def create_pipeline(**kwargs) -> Pipeline:
     return Pipeline(
         [
-            step(segment_examples, ["examples", "params:segment"], ["segmented_examples", "word_segmenter"]),
+            step(
+                segment_examples,
+                ["train_dev_examples", "params:segment"],
+                ["segmented_examples", "word_segmenter"],
+            ),
             step(build_word_vocabulary, ["segmented_examples", "params:segment.word"], "word_vocabulary"),
             step(build_char_vocabulary, ["segmented_examples", "params:segment.char"], "char_vocabulary"),
             *(

@@ -13,8 +13,9 @@ The misses are scored in this process (``soft_targets.engine: local``) or by a R
 (``ray``, ``distill/labelling/ray_engine.py``); both write the same partitions. The steps are
 ``distill.labelling.soft_target_fill``.
 
-``soft_targets`` (labelled examples) and ``transfer_targets`` (augmented and unlabelled rows) are
-assembled from the store for the student.
+``soft_targets`` (the train, dev and unlabelled examples) and ``transfer_targets`` (augmented and
+unlabelled corpus rows) are assembled from the store for the student. The test rows are not in the
+transfer set: evaluation labels them through the same store.
 """
 
 import logging
@@ -22,14 +23,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
-import torch
 
 from text_distill.distill.data.soft_targets import SoftTargetMismatchError
 from text_distill.distill.labelling import soft_target_fill as fill
-from text_distill.distill.labelling.engines import TeacherScoring, scoring_engine
 from text_distill.distill.models.baselines import CrossFittedBaseline
 from text_distill.distill.models.teacher import TeacherClassifier
-from text_distill.distill.models.teacher_precision import resolve_device
 
 logger = logging.getLogger(__name__)
 
@@ -49,27 +47,15 @@ def fill_soft_target_store(
 ) -> tuple[Partitions, dict[str, Any], dict[str, dict[str, float]]]:
     """New store partitions for the transfer-set texts the store lacks (scored as they are saved,
     by the ``params.engine`` engine: ``local``, or ``ray`` on the Ray that ``ray_params`` names),
-    the labelling report and its MLflow metrics. ``store_keys`` is the store read key column only;
-    ``members``, the teacher seed variants (``seed_<n>``) and n-gram members by name. With no misses
-    nothing is scored, not even the dev-split precision check."""
-    torch.set_num_threads(int(params["threads"]))
-    engine_name = params.get("engine", "local")
-    engine = scoring_engine(engine_name)
-    members = fill.teacher_members(teacher, members, teacher_fingerprint)
-    device = resolve_device(params.get("device", "auto"), "soft_targets.device")
-    precision = fill.scoring_precision(teacher_fingerprint, params, device)
-    fingerprint, weights = teacher_fingerprint["fingerprint"], teacher_fingerprint["weights"]
-    settings = {"precision": precision, "device": device}
-    plan, report = fill.plan_labelling(
-        transfer_set, store_keys, fingerprint, len(members), **settings, engine=engine_name
-    )
+    the labelling report and its MLflow metrics. ``examples``: the train and dev rows (bf16 is
+    checked on dev); ``store_keys`` is the store read key column only; ``members``, the teacher seed
+    variants (``seed_<n>``) and n-gram members by name. With no misses nothing is scored, not even
+    the dev-split precision check."""
     dev_texts = examples.loc[examples["split"] == "dev", "text"].tolist()
-    report.update(
-        fill.precision_check(members, weights, dev_texts, params, to_score=plan.to_score, **settings)
+    partitions, report = fill.fill_store(
+        teacher, members, teacher_fingerprint, transfer_set, store_keys, dev_texts, params, ray_params or {}
     )
-    scoring = TeacherScoring(members, weights, int(params["batch_size"]), precision)
-    partitions, engine_report = engine(plan, "teacher_text", scoring, params, ray_params or {})
-    return partitions, {**report, **engine_report}, fill.labelling_metrics(report)
+    return partitions, report, fill.labelling_metrics(report)
 
 
 def assemble_soft_targets(

@@ -21,7 +21,7 @@ def create_pipeline(
                     "teacher_fingerprint": "teacher_fingerprint",
                     "transfer_set": "transfer_set",
                     "store_keys": "soft_target_store_keys",
-                    "examples": "examples",
+                    "examples": "train_dev_examples",
                     "params": "params:soft_targets",
                     "ray_params": "params:ray",  # read only with soft_targets.engine: ray
                 },
@@ -29,7 +29,13 @@ def create_pipeline(
             ),
             step(
                 assemble_soft_targets,
-                ["examples", "transfer_set", "soft_target_store", "teacher_fingerprint", "teacher_labelling"],
+                [
+                    "train_dev_examples",
+                    "transfer_set",
+                    "soft_target_store",
+                    "teacher_fingerprint",
+                    "teacher_labelling",
+                ],
                 ["soft_targets", "transfer_targets"],
             ),
         ],

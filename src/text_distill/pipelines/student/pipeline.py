@@ -3,26 +3,17 @@
 from kedro.pipeline import Node, Pipeline
 
 from text_distill.pipelines import bound, seed_variant, trained_at_seed
+from text_distill.pipelines.inputs import STUDENT_DATA, TEACHER_TARGETS
 
 from .nodes import resolve_student_recipe, train_distilled_student, train_student_alone
 
-SHARED = ["segmented_examples", "train_dev_examples"]  # never a test row
-TARGETS = ["soft_targets", "transfer_targets"]
-# what the sweeps (recipe_search, temperature_sweep) read besides (the teacher: a transformer's)
-DISTILLED = [*TARGETS, "teacher"]
-VECTORS = [
-    "word_vocabulary",
-    "word_embeddings",
-    "char_vocabulary",
-    "char_embeddings",
-    "word_segmenter",
-    "label_names",
-    "params:student",
-]
-
-
-DISTILLED_INPUTS = [*SHARED, *TARGETS, "teacher", *VECTORS]
-ALONE_INPUTS = [*SHARED, "teacher_base", *VECTORS, "params:teacher"]
+DISTILLED_INPUTS = {**STUDENT_DATA, **TEACHER_TARGETS, "params": "params:student"}
+ALONE_INPUTS = {
+    **STUDENT_DATA,
+    "teacher_base": "teacher_base",
+    "params": "params:student",
+    "teacher_params": "params:teacher",
+}
 
 
 def both_students_at(seed: int) -> Pipeline:

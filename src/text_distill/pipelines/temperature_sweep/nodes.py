@@ -20,16 +20,17 @@ from text_distill.distill.tuning.studies import (
     temperature_run_name,
 )
 from text_distill.distill.tuning.sweeps import TRIAL_ENGINES
-from text_distill.distill.tuning.trials import ARCHITECTURE, TEMPERATURE, Study, study_node
+from text_distill.distill.tuning.trials import ARCHITECTURE, TEMPERATURE, Study
 
 
-@study_node
 def train_at_temperature(
-    study: Study, params: dict[str, Any], temperature: float
+    params: dict[str, Any], temperature: float, **study_inputs: Any
 ) -> dict[str, dict[str, Any]]:
     """The distilled student at ``temperature``: the student parameters with ``params.overrides`` (a
     loss that T enters), on ``params.engine``, as one nested run (``T=4``). Selection on dev as
-    always; test scores for the table only."""
+    always; test scores for the table only. ``study_inputs``: ``pipelines.inputs.STUDY``'s entries
+    by argument name (``Study.of``'s)."""
+    study = Study.of(**study_inputs)
     config = temperature_config(params, temperature)
     run = engine(TRIAL_ENGINES, params.get("engine", "local"), "temperature_sweep.engine")
     record = run(study.trial([config.get(ARCHITECTURE)]), config, params, study.ray_params)

@@ -1,28 +1,14 @@
 """Temperature sweep wiring: one namespaced pipeline per temperature of ``variants.yml``
 (``temperature_sweep.T_4.train_at_temperature`` -> ``temperature_sweep_T_4``), then the table. It
-reads the distill chain's cache and scores, never the test split for selection."""
+reads the distill chain's cache and scores; it selects on dev, and reads the test rows for the table."""
 
 from kedro.pipeline import Node, Pipeline
 
 from text_distill.pipelines import bound, step
-from text_distill.pipelines.student.pipeline import DISTILLED, VECTORS
+from text_distill.pipelines.inputs import STUDY
 from text_distill.variants import temperature_dataset, temperature_namespace
 
 from .nodes import tabulate_sweep, train_at_temperature
-
-
-def retraining_inputs(params: str) -> list[str]:
-    """The inputs of a node that retrains the distilled student from the distill chain's cache, in the
-    order of its arguments, with its own parameters ``params``."""
-    return [
-        "segmented_examples",
-        "examples",  # train and dev to train on, test for the table (never to select)
-        *DISTILLED,
-        *VECTORS,  # ends with params:student
-        "params:evaluate",
-        params,
-        "params:ray",
-    ]
 
 
 def at_temperature(temperature: float) -> Pipeline:
@@ -30,7 +16,7 @@ def at_temperature(temperature: float) -> Pipeline:
     ``temperature_sweep_T_<t>`` (the catalog's factory)."""
     node = Node(
         bound(train_at_temperature, temperature=temperature),
-        retraining_inputs("params:temperature_sweep"),
+        {**STUDY, "params": "params:temperature_sweep"},
         temperature_dataset(temperature),
         name="train_at_temperature",
     )
