@@ -149,6 +149,20 @@ def distil(model: StudentClassifier, logits=LOGITS, labels=TRAIN_LABELS, **optio
     return train_student(model, TRAIN_IDS, labels, logits, TRAIN_IDS[:4], TRAIN_LABELS[:4], config)
 
 
+def test_the_same_seed_trains_the_same_student_with_every_step_on():
+    """KD, accumulation, adversarial steps, dropout and early stopping at once: one seed, one result."""
+    options = {"adversarial": "pgd", "accumulation_steps": 2, "batch_size": 2, "early_stopping_patience": 1}
+    models = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = BiLSTMClassifier(len(VOCABULARY), 2, embedding_dim=4, hidden_size=4, dropout=0.3)
+        models.append(StudentClassifier(model, VOCABULARY, "word", ["x", "y"], 8))
+    first, second = (distil(model, epochs=3, **options) for model in models)
+    assert first == second and all(record["train_adversarial"] > 0 for record in first)
+    for (name, a), (_, b) in zip(models[0].state_dict().items(), models[1].state_dict().items(), strict=True):
+        assert torch.equal(a, b), name
+
+
 @pytest.mark.parametrize(
     ("change", "named"),
     [

@@ -1,4 +1,12 @@
-"""The student training loop: mini-batches of cached teacher logits and hard labels, dev selection."""
+"""The student training loop: mini-batches of cached teacher logits and hard labels, dev selection.
+
+``train_student`` reads as its steps: seed and device, the schedule, the objective (``Objective``,
+each batch's loss a ``BatchLoss``), resume or start (``Progress``), then per epoch a pass over the
+rows, the dev scores and the kept epoch, the checkpoint and the early-stop decision. It stays a loop
+of its own, not a transformers ``Trainer`` as the teacher's: for the same steps and weights,
+``Trainer`` took 1.3-1.4x the loop's time an epoch on the n-gram student's runs, 2-3x on one epoch
+(``bench/student_trainer.py``, docs/benchmarks.md).
+"""
 
 import copy
 import hashlib
@@ -7,8 +15,7 @@ import logging
 import math
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
-from dataclasses import asdict, dataclass
-from functools import partial
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -224,35 +231,277 @@ def planned_epochs(config: OptimiserSpec, rows: int) -> int:
     return max(config.epochs, math.ceil(config.min_steps / steps_per_epoch))
 
 
-def _batch_loss(
-    student: StudentClassifier,
-    token_ids: torch.Tensor,
-    lengths: torch.Tensor,
-    labels: torch.Tensor,
-    teacher: torch.Tensor | None,
-    weights: tuple[float, float],
+@dataclass(frozen=True)
+class Objective:
+    """What every batch's loss is computed with: the student (and matcher), the recipe's loss and
+    schedules, and the run's length in batches, which the schedules read."""
+
+    student: StudentClassifier
+    matcher: IntermediateMatching | None
+    config: TrainingConfig
+    temperature: Callable[[torch.Tensor, torch.Tensor, int, int], float | torch.Tensor]
+    total_steps: int  # batches in the whole run
+    autocast: bool  # bf16 autocast around the forward pass
+
+    @classmethod
+    def of(
+        cls,
+        student: StudentClassifier,
+        matcher: IntermediateMatching | None,
+        config: TrainingConfig,
+        total_steps: int,
+        autocast: bool,
+    ) -> "Objective":
+        """The objective of ``config``, its temperature schedule built."""
+        temperature = temperature_schedule(
+            config.temperature_schedule,
+            config.temperature,
+            config.final_temperature,
+            config.temperature_beta,
+            config.temperature_gamma,
+        )
+        return cls(student, matcher, config, temperature, total_steps, autocast)
+
+    def weights(self, step: int) -> tuple[float, float]:
+        """The hard and KD weights at ``step`` (a batch), by their schedules."""
+        config = self.config
+        return (
+            scheduled_weight(config.alpha, config.hard_weight_schedule, step, self.total_steps),
+            scheduled_weight(1.0 - config.alpha, config.kd_weight_schedule, step, self.total_steps),
+        )
+
+
+@dataclass(frozen=True)
+class BatchLoss:
+    """One batch at one step, and its loss by ``objective``: computed once for the clean backward
+    pass and again, at perturbed embeddings, by adversarial training (``value``)."""
+
+    objective: Objective
+    token_ids: torch.Tensor
+    lengths: torch.Tensor
+    labels: torch.Tensor
+    teacher: torch.Tensor | None  # the batch's (scaled) teacher logits; None: hard labels alone
+    step: int
+
+    def __call__(self) -> tuple[torch.Tensor, dict[str, float]]:
+        """The batch's loss, divided by the accumulation steps, and its parts."""
+        objective, config = self.objective, self.objective.config
+        with torch.autocast("cpu", dtype=torch.bfloat16) if objective.autocast else nullcontext():
+            if objective.matcher is None:
+                logits, matched, matched_parts = objective.student(self.token_ids, self.lengths), None, {}
+            else:
+                logits, matched, matched_parts = objective.matcher(
+                    objective.student.model, self.token_ids, self.lengths
+                )
+        logits = logits.float()  # the losses in float32 whatever the forward's precision
+        teacher, step, total = self.teacher, self.step, objective.total_steps
+        t = 1.0 if teacher is None else objective.temperature(logits.detach(), teacher, step, total)
+        loss, parts = distillation_loss(
+            logits,
+            self.labels,
+            teacher,
+            *objective.weights(step),
+            config.kd_loss,
+            t,
+            config.hard_term_mean,
+        )
+        if matched is not None:
+            loss = loss + matched.float()
+            parts.update(matched_parts)
+        return loss / config.accumulation_steps, parts
+
+    def value(self) -> torch.Tensor:
+        """The loss alone, as adversarial training recomputes it."""
+        return self()[0]
+
+
+@dataclass(frozen=True)
+class TrainRows:
+    """The training rows on the device: token ids, hard labels and the (scaled) teacher logits."""
+
+    ids: Sequence[Sequence[int]]
+    labels: torch.Tensor
+    targets: torch.Tensor | None  # None: hard labels alone
+    device: str
+
+    @classmethod
+    def of(
+        cls,
+        ids: Sequence[Sequence[int]],
+        labels: np.ndarray,
+        teacher_logits: np.ndarray | None,
+        config: TrainingConfig,
+    ) -> "TrainRows":
+        scaled = None
+        if teacher_logits is not None:
+            scaled = TARGET_SCALES[config.target_scale](np.asarray(teacher_logits, np.float32))
+        return cls(
+            ids,
+            torch.tensor(np.asarray(labels), dtype=torch.long, device=config.device),
+            None if scaled is None else torch.as_tensor(scaled, device=config.device),
+            config.device,
+        )
+
+    def batch_loss(self, objective: Objective, index: np.ndarray, step: int) -> BatchLoss:
+        """The rows at ``index`` as one batch at ``step``."""
+        token_ids, lengths = (
+            part.to(self.device) for part in objective.student.batch([self.ids[i] for i in index])
+        )
+        teacher = None if self.targets is None else self.targets[index]
+        return BatchLoss(objective, token_ids, lengths, self.labels[index], teacher, step)
+
+
+@dataclass
+class Progress:
+    """Where a run stands after its last finished epoch: what a checkpoint saves besides the model,
+    optimiser and random states, under the same names (``best`` is the best epoch's weights)."""
+
+    best: dict[str, torch.Tensor] | None = None
+    best_f1: float = -1.0
+    best_epoch: int = 0
+    history: list[dict[str, float]] = field(default_factory=list)
+    step: int = 0  # batches trained so far
+    epoch: int = 0  # the last finished epoch
+
+    def finish_epoch(self, record: dict[str, float], student: StudentClassifier) -> None:
+        """Log the epoch's ``record`` and keep the student's weights if dev macro-F1 improved."""
+        self.history.append(record)
+        self.epoch = int(record["epoch"])
+        logger.info("Student epoch %d: %s", self.epoch, {k: round(v, 4) for k, v in record.items()})
+        if record["dev_macro_f1"] > self.best_f1:
+            self.best_f1, self.best, self.best_epoch = (
+                record["dev_macro_f1"],
+                copy.deepcopy(student.state_dict()),
+                self.epoch,
+            )
+
+    def stops_early(self, patience: int | None) -> bool:
+        """Whether ``patience`` epochs have passed without a better dev macro-F1."""
+        if patience is None or self.epoch - self.best_epoch < patience:
+            return False
+        logger.info("Early stop: dev macro-F1 has not improved for %d epochs", self.epoch - self.best_epoch)
+        return True
+
+
+_PROGRESS = tuple(f.name for f in fields(Progress))
+
+
+def _on_device(
+    student: StudentClassifier, matcher: IntermediateMatching | None, config: TrainingConfig
+) -> tuple[list[torch.nn.Parameter], bool]:
+    """The student and matcher moved to the device; the parameters trained (the matcher's learned
+    projection, if any, along) and whether bf16 autocast is on (asked for and supported there)."""
+    autocast = config.bf16 and is_torch_bf16_available_on_device(config.device)
+    if config.bf16 and not autocast:
+        logger.warning(
+            "student.bf16 is set but this %s has no bf16 support: training in float32", config.device
+        )
+    student.to(config.device)
+    if matcher is not None:
+        matcher.to(config.device)
+    return [*student.parameters(), *(matcher.parameters() if matcher is not None else [])], autocast
+
+
+def _schedule(config: TrainingConfig, rows: int) -> tuple[int, int]:
+    """The run's epochs (``min_steps`` may raise them: ``planned_epochs``) and its length in
+    batches, which the weight and temperature schedules read."""
+    epochs = planned_epochs(config, rows)
+    if epochs != config.epochs:
+        logger.info("%d training rows: %d epochs for student.optimiser.min_steps", rows, epochs)
+    return epochs, epochs * -(-rows // config.batch_size)
+
+
+def _resume(
     config: TrainingConfig,
-    temperature: Callable,
-    step: int,
-    total_steps: int,
-    matcher: IntermediateMatching | None,
-    autocast: bool,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """The batch's loss, divided by the accumulation steps, and its parts."""
-    with torch.autocast("cpu", dtype=torch.bfloat16) if autocast else nullcontext():
-        if matcher is None:
-            logits, matched, matched_parts = student(token_ids, lengths), None, {}
-        else:
-            logits, matched, matched_parts = matcher(student.model, token_ids, lengths)
-    logits = logits.float()  # the losses in float32 whatever the forward's precision
-    t = 1.0 if teacher is None else temperature(logits.detach(), teacher, step, total_steps)
-    loss, parts = distillation_loss(
-        logits, labels, teacher, *weights, config.kd_loss, t, config.hard_term_mean
+    provenance: dict[str, Any] | None,
+    objective: Objective,
+    optimiser: torch.optim.Optimizer,
+    rng: np.random.Generator,
+) -> Progress:
+    """The progress of the checkpoint made from these same inputs, its weights, optimiser and random
+    states loaded; a new run's progress where there is none (``_resumable_checkpoint``)."""
+    state = _resumable_checkpoint(config.checkpoint, provenance)
+    if state is None:
+        return Progress()
+    objective.student.load_state_dict(state["student"])
+    if objective.matcher is not None:
+        objective.matcher.load_state_dict(state["matcher"])  # the learned projection, if any
+    optimiser.load_state_dict(state["optimiser"])
+    rng.bit_generator.state = state["numpy_rng"]
+    torch.set_rng_state(state["torch_rng"])
+    logger.info("Resuming student training from %s after epoch %d", config.checkpoint, state["epoch"])
+    return Progress(**{name: state[name] for name in _PROGRESS})
+
+
+def _train_epoch(
+    objective: Objective,
+    rows: TrainRows,
+    optimiser: torch.optim.Optimizer,
+    trained: list[torch.nn.Parameter],
+    rng: np.random.Generator,
+    progress: Progress,
+) -> dict[str, float]:
+    """One pass over the rows in a new random order, ``progress.step`` counting the batches; the
+    mean of each loss part over the rows, ``train_`` before its name."""
+    student, config = objective.student, objective.config
+    student.train()
+    order = rng.permutation(len(rows.ids))
+    sums: dict[str, float] = {}
+    batches = range(0, len(order), config.batch_size)
+    epoch = progress.epoch + 1
+    for start in tqdm(batches, desc=f"student epoch {epoch}", disable=not config.progress, mininterval=5):
+        index = order[start : start + config.batch_size]
+        compute = rows.batch_loss(objective, index, progress.step)
+        loss, parts = compute()
+        loss.backward()
+        if config.adversarial:
+            parts["adversarial"] = adversarial_backward(
+                student.parameters(),
+                student.model.embedding,
+                compute.value,
+                config.adversarial,
+                config.adversarial_epsilon,
+                config.pgd_steps,
+                config.pgd_step_size,
+            )
+        progress.step += 1
+        # an optimiser step every accumulation_steps batches, and after an epoch's last batch
+        if progress.step % config.accumulation_steps == 0 or start + config.batch_size >= len(order):
+            torch.nn.utils.clip_grad_norm_(trained, config.grad_clip)
+            optimiser.step()
+            optimiser.zero_grad()
+        parts["loss"] = loss.item() * config.accumulation_steps
+        for name, value in parts.items():
+            sums[name] = sums.get(name, 0.0) + value * len(index)
+    return {f"train_{name}": value / len(order) for name, value in sums.items()}
+
+
+def _write_checkpoint(
+    objective: Objective,
+    optimiser: torch.optim.Optimizer,
+    rng: np.random.Generator,
+    progress: Progress,
+    provenance: dict[str, Any] | None,
+) -> None:
+    """Everything a resumed run needs to go on as if never stopped, and what it was made from."""
+    _save_checkpoint(
+        objective.config.checkpoint,
+        student=objective.student.state_dict(),
+        matcher=objective.matcher.state_dict() if objective.matcher is not None else None,
+        optimiser=optimiser.state_dict(),
+        numpy_rng=rng.bit_generator.state,
+        torch_rng=torch.get_rng_state(),
+        provenance=provenance,
+        **{name: getattr(progress, name) for name in _PROGRESS},
     )
-    if matched is not None:
-        loss = loss + matched.float()
-        parts.update(matched_parts)
-    return loss / config.accumulation_steps, parts
+
+
+def _keep_best(student: StudentClassifier, matcher: IntermediateMatching | None, progress: Progress) -> None:
+    """The best epoch's weights, on the CPU, in eval mode: what the catalog, export and serving expect."""
+    student.load_state_dict(progress.best)
+    student.to("cpu").eval()
+    if matcher is not None:
+        matcher.to("cpu")
 
 
 def train_student(
@@ -272,144 +521,27 @@ def train_student(
     any, is trained along).
     """
     torch.manual_seed(config.seed)
-    rng = np.random.default_rng(config.seed)
-    device = config.device
-    autocast = config.bf16 and is_torch_bf16_available_on_device(device)
-    if config.bf16 and not autocast:
-        logger.warning("student.bf16 is set but this %s has no bf16 support: training in float32", device)
-    student.to(device)
-    if matcher is not None:
-        matcher.to(device)
-    trained = [*student.parameters(), *(matcher.parameters() if matcher is not None else [])]
+    rng = np.random.default_rng(config.seed)  # the rows' order, epoch by epoch
+    trained, autocast = _on_device(student, matcher, config)
     optimiser = torch.optim.AdamW(
-        [p for p in trained if p.requires_grad],
-        lr=config.learning_rate,
-        weight_decay=config.weight_decay,
+        [p for p in trained if p.requires_grad], lr=config.learning_rate, weight_decay=config.weight_decay
     )
-    labels = torch.tensor(np.asarray(train_labels), dtype=torch.long, device=device)
-    targets = (
-        None
-        if teacher_logits is None
-        else torch.as_tensor(
-            TARGET_SCALES[config.target_scale](np.asarray(teacher_logits, np.float32)), device=device
-        )
-    )
-    best_state, best_f1, best_epoch, history = None, -1.0, 0, []
-    temperature = temperature_schedule(
-        config.temperature_schedule,
-        config.temperature,
-        config.final_temperature,
-        config.temperature_beta,
-        config.temperature_gamma,
-    )
-    epochs = planned_epochs(config, len(train_ids))
-    if epochs != config.epochs:
-        logger.info("%d training rows: %d epochs for student.optimiser.min_steps", len(train_ids), epochs)
-    step, total_steps = 0, epochs * -(-len(train_ids) // config.batch_size)  # batches
-    first_epoch = 1
+    epochs, total_steps = _schedule(config, len(train_ids))
+    objective = Objective.of(student, matcher, config, total_steps, autocast)
+    rows = TrainRows.of(train_ids, train_labels, teacher_logits, config)
     provenance = None
     if config.checkpoint:
         train, dev = (train_ids, train_labels), (dev_ids, dev_labels)
         provenance = training_provenance(student, matcher, config, teacher_logits, train, dev)
-    state = _resumable_checkpoint(config.checkpoint, provenance)
-    if state is not None:
-        student.load_state_dict(state["student"])
-        if matcher is not None:
-            matcher.load_state_dict(state["matcher"])  # the learned projection, if any
-        optimiser.load_state_dict(state["optimiser"])
-        rng.bit_generator.state = state["numpy_rng"]
-        torch.set_rng_state(state["torch_rng"])
-        best_state, best_f1, best_epoch, history = (
-            state["best"],
-            state["best_f1"],
-            state["best_epoch"],
-            state["history"],
-        )
-        step, first_epoch = state["step"], state["epoch"] + 1
-        logger.info("Resuming student training from %s after epoch %d", config.checkpoint, state["epoch"])
+    progress = _resume(config, provenance, objective, optimiser, rng)
     optimiser.zero_grad()
-    for epoch in range(first_epoch, epochs + 1):
-        student.train()
-        order = rng.permutation(len(train_ids))
-        sums: dict[str, float] = {}
-        batches = range(0, len(order), config.batch_size)
-        for start in tqdm(batches, desc=f"student epoch {epoch}", disable=not config.progress, mininterval=5):
-            index = order[start : start + config.batch_size]
-            token_ids, lengths = (part.to(device) for part in student.batch([train_ids[i] for i in index]))
-            weights = (
-                scheduled_weight(config.alpha, config.hard_weight_schedule, step, total_steps),
-                scheduled_weight(1.0 - config.alpha, config.kd_weight_schedule, step, total_steps),
-            )
-            teacher = None if targets is None else targets[index]
-            compute = partial(
-                _batch_loss,
-                student,
-                token_ids,
-                lengths,
-                labels[index],
-                teacher,
-                weights,
-                config,
-                temperature,
-                step,
-                total_steps,
-                matcher,
-                autocast,
-            )
-            loss, parts = compute()
-            loss.backward()
-            if config.adversarial:
-                parts["adversarial"] = adversarial_backward(
-                    student.parameters(),
-                    student.model.embedding,
-                    lambda compute=compute: compute()[0],
-                    config.adversarial,
-                    config.adversarial_epsilon,
-                    config.pgd_steps,
-                    config.pgd_step_size,
-                )
-            step += 1
-            if step % config.accumulation_steps == 0 or start + config.batch_size >= len(order):
-                torch.nn.utils.clip_grad_norm_(trained, config.grad_clip)
-                optimiser.step()
-                optimiser.zero_grad()
-            parts["loss"] = loss.item() * config.accumulation_steps
-            for name, value in parts.items():
-                sums[name] = sums.get(name, 0.0) + value * len(index)
-        record = {"epoch": epoch, **{f"train_{k}": v / len(order) for k, v in sums.items()}}
-        record.update({f"dev_{k}": v for k, v in _evaluate(student, dev_ids, dev_labels, device).items()})
-        history.append(record)
-        logger.info("Student epoch %d: %s", epoch, {k: round(v, 4) for k, v in record.items()})
-        if record["dev_macro_f1"] > best_f1:
-            best_f1, best_state, best_epoch = (
-                record["dev_macro_f1"],
-                copy.deepcopy(student.state_dict()),
-                epoch,
-            )
+    for epoch in range(progress.epoch + 1, epochs + 1):
+        record = {"epoch": epoch, **_train_epoch(objective, rows, optimiser, trained, rng, progress)}
+        scores = _evaluate(student, dev_ids, dev_labels, config.device)
+        progress.finish_epoch({**record, **{f"dev_{k}": v for k, v in scores.items()}}, student)
         if config.checkpoint:
-            _save_checkpoint(
-                config.checkpoint,
-                student=student.state_dict(),
-                matcher=matcher.state_dict() if matcher is not None else None,
-                optimiser=optimiser.state_dict(),
-                numpy_rng=rng.bit_generator.state,
-                torch_rng=torch.get_rng_state(),
-                best=best_state,
-                best_f1=best_f1,
-                best_epoch=best_epoch,
-                history=history,
-                step=step,
-                epoch=epoch,
-                provenance=provenance,
-            )
-        if (
-            config.early_stopping_patience is not None
-            and epoch - best_epoch >= config.early_stopping_patience
-        ):
-            logger.info("Early stop: dev macro-F1 has not improved for %d epochs", epoch - best_epoch)
+            _write_checkpoint(objective, optimiser, rng, progress, provenance)
+        if progress.stops_early(config.early_stopping_patience):
             break
-    student.load_state_dict(best_state)
-    student.to("cpu").eval()  # what the catalog, export and serving expect
-    if matcher is not None:
-        matcher.to("cpu")
-    return history
+    _keep_best(student, matcher, progress)
+    return progress.history
