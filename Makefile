@@ -14,7 +14,7 @@ export MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR := false
 # one busy process slowed 1.7x instead of 2.2-2.9x (bench/threads_under_load.py, docs/benchmarks.md)
 export OMP_WAIT_POLICY := PASSIVE
 
-.PHONY: install distill smoke test test-fast lint viz mlflow-ui compare screenshots clean-data
+.PHONY: install distill smoke test test-fast lint viz mlflow-ui compare pictures screenshots clean-data
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -67,8 +67,16 @@ serve: install
 	PATH=$(abspath $(BIN)):$$PATH MLFLOW_TRACKING_URI=sqlite:///mlflow.db $(BIN)/mlflow models serve \
 		-m $(MODEL_URI) --env-manager local -h 127.0.0.1 -p 5001
 
-# Needs Debian's chromium (`apt-get install chromium`) and two finished distill runs with different
-# recipes (the smoke slice is enough: `make smoke`, then the same with `--params recipe=hinton`).
+# The README's pipeline graphs, drawn from register_pipelines() (seconds, no run, no browser), each
+# with its source beside it (docs/img/pipeline-*.json, read by tests/test_pictures.py). RUN_PLOTS=1:
+# also docs/results.md's plots, copied from the last run if it was a full one.
+RUN_PLOTS ?=
+pictures: install
+	$(BIN)/python scripts/pipeline_pictures.py $(if $(RUN_PLOTS),--run-plots)
+
+# The README's MLflow picture. Needs Debian's chromium (`apt-get install chromium`) and two finished
+# distill runs with different recipes (the smoke slice is enough: `make smoke`, then the same with
+# `--params recipe=hinton`).
 screenshots: install
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[screenshots]"
 	$(BIN)/python scripts/screenshots.py

@@ -1,12 +1,12 @@
-"""The README's three pictures, taken with headless Chromium: the ``distill`` graph in kedro viz with
-each stage collapsed into one box, the ``teacher`` stage expanded, and MLflow comparing the last two
-``distill`` runs (two recipes: their parameters and metrics side by side, differences only).
+"""The README's MLflow picture, taken with headless Chromium: MLflow comparing the last two
+``distill`` runs (two recipes: their parameters and metrics side by side, differences only). The
+pipeline graphs are drawn from the code instead, by scripts/pipeline_pictures.py (no browser).
 
-Starts ``kedro viz run`` and ``mlflow ui`` on 127.0.0.1, waits until they answer, loads the pages in
-Debian's ``chromium`` (``apt-get install chromium``) driven by Playwright (``pip install -e
-".[screenshots]"``; it uses that browser, it downloads none), closes first-visit banners and side
-panels, saves PNGs under docs/img/ and stops the servers. Run it from the project root after two
-``distill`` runs with different recipes, e.g. the README's (from the smoke slice, minutes each):
+Starts ``mlflow ui`` on 127.0.0.1, waits until it answers, loads the page in Debian's ``chromium``
+(``apt-get install chromium``) driven by Playwright (``pip install -e ".[screenshots]"``; it uses
+that browser, it downloads none), closes first-visit banners and side panels, saves a PNG under
+docs/img/ and stops the server. Run it from the project root after two ``distill`` runs with
+different recipes, e.g. the README's (from the smoke slice, minutes each):
 
     .venv/bin/kedro run --pipeline distill --env smoke
     .venv/bin/kedro run --pipeline distill --env smoke --params recipe=hinton
@@ -35,14 +35,6 @@ if TYPE_CHECKING:
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-# kedro-viz keeps its settings in localStorage["KedroViz"]: no tour of new features, the light theme,
-# the graph alone (no sidebar, no minimap)
-VIZ_SETTINGS = {"showFeatureHints": False, "theme": "light", "visible": {"sidebar": False, "miniMap": False}}
-# the graph is fitted to the page's height, then cropped to its nodes: a tall page keeps the collapsed
-# chain's labels legible (64% zoom); an expanded stage fits 1600x1000 with room to spare
-COLLAPSED_PAGE = {"width": 2400, "height": 1800}
-STAGE_PAGE = {"width": 1600, "height": 1000}
-EXPANDED_STAGE = "teacher"
 MLFLOW_PAGE = {"width": 1600, "height": 1400}
 MLFLOW_WIDTH = 1060  # the tables' right edge on that page: no blank half
 FIRST_METRIC = "student_accuracy"
@@ -59,11 +51,6 @@ ALIGN_NAMES = """name => {
     const cells = [...names.querySelectorAll('.ReactVirtualized__Grid__innerScrollContainer > *')];
     const cell = cells.find(cell => cell.textContent === name);
     return cell ? parseFloat(cell.style.top) - values.scrollTop : null;
-}"""
-GRAPH_BOX = """() => {
-    const boxes = [...document.querySelectorAll('.pipeline-node')].map(node => node.getBoundingClientRect());
-    return {x0: Math.min(...boxes.map(b => b.left)), y0: Math.min(...boxes.map(b => b.top)),
-            x1: Math.max(...boxes.map(b => b.right)), y1: Math.max(...boxes.map(b => b.bottom))};
 }"""
 
 
@@ -98,21 +85,6 @@ def click(page: Page, *names: str) -> None:
         if button.count():
             button.first.click()
             page.wait_for_timeout(500)
-
-
-def shoot_viz(page: Page, url: str, target: Path, size: dict[str, int]) -> None:
-    """The graph at ``url`` fitted to a page of ``size``, cropped to its nodes and a margin."""
-    page.set_viewport_size(size)
-    page.goto(url, wait_until="load")
-    page.wait_for_timeout(5000)
-    click(page, "Dismiss", "Reset zoom")
-    page.mouse.move(size["width"] - 5, 5)  # no tooltip over the graph
-    page.wait_for_timeout(1500)
-    box = page.evaluate(GRAPH_BOX)
-    margin = 24
-    x, y = max(0, box["x0"] - margin), max(0, box["y0"] - margin)
-    right, bottom = min(size["width"], box["x1"] + margin), min(size["height"], box["y1"] + margin)
-    page.screenshot(path=str(target), clip={"x": x, "y": y, "width": right - x, "height": bottom - y})
 
 
 def shoot_mlflow(page: Page, url: str, target: Path) -> None:
@@ -163,13 +135,8 @@ def recipe_runs(tracking: str) -> tuple[str, list[str]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "img")
-    parser.add_argument("--viz-port", type=int, default=4141)
     parser.add_argument("--mlflow-port", type=int, default=5055)
-    parser.add_argument(
-        "--only", nargs="+", choices=("distill", "stage", "mlflow"), help="retake these pictures only"
-    )
     args = parser.parse_args()
-    only = set(args.only or ("distill", "stage", "mlflow"))
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         sys.exit("Error: no chromium on PATH: `apt-get install chromium`")
@@ -179,36 +146,20 @@ def main() -> None:
         sys.exit('Error: no playwright: `.venv/bin/pip install -e ".[screenshots]"`')
     args.out.mkdir(parents=True, exist_ok=True)
     tracking = f"sqlite:///{ROOT / 'mlflow.db'}"
-    experiment_id, run_ids = recipe_runs(tracking) if "mlflow" in only else ("", [])
-    viz = f"http://127.0.0.1:{args.viz_port}"
+    experiment_id, run_ids = recipe_runs(tracking)
     ui = f"http://127.0.0.1:{args.mlflow_port}"
     compare = urllib.parse.urlencode(
         {"runs": json.dumps(run_ids), "experiments": json.dumps([experiment_id])}
     )
-    shots = {
-        "kedro-viz-distill.png": f"{viz}/?pid=distill",
-        f"kedro-viz-{EXPANDED_STAGE}.png": f"{viz}/?pid=distill&fid={EXPANDED_STAGE}&expandAllPipelines=true",
-        "mlflow-compare-recipes.png": f"{ui}/#/compare-runs?{compare}",
-    }
+    target = args.out / "mlflow-compare-recipes.png"
     with ExitStack() as stack:
-        viz_server = [str(BIN / "kedro"), "viz", "run", "--host", "127.0.0.1", "--port", str(args.viz_port)]
-        serve(stack, [*viz_server, "--no-browser"], viz, 300)
         ui_server = [str(BIN / "mlflow"), "ui", "--backend-store-uri", tracking, "--host", "127.0.0.1"]
         serve(stack, [*ui_server, "--port", str(args.mlflow_port)], ui, 180)
         with sync_playwright() as playwright:
             chromium = playwright.chromium.launch(executable_path=browser, args=["--no-sandbox"])
-            page = chromium.new_page()
-            page.add_init_script(f"localStorage.setItem('KedroViz', {json.dumps(json.dumps(VIZ_SETTINGS))})")
-            names = dict(zip(("distill", "stage", "mlflow"), shots, strict=True))
-            if "distill" in only:
-                shoot_viz(page, shots[names["distill"]], args.out / names["distill"], COLLAPSED_PAGE)
-            if "stage" in only:
-                shoot_viz(page, shots[names["stage"]], args.out / names["stage"], STAGE_PAGE)
-            if "mlflow" in only:
-                shoot_mlflow(page, shots[names["mlflow"]], args.out / names["mlflow"])
+            shoot_mlflow(chromium.new_page(), f"{ui}/#/compare-runs?{compare}", target)
             chromium.close()
-    for key in sorted(only):
-        print(f"saved {args.out / names[key]} ({(args.out / names[key]).stat().st_size:,} bytes)")
+    print(f"saved {target} ({target.stat().st_size:,} bytes)")
 
 
 if __name__ == "__main__":
