@@ -3,7 +3,8 @@
 A bad corpus, a missing packaged asset or a foreign soft-target cache is the user's input, not a bug:
 it deserves the sentence that says what to change, not a stack trace. So does an input file that
 cannot be read at all (empty, not UTF-8, badly quoted CSV, missing: ``texts_to_predict``, say), and
-a table or pickle an earlier run wrote that is now truncated (named with the stage that rewrites it).
+a table or pickle an earlier run wrote that is now truncated, or that an earlier version of the project
+pickled with a module path that has since moved (each named with the stage that rewrites it).
 Other errors keep theirs.
 """
 
@@ -52,7 +53,17 @@ def _fault(error: BaseException) -> str | None:
     if isinstance(error, DAMAGED):
         detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         return f"it is damaged or truncated ({_PARQUET_SOURCE.sub('', detail)})"
+    if _written_by_an_older_layout(error):
+        return (
+            f"it was written by an earlier text-distill, whose module {error.name} no longer exists "
+            "(the library moved into packages by kind)"
+        )
     return None
+
+
+def _written_by_an_older_layout(error: BaseException) -> bool:
+    """A pickle that names a module of the project that is gone: saved before a module moved."""
+    return isinstance(error, ModuleNotFoundError) and (error.name or "").startswith("text_distill.")
 
 
 # what pyarrow and pickle raise on a file an earlier run wrote and a full disk or a cut copy truncated
@@ -83,7 +94,7 @@ def _unreadable_input(exc: BaseException) -> UnreadableInputError | None:
     name = next((m["name"] for e in chain if (m := _LOADING.match(str(e))) and m["name"]), "an input")
     path = _FILEPATH.search(message)
     where = f" ({path['path']})" if path else ""
-    if any(isinstance(e, DAMAGED) for e in chain):
+    if any(isinstance(e, DAMAGED) or _written_by_an_older_layout(e) for e in chain):
         fault = f"{fault}: {_rebuild(name)}"
     return UnreadableInputError(f"cannot read {name}{where}: {fault}")
 

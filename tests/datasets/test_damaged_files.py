@@ -6,6 +6,9 @@ rebuilds it. The store healing inside a whole fill: ``tests/pipelines/test_soft_
 
 import logging
 import os
+import pickle
+import sys
+import types
 from pathlib import Path
 
 import pandas as pd
@@ -259,3 +262,29 @@ def test_a_truncated_feature_table_is_one_line_naming_the_stage_that_rewrites_it
     message = str(_user_error(raised.value))
     assert message.startswith(f"cannot read segmented_examples ({path}): {fault}") and "\n" not in message
     assert message.endswith(": rebuild it with `kedro run --pipeline segment`")
+
+
+def test_a_pickle_from_before_the_library_moved_is_one_line_naming_the_stage(tmp_path, monkeypatch):
+    """A baseline pickled when the library was flat (``text_distill.distill.baselines``) names a module
+    that is gone: one line, the stage that rewrites it, never the loader's traceback."""
+    from kedro.framework import project
+    from kedro.pipeline import Pipeline, node
+
+    path = tmp_path / "baseline_tfidf_char_svm.pkl"
+    old = types.ModuleType("text_distill.distill.baselines")  # where the class lived then
+    old.BaselineClassifier = type("BaselineClassifier", (), {"__module__": old.__name__})
+    monkeypatch.setitem(sys.modules, old.__name__, old)
+    path.write_bytes(pickle.dumps(old.BaselineClassifier()))
+    monkeypatch.delitem(sys.modules, old.__name__)
+    config = {"baseline_tfidf_char_svm": {"type": "pickle.PickleDataset", "filepath": str(path)}}
+    catalog = DataCatalog.from_config(config)
+    stages = {"baselines": Pipeline([node(lambda: None, None, "baseline_tfidf_char_svm", name="fit")])}
+    monkeypatch.setattr(project, "pipelines", stages)
+    with pytest.raises(DatasetError) as raised:
+        catalog.load("baseline_tfidf_char_svm")
+    message = str(_user_error(raised.value))
+    assert message == (
+        f"cannot read baseline_tfidf_char_svm ({path}): it was written by an earlier text-distill, whose "
+        "module text_distill.distill.baselines no longer exists (the library moved into packages by kind): "
+        "rebuild it with `kedro run --pipeline baselines`"
+    )

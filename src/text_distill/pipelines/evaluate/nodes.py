@@ -3,7 +3,6 @@
 ``plots``)."""
 
 import logging
-from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -22,7 +21,7 @@ from text_distill.distill.evaluation.scores import (
     profile,
     teacher_scores,
 )
-from text_distill.distill.labelling.soft_target_fill import example_targets, fill_store
+from text_distill.distill.labelling.soft_target_fill import Partitions, example_targets, fill_store
 from text_distill.distill.models.baselines import BaselineClassifier, CrossFittedBaseline
 from text_distill.distill.models.student import StudentClassifier
 from text_distill.distill.models.teacher import TeacherClassifier
@@ -30,7 +29,6 @@ from text_distill.variants import seed_dataset
 
 logger = logging.getLogger(__name__)
 
-Partitions = dict[str, Callable[[], pd.DataFrame]]
 TEST_PARTITION_ROWS = 20_000  # test rows per store partition: bounds memory, as augment.chunk_rows does
 
 
