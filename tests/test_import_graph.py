@@ -169,3 +169,17 @@ def test_the_reader_sees_lazy_imports() -> None:
     """The graph counts an import inside a function: the teacher's fine-tune imports its Ray
     engine only when ``teacher.engine`` is ray."""
     assert f"{LIBRARY}.training.teacher_on_ray" in GRAPH[f"{LIBRARY}.training.teacher_training"]
+
+
+def test_no_stage_imports_another_stage() -> None:
+    """Stages share wiring through ``text_distill.pipelines`` (``inputs``: the declared input
+    mappings; ``__init__``: the node helpers), never through each other's modules."""
+    stage = re.compile(r"^text_distill\.pipelines\.(\w+)\.")
+    crossing = sorted(
+        f"{module} imports {target}"
+        for module, targets in GRAPH.items()
+        if (own := stage.match(module + "."))
+        for target in targets
+        if (other := stage.match(target + ".")) and other[1] != own[1] and other[1] != "inputs"
+    )
+    assert crossing == []
