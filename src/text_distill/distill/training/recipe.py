@@ -18,6 +18,7 @@ from typing import Any, Union, get_args, get_origin, get_type_hints
 
 import yaml
 
+from text_distill.distill.config import ConfigError
 from text_distill.distill.models.student_kinds import STUDENT_KINDS
 from text_distill.distill.models.teacher_precision import DEVICES, resolve_device
 from text_distill.distill.objectives.adversarial import ADVERSARIAL
@@ -25,12 +26,11 @@ from text_distill.distill.objectives.intermediate import HIDDEN_LOSSES
 from text_distill.distill.objectives.losses import KD_LOSSES, TARGET_SCALES
 from text_distill.distill.objectives.schedules import TEMPERATURE_SCHEDULES, WEIGHT_SCHEDULES
 from text_distill.distill.training.student_loop import ObjectiveSpec, OptimiserSpec, TrainingConfig
-from text_distill.errors import TextDistillError
 
 UNITS = ("word", "char")  # what a kind reading ``unit`` reads (ngram reads n-grams, transformer pieces)
 
 
-class RecipeError(TextDistillError, ValueError):
+class RecipeError(ConfigError):
     """A recipe that cannot run: one line naming the key and what it accepts."""
 
 
