@@ -114,6 +114,7 @@ def training_arguments(
         weight_decay=float(params["weight_decay"]),
         warmup_steps=float(params["warmup_ratio"]),
         lr_scheduler_type="linear",
+        # eval_steps: with_planned_epochs' schedule, the one key no parameter sets
         eval_strategy="steps" if params.get("eval_steps") else "epoch",
         save_strategy="steps" if params.get("eval_steps") else "epoch",
         eval_steps=params.get("eval_steps"),
