@@ -1,5 +1,6 @@
-"""Project hooks: the student recipe, and the teacher of the logits a run reads, checked before a run
-starts; saved datasets logged to MLflow.
+"""Project hooks: the student recipe and each stage's typed settings (teacher, soft targets, Ray),
+and the teacher of the logits a run reads, checked before a run starts; saved datasets logged to
+MLflow.
 
 kedro-mlflow's ``MlflowArtifactDataset`` cannot wrap a versioned dataset (it raises
 ``VersionAlreadyExistsError``) nor a model directory. Instead a catalog entry opts in with
