@@ -5,9 +5,10 @@ Each stage's settings are one pydantic model beside the code that reads them (``
 ``training.teacher_config``; ``soft_targets``: ``labelling.soft_targets_config``; ``ray``:
 ``runtimes.ray_config``). The student recipe's groups stay frozen dataclasses (what its code
 reads), their constraints in their annotations (``Annotated[int, Field(ge=1)]``, ``Literal`` of a
-registry's names); ``parse_dataclass`` validates a mapping against the same strict model made from
-a dataclass's fields (a dataclass with ``recipe_keys``/``from_keys`` names its own keys, as
-``training.recipe.ModelSpec`` does with one block per registered student kind).
+registry's names); ``model_of`` makes the same strict model of a dataclass's fields, and
+``as_dataclass`` turns what it validated back into the dataclass (a dataclass with
+``recipe_keys``/``from_keys`` names its own keys, as ``training.recipe.ModelSpec`` does with one
+block per registered student kind).
 
 Nothing here holds a default: the parameters files (``conf/base``) are the one place defaults
 live, so a model lists every key its stage's file must have. A model forbids keys it does not
@@ -124,20 +125,6 @@ def as_dataclass(value: Any) -> Any:
     if isinstance(value, tuple):
         return tuple(as_dataclass(item) for item in value)
     return value
-
-
-def parse_dataclass(
-    spec: type, values: Any, prefix: str, *, error: type[ConfigError] = ConfigError, noun: str = "known key"
-) -> Any:
-    """The dataclass ``spec`` built from ``values`` (named ``prefix`` in errors), every key checked
-    by ``spec``'s strict model; a problem is one ``error`` line (an unknown key: "is not a ``noun``")."""
-    model = model_of(spec)
-    if not isinstance(values, Mapping):
-        raise error(f"{prefix or 'the recipe'} must be a mapping of {', '.join(model.model_fields)}")
-    try:
-        return as_dataclass(model.model_validate(dict(values)))
-    except ValidationError as failure:
-        raise config_error(failure, model, prefix, error_class=error, noun=noun) from None
 
 
 # ---- one line per failure -----------------------------------------------------------------------
