@@ -18,6 +18,7 @@ from kedro.framework.session import KedroSession  # noqa: E402
 from kedro.framework.startup import bootstrap_project  # noqa: E402
 from transformers import BertConfig, BertModel, BertTokenizerFast  # noqa: E402
 
+from tests.stage_params import stage_params  # noqa: E402
 from text_distill.assets import package_file  # noqa: E402
 from text_distill.distill.data.text import text_hash  # noqa: E402
 from text_distill.distill.models.teacher import PretrainedEncoder  # noqa: E402
@@ -25,27 +26,33 @@ from text_distill.distill.models.teacher import PretrainedEncoder  # noqa: E402
 torch.set_num_threads(1)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-TINY_TEACHER = {  # params:teacher for a tiny encoder: two quick epochs, on the CPU, quiet
-    "base_model": None,
-    "text_prefix": "",
-    "max_length": 16,
-    "train_rows": None,
-    "epochs": 2,
-    "min_steps": None,  # the epochs as given
-    "batch_size": 4,
-    "length_group_batches": None,  # batches as drawn: DDP halves them exactly (test_ray_training.py)
-    "eval_batch_size": 8,
-    "learning_rate": 1e-3,
-    "weight_decay": 0.0,
-    "warmup_ratio": 0.0,
-    "dropout": 0.0,
-    "freeze_word_embeddings": True,
-    "bf16": False,
-    "logging_steps": 1,
-    "seed": 0,
-    "threads": 1,
-    "progress": False,
-}
+TINY_TEACHER = stage_params(  # params:teacher for a tiny encoder: two quick epochs, on the CPU, quiet
+    "teacher",
+    **{
+        "base_model": None,
+        "text_prefix": "",
+        "max_length": 16,
+        "train_rows": None,
+        "epochs": 2,
+        "min_steps": None,  # the epochs as given
+        "batch_size": 4,
+        "length_group_batches": None,  # batches as drawn: DDP halves them exactly (test_ray_training.py)
+        "eval_batch_size": 8,
+        "learning_rate": 1e-3,
+        "weight_decay": 0.0,
+        "warmup_ratio": 0.0,
+        "dropout": 0.0,
+        "freeze_word_embeddings": True,
+        "bf16": False,
+        "logging_steps": 1,
+        "seed": 0,
+        "threads": 1,
+        "progress": False,
+        "device": "cpu",
+        "early_stopping_patience": None,  # every epoch trained
+        "ensemble_weights": None,  # the mean of the members' logits
+    },
+)
 
 
 @pytest.fixture(scope="session")
@@ -145,7 +152,16 @@ def label_through_store(
         transfer,
         store(load_args={"columns": ["key"]}).load(),
         examples,
-        {"batch_size": batch_size, "threads": 1, "precision": "float32", "device": "cpu", **(params or {})},
+        stage_params(
+            "soft_targets",
+            **{
+                "batch_size": batch_size,
+                "threads": 1,
+                "precision": "float32",
+                "device": "cpu",
+                **(params or {}),
+            },
+        ),
         **members,  # the teacher seed variants, seed_<n>
         **(ngram or {}),  # the n-gram members by name, if any
     )

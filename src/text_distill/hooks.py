@@ -1,5 +1,6 @@
-"""Project hooks: the student recipe, and the teacher of the logits a run reads, checked before a run
-starts; saved datasets logged to MLflow.
+"""Project hooks: the student recipe and each stage's typed settings (teacher, soft targets, Ray),
+and the teacher of the logits a run reads, checked before a run starts; saved datasets logged to
+MLflow.
 
 kedro-mlflow's ``MlflowArtifactDataset`` cannot wrap a versioned dataset (it raises
 ``VersionAlreadyExistsError``) nor a model directory. Instead a catalog entry opts in with
@@ -38,8 +39,12 @@ from mlflow.entities import RunStatus
 from mlflow.exceptions import MlflowException
 
 from text_distill import champion
+from text_distill.distill.config import Settings
 from text_distill.distill.data.soft_targets import check_teacher, check_transfer_targets
+from text_distill.distill.labelling.soft_targets_config import SoftTargetsConfig
+from text_distill.distill.runtimes.ray_config import RayConfig
 from text_distill.distill.training.recipe import RecipeError, StudentRecipe, moved_to_variants
+from text_distill.distill.training.teacher_config import TeacherConfig
 from text_distill.variants import registered_variants
 
 logger = logging.getLogger(__name__)
@@ -50,6 +55,12 @@ TEACHER_PARAMS = "params:teacher"
 MOVED_PARAMETERS = {
     TEACHER_PARAMS: ("ensemble_seeds", "ngram_members"),
     "params:temperature_sweep": ("temperatures",),
+}
+# each stage's settings, typed: parsed before the first node of a run that reads them
+STAGE_SETTINGS: dict[str, type[Settings]] = {
+    TEACHER_PARAMS: TeacherConfig,
+    "params:soft_targets": SoftTargetsConfig,
+    "params:ray": RayConfig,
 }
 TEACHER_FINGERPRINT = "teacher_fingerprint"
 # the soft_targets stage's outputs, every row stamped with the fingerprint of the teacher it came from
@@ -155,10 +166,10 @@ def check_kept_seed(key: str, seed: int, variants_key: str, variants: tuple[int,
 
 
 class RecipeCheckHook:
-    """Checks the whole student recipe, that neither the student's nor the teacher's own seed is
-    also one of their seed variants, and that no parameter names what is now a variant, before the
-    first node of a run that reads them: a typo fails in seconds (one line), not after the teacher
-    has fine-tuned."""
+    """Parses every stage's settings a run reads (the student recipe, ``STAGE_SETTINGS``: teacher,
+    soft targets, Ray), checks that neither the student's nor the teacher's own seed is also one
+    of their seed variants, and that no parameter names what is now a variant, before the first
+    node: a typo fails in seconds (one line naming the key), not after the teacher has fine-tuned."""
 
     @hook_impl
     def before_pipeline_run(
@@ -170,6 +181,11 @@ class RecipeCheckHook:
             for key in keys:
                 if key in params:
                     raise moved_to_variants(f"{group.removeprefix('params:')}.{key}", key, "parameter")
+        settings = {
+            group: model.parse(catalog.load(group), group.removeprefix("params:"))
+            for group, model in STAGE_SETTINGS.items()
+            if group in inputs
+        }
         if STUDENT_PARAMS not in inputs and TEACHER_PARAMS not in inputs:
             return
         variants = registered_variants(Path(run_params["project_path"]))
@@ -179,8 +195,8 @@ class RecipeCheckHook:
                 "student.runtime.seed", recipe.runtime.seed, "student_seeds", variants.student_seeds
             )
         if TEACHER_PARAMS in inputs:
-            teacher = catalog.load(TEACHER_PARAMS)
-            check_kept_seed("teacher.seed", int(teacher["seed"]), "teacher_seeds", variants.teacher_seeds)
+            seed = settings[TEACHER_PARAMS].seed
+            check_kept_seed("teacher.seed", seed, "teacher_seeds", variants.teacher_seeds)
 
 
 class TeacherCheckHook:

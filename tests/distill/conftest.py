@@ -1,6 +1,7 @@
 """A local Ray for the engine tests, started once per module and shut down after it."""
 
 import pytest
+from tests.stage_params import stage_params
 
 from text_distill.distill.runtimes.ray_runtime import connect
 
@@ -9,6 +10,6 @@ from text_distill.distill.runtimes.ray_runtime import connect
 def local_ray():
     import ray
 
-    connect({"address": None, "num_cpus": 2})  # a local Ray on two cores
+    connect(stage_params("ray", num_cpus=2))  # a local Ray on two cores
     yield
     ray.shutdown()

@@ -7,6 +7,7 @@ import pytest
 import torch
 import yaml
 from tests.conftest import PROJECT_ROOT, tiny_encoder
+from tests.stage_params import stage_params
 
 from text_distill.datasets.partitions import GrowingPartitionedDataset
 from text_distill.distill.data.transfer_set import transfer_frame
@@ -18,7 +19,7 @@ from text_distill.pipelines.soft_targets.pipeline import create_pipeline
 
 pytestmark = pytest.mark.integration  # Ray Data on a local Ray
 
-RAY = {"address": None, "num_cpus": 2}  # the local Ray of conftest.py's local_ray
+RAY = stage_params("ray", num_cpus=2)  # the local Ray of conftest.py's local_ray
 
 LABELS = ["sports", "finance", "politics"]
 ENGINE_KEYS = {
@@ -69,7 +70,9 @@ def store(path, **dataset):
 
 def fill(setting, path, engine, ray_params=RAY):
     examples, teacher, ensemble, fingerprint, transfer = setting
-    params = {"batch_size": 8, "threads": 1, "precision": "float32", "device": "cpu", "engine": engine}
+    params = stage_params(
+        "soft_targets", batch_size=8, threads=1, precision="float32", device="cpu", engine=engine
+    )
     params.update(ray_actors=2, actor_cpus=0.5, ray_batch_texts=16)  # several calls per actor
     partitions, report, metrics = fill_soft_target_store(
         teacher,
@@ -138,7 +141,9 @@ def test_an_unknown_engine_names_the_known_ones():
 
 def test_a_local_ray_with_every_cpu_reserved_by_actors_is_refused(setting, local_ray, tmp_path):
     examples, teacher, ensemble, fingerprint, transfer = setting
-    params = {"batch_size": 8, "threads": 1, "precision": "float32", "device": "cpu", "engine": "ray"}
+    params = stage_params(
+        "soft_targets", batch_size=8, threads=1, precision="float32", device="cpu", engine="ray"
+    )
     partitions, _, _ = fill_soft_target_store(
         teacher,
         fingerprint,

@@ -7,14 +7,17 @@ import pytest
 import torch
 from kedro.runner import SequentialRunner, ThreadRunner
 from tests.conftest import TINY_TEACHER, tiny_encoder
+from tests.stage_params import stage_params
 from tests.sweep_inputs import SWEEP, run_sweep, student_inputs, study_inputs
 
+from text_distill.distill.config import ConfigError
+from text_distill.distill.training.teacher_config import TeacherConfig
 from text_distill.distill.training.teacher_training import TEACHER_ENGINES, fine_tune
 from text_distill.pipelines.recipe_search.nodes import search_recipe
 
 pytestmark = pytest.mark.integration  # Ray Train and Tune on a local Ray
 
-RAY = {"address": None, "num_cpus": 2}  # the local Ray of conftest.py's local_ray
+RAY = stage_params("ray", num_cpus=2)  # the local Ray of conftest.py's local_ray
 
 LABELS = ["sports", "finance"]
 TEACHER = {
@@ -81,8 +84,8 @@ def test_teacher_engine_is_chosen_by_name_and_ray_needs_an_even_batch_split(teac
     base = tiny_encoder(teacher_examples["text"].tolist())
     with pytest.raises(ValueError, match="teacher.engine must be one of"):
         fine_tune(base, teacher_examples, LABELS, {**TEACHER, "engine": "spark"})
-    with pytest.raises(ValueError, match="must split evenly over teacher.ray_workers"):
-        fine_tune(base, teacher_examples, LABELS, {**TEACHER, "engine": "ray", "ray_workers": 4}, RAY)
+    with pytest.raises(ConfigError, match="must split evenly over teacher.ray_workers"):  # at the start
+        TeacherConfig.parse({**TEACHER, "engine": "ray", "ray_workers": 4}, "teacher")
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tests.conftest import headline_examples, label_through_store, tiny_encoder
+from tests.conftest import TINY_TEACHER, headline_examples, label_through_store, tiny_encoder
 
+from text_distill.distill.config import ConfigError
 from text_distill.distill.data.soft_targets import SoftTargetMismatchError
 from text_distill.distill.models import teacher_precision
 from text_distill.distill.models.teacher import TeacherClassifier
@@ -19,6 +20,7 @@ from text_distill.distill.models.teacher_precision import (
     resolve_device,
     resolve_precision,
 )
+from text_distill.distill.training.teacher_config import TeacherConfig
 from text_distill.distill.training.teacher_training import with_planned_epochs
 from text_distill.pipelines.teacher.nodes import fine_tune_teacher, fingerprint_teacher
 
@@ -215,17 +217,7 @@ def test_fine_tuning_on_a_missing_gpu_is_refused_before_training(examples):
     if torch.cuda.is_available():
         pytest.skip("a CUDA device is there")
     base = tiny_encoder(examples["text"].tolist())
-    params = {
-        "seed": 0,
-        "threads": 1,
-        "max_length": 16,
-        "text_prefix": "",
-        "dropout": 0.0,
-        "freeze_word_embeddings": True,
-        "train_rows": None,
-        "bf16": True,
-        "device": "cuda",
-    }
+    params = {**TINY_TEACHER, "bf16": True, "device": "cuda"}
     with pytest.raises(DeviceError, match="teacher.device is cuda"):
         fine_tune_teacher(base, examples, LABELS, params)
 
@@ -238,5 +230,6 @@ def test_min_steps_raise_a_small_train_splits_teacher_epochs_and_score_dev_four_
     five = with_planned_epochs(params, 5_000)  # 157 steps: 7 epochs, dev every 2, so 8 in all
     assert (five["epochs"], five["eval_steps"]) == (8, 2 * 157)
     assert with_planned_epochs({**params, "min_steps": None}, 1_000)["epochs"] == 1
-    with pytest.raises(ValueError, match="teacher.min_steps must be null or a number of steps >= 1"):
-        with_planned_epochs({**params, "min_steps": 0}, 1_000)
+    for bad in (0, True, "4"):  # refused when the run starts, before any plan
+        with pytest.raises(ConfigError, match=r"^teacher.min_steps must be "):
+            TeacherConfig.parse({**TINY_TEACHER, "min_steps": bad}, "teacher")

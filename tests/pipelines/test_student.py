@@ -14,7 +14,11 @@ from text_distill.distill.data.vocab import UNK
 from text_distill.distill.labelling.soft_target_fill import TRANSFER_TARGET_COLUMNS
 from text_distill.distill.training.recipe import RecipeError, StudentRecipe, merge
 from text_distill.hooks import TeacherCheckHook
-from text_distill.pipelines.student.nodes import train_distilled_student, train_student_alone
+from text_distill.pipelines.student.nodes import (
+    resolve_student_recipe,
+    train_distilled_student,
+    train_student_alone,
+)
 from text_distill.pipelines.student.pipeline import create_pipeline
 
 # the teacher (and the pretrained base, for the baseline) are read only by a transformer student:
@@ -47,6 +51,11 @@ PARAMS = DEFAULT_RECIPE.override(
         "runtime": {"seed": 0, "threads": 1, "progress": False},
     }
 ).as_params()
+
+
+def recorded(params: dict) -> dict:
+    """The student parameters as the stage records them for its students (``student_recipe``)."""
+    return resolve_student_recipe(params, None)
 
 
 def params_with(**groups: dict) -> dict:
@@ -95,7 +104,7 @@ def test_distilled_student_trains_from_the_cache_and_reads_raw_text(inputs, over
         }
     )[TRANSFER_TARGET_COLUMNS]
     student, log = train_distilled_student(
-        segmented, examples, cache, transfer, None, *vectors, labels, params
+        segmented, examples, cache, transfer, None, *vectors, labels, recorded(params)
     )
     assert log["transfer_rows"] == 2 and log["train_rows"] == 4
     assert [record["epoch"] for record in log["history"]] == [1, 2, 3, 4, 5, 6]
@@ -130,7 +139,7 @@ def test_student_refuses_a_cache_from_another_teacher(inputs, foreign):
 def test_student_alone_uses_hard_labels_only(inputs):
     segmented, examples, _, vectors, labels = inputs
     student, log = train_student_alone(
-        segmented, examples, None, *vectors, labels, params_with(model={"unit": "char"}), {}
+        segmented, examples, None, *vectors, labels, recorded(params_with(model={"unit": "char"})), {}
     )
     assert all("train_kd" not in record for record in log["history"])
     assert student.unit == "char" and len(student.token_ids) == len(vectors[2])
@@ -140,19 +149,25 @@ def test_unknown_architecture_or_unit_is_refused(inputs):
     segmented, examples, _, vectors, labels = inputs
     with pytest.raises(RecipeError, match="student.model.unit must be one of"):
         train_student_alone(
-            segmented, examples, None, *vectors, labels, params_with(model={"unit": "byte"}), {}
+            segmented, examples, None, *vectors, labels, recorded(params_with(model={"unit": "byte"})), {}
         )
     with pytest.raises(RecipeError, match="student.model.architecture must be one of"):
         train_student_alone(
-            segmented, examples, None, *vectors, labels, params_with(model={"architecture": "gru"}), {}
+            segmented,
+            examples,
+            None,
+            *vectors,
+            labels,
+            recorded(params_with(model={"architecture": "gru"})),
+            {},
         )
 
 
 def test_checkpoints_are_written_per_student_when_asked(inputs, tmp_path):
     segmented, examples, cache, vectors, labels = inputs
     params = params_with(runtime={"checkpoint_dir": str(tmp_path / "checkpoints")})
-    train_distilled_student(segmented, examples, cache, NO_TRANSFER, None, *vectors, labels, params)
-    train_student_alone(segmented, examples, None, *vectors, labels, params, {})
+    train_distilled_student(segmented, examples, cache, NO_TRANSFER, None, *vectors, labels, recorded(params))
+    train_student_alone(segmented, examples, None, *vectors, labels, recorded(params), {})
     assert sorted(p.name for p in (tmp_path / "checkpoints").iterdir()) == ["student.pt", "student_alone.pt"]
 
 
@@ -160,15 +175,17 @@ def test_a_seed_variant_is_the_same_recipe_at_its_own_seed(inputs):
     segmented, examples, cache, vectors, labels = inputs
     params = params_with(optimiser={"epochs": 1})
     arguments = (segmented, examples, cache, NO_TRANSFER, None, *vectors, labels)
-    kept, kept_log = train_distilled_student(*arguments, params)
-    variants = [train_distilled_student(*arguments, params, seed=seed) for seed in (1, 2)]
+    kept, kept_log = train_distilled_student(*arguments, recorded(params))
+    variants = [train_distilled_student(*arguments, recorded(params), seed=seed) for seed in (1, 2)]
     assert [log["seed"] for _, log in variants] == [1, 2] and kept_log["seed"] == 0
     assert all(log["recipe"] == kept_log["recipe"] for _, log in variants)  # what across_seeds checks
     weights = [m.model.classifier[-1].weight for m in (kept, *(student for student, _ in variants))]
     assert not torch.equal(weights[0], weights[1]) and not torch.equal(weights[1], weights[2])
-    again, _ = train_distilled_student(*arguments, merge(params, {"runtime": {"seed": 1}}))
+    again, _ = train_distilled_student(*arguments, recorded(merge(params, {"runtime": {"seed": 1}})))
     torch.testing.assert_close(again.model.classifier[-1].weight, weights[1])  # a variant is a seeded run
-    alone, alone_log = train_student_alone(segmented, examples, None, *vectors, labels, params, {}, seed=2)
+    alone, alone_log = train_student_alone(
+        segmented, examples, None, *vectors, labels, recorded(params), {}, seed=2
+    )
     assert alone_log["seed"] == 2 and alone_log["recipe"] == kept_log["recipe"]
 
 
@@ -178,7 +195,7 @@ def test_ngram_student_reads_word_and_character_ngrams_of_its_segmenter(inputs):
         model={"architecture": "ngram", "unit": "word"}
     )  # the ngram architecture ignores unit
     student, _ = train_distilled_student(
-        segmented, examples, cache, NO_TRANSFER, None, *vectors, labels, params
+        segmented, examples, cache, NO_TRANSFER, None, *vectors, labels, recorded(params)
     )
     assert student.unit == "ngram" and student.segmenter.words == "jieba"
     train_text = examples.loc[examples["split"] == "train", "text"].iloc[0]  # 中国队夺得冠军
@@ -187,3 +204,18 @@ def test_ngram_student_reads_word_and_character_ngrams_of_its_segmenter(inputs):
     assert all(feature in student.token_ids for feature in features)  # a train text: no <unk>
     # the vocabulary holds train features only: a dev-only character is unknown
     assert "c:篮" in student.token_ids and "c:锦" not in student.token_ids
+
+
+def test_the_students_train_from_the_recorded_recipe():
+    """``student_recipe`` (recipe.yml) is what every student trains from; only the node that
+    records it reads the parameters."""
+    nodes = create_pipeline(seeds=(43,)).nodes
+    trainers = {node.name for node in nodes if "student_recipe" in node.inputs}
+    assert trainers == {
+        f"student.{variant}{name}"
+        for variant in ("", "seed_43.")
+        for name in ("train_distilled_student", "train_student_alone")
+    }
+    assert [node.name for node in nodes if "params:student" in node.inputs] == [
+        "student.resolve_student_recipe"
+    ]

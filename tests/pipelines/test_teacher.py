@@ -8,11 +8,14 @@ import pandas as pd
 import pytest
 from kedro.io import Version
 from tests.conftest import TINY_TEACHER, label_through_store
+from tests.stage_params import stage_params
 from transformers import EarlyStoppingCallback
 
 from text_distill.datasets.hf_model import HFModelDirectoryDataset
+from text_distill.distill.config import ConfigError
 from text_distill.distill.data.soft_targets import logits_for
 from text_distill.distill.models.baselines import BASELINES, fit_baseline
+from text_distill.distill.training.teacher_config import TeacherConfig
 from text_distill.distill.training.teacher_trainer import (
     LengthGroupedSampler,
     teacher_trainer,
@@ -31,7 +34,7 @@ from text_distill.pipelines.teacher.nodes import (
 TEACHER_CLASS = "text_distill.distill.models.teacher.TeacherClassifier"
 
 PARAMS = TINY_TEACHER
-FLOAT32 = {"precision": "float32", "device": "cpu"}  # params:soft_targets
+FLOAT32 = stage_params("soft_targets", precision="float32", device="cpu")
 
 
 LATEST = Version(None, None)  # a versioned dataset's load and save version: the newest
@@ -120,11 +123,9 @@ def test_length_grouped_batches_pad_less_and_a_bad_group_size_is_refused(trained
     assert grouped == padded_batches(teacher, 4, tmp_path)  # the same seed, the same batches
     sampler = LengthGroupedSampler(4, [1 + i % 12 for i in range(480)], 4)
     assert list(sampler) != list(sampler)  # each epoch a new draw
-    for bad in (0, "4", True):
-        with pytest.raises(
-            ValueError, match="teacher.length_group_batches must be null or a number of batches"
-        ):
-            training_arguments({**PARAMS, "length_group_batches": bad}, str(tmp_path), "cpu", False, 4)
+    for bad in (0, "4", True):  # refused when the run starts (RecipeCheckHook)
+        with pytest.raises(ConfigError, match=r"^teacher.length_group_batches must be "):
+            TeacherConfig.parse({**PARAMS, "length_group_batches": bad}, "teacher")
 
 
 def test_teacher_directory_round_trip_keeps_logits_and_fingerprint(trained, tmp_path):

@@ -40,20 +40,20 @@ class RayLabelling:
     it reserves, at least one), ``batch_texts`` texts per actor call (the teacher batches them by
     ``batch_size``, sorted by length)."""
 
-    actors: int = 2
-    actor_cpus: float = 0.5
-    actor_gpus: float = 0.0
-    actor_threads: int | None = None
-    batch_texts: int = 1024
+    actors: int
+    actor_cpus: float
+    actor_gpus: float
+    actor_threads: int | None
+    batch_texts: int
 
     @classmethod
     def from_params(cls, params: dict[str, Any]) -> "RayLabelling":
         return cls(
-            actors=int(params.get("ray_actors", cls.actors)),
-            actor_cpus=float(params.get("actor_cpus", cls.actor_cpus)),
-            actor_gpus=float(params.get("actor_gpus", cls.actor_gpus)),
-            actor_threads=params.get("actor_threads"),
-            batch_texts=int(params.get("ray_batch_texts", cls.batch_texts)),
+            actors=int(params["ray_actors"]),
+            actor_cpus=float(params["actor_cpus"]),
+            actor_gpus=float(params["actor_gpus"]),
+            actor_threads=params["actor_threads"],
+            batch_texts=int(params["ray_batch_texts"]),
         )
 
     @property
@@ -66,7 +66,7 @@ class RayLabelling:
 
     def report(self, ray_params: dict[str, Any]) -> dict[str, Any]:
         return {
-            "ray_address": ray_params.get("address") or "local",
+            "ray_address": ray_params["address"] or "local",
             "ray_actors": self.actors,
             "actor_cpus": self.actor_cpus,
             "actor_gpus": self.actor_gpus,
@@ -162,7 +162,7 @@ class ScoredStream:
 
         connect(self.ray_params)
         cpus, reserved = ray.cluster_resources().get("CPU", 0), self.pool.actors * self.pool.actor_cpus
-        if not self.ray_params.get("address") and reserved >= cpus:
+        if not self.ray_params["address"] and reserved >= cpus:
             # a local Ray cannot grow: with every CPU reserved by actors the readers never run
             raise ValueError(
                 f"soft_targets.ray_actors x actor_cpus reserves {reserved:g} of the local Ray's {cpus:g} "

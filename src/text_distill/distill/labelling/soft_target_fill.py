@@ -73,7 +73,7 @@ def scoring_precision(teacher_fingerprint: dict[str, Any], params: dict[str, Any
     it are float32). An explicit ``precision`` that differs is refused: it would put its logits in
     the other precision's folder."""
     recorded = teacher_fingerprint.get("precision", "float32")
-    requested = params.get("precision", "auto")
+    requested = params["precision"]
     if requested != "auto" and resolve_precision(requested, device) != recorded:
         raise SoftTargetMismatchError(
             f"soft_targets.precision is {requested} but the teacher fingerprint was made for {recorded} "
@@ -164,7 +164,7 @@ def precision_check(
     if to_score and precision != "float32" and dev_texts is None:
         check = {"precision_check": "checked on dev by the transfer set's fill"}
     elif to_score and precision != "float32":
-        min_agreement = float(params.get("min_agreement", 0.999))
+        min_agreement = float(params["min_agreement"])
         batch_size = int(params["batch_size"])
         check = check_dev_precision(members, weights, dev_texts, precision, batch_size, min_agreement)
     logger.info("Teacher scoring: %s on %s; precision check %s", precision, device, check["precision_check"])
@@ -186,10 +186,10 @@ def fill_store(
     that ``ray_params`` names) with the teacher and ``others`` (seed variants and n-gram members by
     name), and the labelling report; bf16 is checked on ``dev_texts`` first (None: checked already)."""
     torch.set_num_threads(int(params["threads"]))
-    engine_name = params.get("engine", "local")
+    engine_name = params["engine"]
     engine = scoring_engine(engine_name)
     members = teacher_members(teacher, others, teacher_fingerprint)
-    device = resolve_device(params.get("device", "auto"), "soft_targets.device")
+    device = resolve_device(params["device"], "soft_targets.device")
     precision = scoring_precision(teacher_fingerprint, params, device)
     fingerprint, weights = teacher_fingerprint["fingerprint"], teacher_fingerprint["weights"]
     settings = {"precision": precision, "device": device}

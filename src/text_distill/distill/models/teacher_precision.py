@@ -99,5 +99,5 @@ def check_precision_agreement(
 def resolve_scoring(soft_target_params: dict[str, Any]) -> tuple[str, str]:
     """The device and precision the soft-target store is scored on (``soft_targets.device`` and
     ``soft_targets.precision``, ``auto`` resolved)."""
-    device = resolve_device(soft_target_params.get("device", "auto"), "soft_targets.device")
-    return device, resolve_precision(soft_target_params.get("precision", "auto"), device)
+    device = resolve_device(soft_target_params["device"], "soft_targets.device")
+    return device, resolve_precision(soft_target_params["precision"], device)

@@ -2,7 +2,7 @@
 engine lookup every stage uses and the Ray connection. Each engine itself sits beside what it runs
 (``labelling``, ``training``, ``tuning``).
 
-May import: nothing of the library.
+May import: config.
 """
 
 from collections.abc import Callable

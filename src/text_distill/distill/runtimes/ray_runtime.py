@@ -19,7 +19,7 @@ def connect(params: dict[str, Any]) -> None:
         if ray.is_initialized():
             return
         common = {"include_dashboard": False, "configure_logging": False, "log_to_driver": False}
-        if params.get("address"):
+        if params["address"]:
             ray.init(address=params["address"], **common)
         else:
-            ray.init(num_cpus=params.get("num_cpus"), **common)
+            ray.init(num_cpus=params["num_cpus"], **common)

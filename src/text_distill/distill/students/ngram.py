@@ -22,20 +22,21 @@ from text_distill.distill.models.student import pad
 from text_distill.distill.models.student_kinds import Encoder, StudentKind, register_student
 from text_distill.distill.students.base import ConfiguredNetwork
 from text_distill.distill.students.bilstm import embedding_layer
+from text_distill.distill.training.student_loop import AtLeastOne
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class NgramOptions:
-    embedding_dim: int
+    embedding_dim: AtLeastOne
     hidden_size: int | None  # None: a linear head on the mean (fastText)
     dropout: float
     char_ngrams: tuple[int, int]  # n from .. to
     word_ngrams: tuple[int, int]
-    min_freq: int
+    min_freq: AtLeastOne
     max_size: int | None
-    max_features: int  # features read per text
+    max_features: AtLeastOne  # features read per text
 
 
 class BagOfNgramsClassifier(ConfiguredNetwork):

@@ -10,12 +10,13 @@ from torch import nn
 from text_distill.distill.models.student_kinds import StudentKind, register_student
 from text_distill.distill.students.base import ConfiguredNetwork
 from text_distill.distill.students.bilstm import embedding_layer
+from text_distill.distill.training.student_loop import AtLeastOne
 
 
 @dataclass(frozen=True)
 class TextCNNOptions:
     kernel_sizes: tuple[int, ...]
-    filters: int
+    filters: AtLeastOne
     dropout: float
 
 

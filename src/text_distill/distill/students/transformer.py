@@ -15,7 +15,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import torch
 from torch import nn
@@ -26,24 +26,28 @@ from text_distill.distill.data.vocab import PAD, UNK, build_vocabulary
 from text_distill.distill.models.student import StudentClassifier
 from text_distill.distill.models.student_kinds import StudentKind, register_student
 from text_distill.distill.models.teacher import TeacherClassifier
-from text_distill.distill.objectives.intermediate import IntermediateMatching
+from text_distill.distill.objectives.intermediate import HIDDEN_LOSSES, IntermediateMatching
 from text_distill.distill.students.base import ConfiguredNetwork
 from text_distill.distill.training.recipe import StudentRecipe
 from text_distill.distill.training.student_data import Built, EncoderSource, StudentData, Transfer
+from text_distill.distill.training.student_loop import AtLeastOne
 
 logger = logging.getLogger(__name__)
 
 TOKENIZER_DIR = "tokenizer"  # where a saved student keeps the teacher's tokenizer
 
 
+HiddenLoss = Literal[tuple(HIDDEN_LOSSES)]  # type: ignore[valid-type]
+
+
 @dataclass(frozen=True)
 class TransformerOptions:
-    num_layers: int
+    num_layers: AtLeastOne
     hidden_size: int | None  # None: the teacher's width
     dropout: float
     hidden_weight: float
     attention_weight: float
-    hidden_loss: str
+    hidden_loss: HiddenLoss
     layer_map: list[list[int]] | None
 
 

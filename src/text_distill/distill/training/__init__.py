@@ -2,5 +2,5 @@
 loop and the distilled and alone trainers, and the teacher's fine-tune on transformers ``Trainer``
 (``teacher_trainer``), in this process or on Ray Train workers (``teacher_on_ray``).
 
-May import: runtimes, data, objectives, models.
+May import: config, runtimes, data, objectives, models.
 """

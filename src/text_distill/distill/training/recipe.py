@@ -3,34 +3,34 @@
 The ``student`` parameters (``conf/base/parameters_student.yml``, the one place defaults live, with a
 recipe file of ``conf/base/recipes/`` over them) come in four groups: ``model``, ``objective``,
 ``optimiser`` and ``runtime``. ``StudentRecipe.from_params`` builds the typed recipe: a key it does not
-know (with the nearest known one named), a missing key, a value of the wrong type or a named choice no
-registry holds is one ``RecipeError`` line, seconds after ``kedro run`` starts instead of after the
-teacher has fine-tuned.
+know (with the nearest known one named), a missing key, a value of the wrong type, outside its limits
+or a named choice no registry holds is one ``RecipeError`` line, seconds after ``kedro run`` starts
+instead of after the teacher has fine-tuned.
+
+The groups are frozen dataclasses (``ModelSpec``, ``RuntimeSpec`` here, ``ObjectiveSpec`` and
+``OptimiserSpec`` in ``student_loop``, each kind's options beside the kind), their limits and choices
+in their annotations (``Annotated[int, Field(ge=1)]``, ``Literal`` of a registry's names); ``checked``
+validates the parameters against the strict pydantic model made from them (``config.model_of``), so
+no coercion is written by hand here.
 """
 
 import dataclasses
-import difflib
-import types
-from collections.abc import Collection
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Annotated, Any, Literal, get_type_hints
 
 import yaml
+from pydantic import Field, ValidationError
 
+from text_distill.distill.config import ConfigError, as_dataclass, config_error, model_of
 from text_distill.distill.models.student_kinds import STUDENT_KINDS
 from text_distill.distill.models.teacher_precision import DEVICES, resolve_device
-from text_distill.distill.objectives.adversarial import ADVERSARIAL
-from text_distill.distill.objectives.intermediate import HIDDEN_LOSSES
-from text_distill.distill.objectives.losses import KD_LOSSES, TARGET_SCALES
-from text_distill.distill.objectives.schedules import TEMPERATURE_SCHEDULES, WEIGHT_SCHEDULES
 from text_distill.distill.training.student_loop import ObjectiveSpec, OptimiserSpec, TrainingConfig
-from text_distill.errors import TextDistillError
 
 UNITS = ("word", "char")  # what a kind reading ``unit`` reads (ngram reads n-grams, transformer pieces)
 
 
-class RecipeError(TextDistillError, ValueError):
+class RecipeError(ConfigError):
     """A recipe that cannot run: one line naming the key and what it accepts."""
 
 
@@ -39,17 +39,19 @@ class ModelSpec:
     """``student.model``: the kind chosen, how it reads text, and every registered kind's options block
     under the kind's name (``student.model.ngram``...), typed by the kind (``StudentKind.options``)."""
 
-    architecture: str
-    unit: str
-    max_tokens: int
+    architecture: str  # one of the registered kinds (``STUDENT_KINDS``), checked by ``recipe_keys``
+    unit: Literal[UNITS]  # type: ignore[valid-type]
+    max_tokens: Annotated[int, Field(ge=1)]
     freeze_embeddings: bool
     blocks: dict[str, Any]  # kind name -> its options; a key per kind in the parameters, not ``blocks``
 
     @classmethod
     def recipe_keys(cls) -> dict[str, Any]:
-        """The keys ``student.model`` holds, by type: the fields above, then one block per kind."""
-        hints = get_type_hints(cls)
+        """The keys ``student.model`` holds, by type: the fields above (``architecture`` one of the
+        kinds registered now), then one block per kind."""
+        hints = get_type_hints(cls, include_extras=True)
         common = {f.name: hints[f.name] for f in fields(cls) if f.name != "blocks"}
+        common["architecture"] = Literal[tuple(STUDENT_KINDS)]
         return {**common, **{kind.name: kind.options for kind in STUDENT_KINDS.values()}}
 
     @classmethod
@@ -70,32 +72,11 @@ class ModelSpec:
 @dataclass(frozen=True)
 class RuntimeSpec:
     seed: int  # the kept student's; variants.yml student_seeds train it again at more seeds
-    threads: int
+    threads: Annotated[int, Field(ge=1)]
     progress: bool
     bf16: bool
-    device: str  # auto (cuda when torch sees one) | cpu | cuda
+    device: Literal[DEVICES]  # type: ignore[valid-type]  # auto (cuda when torch sees one) | cpu | cuda
     checkpoint_dir: str | None
-
-
-# named choices -> the registry that implements them
-CHOICES: dict[str, Collection[str]] = {
-    "architecture": STUDENT_KINDS,
-    "unit": UNITS,
-    "kd_loss": tuple(KD_LOSSES),
-    "target_scale": tuple(TARGET_SCALES),
-    "hard_weight_schedule": tuple(WEIGHT_SCHEDULES),
-    "kd_weight_schedule": tuple(WEIGHT_SCHEDULES),
-    "temperature_schedule": tuple(TEMPERATURE_SCHEDULES),
-    "adversarial": tuple(ADVERSARIAL),
-    "hidden_loss": tuple(HIDDEN_LOSSES),
-    "device": DEVICES,
-}
-AT_LEAST_ONE = {
-    "epochs", "batch_size", "accumulation_steps", "threads", "max_tokens", "max_features",
-    "embedding_dim", "num_layers", "filters", "min_freq", "pgd_steps", "early_stopping_patience",
-    "min_steps",
-}  # fmt: skip
-POSITIVE = {"learning_rate", "temperature", "final_temperature", "adversarial_epsilon", "pgd_step_size"}
 
 
 # parameters that became variants of the graph (conf/base/variants.yml), by the key they became
@@ -115,87 +96,23 @@ def moved_to_variants(where: str, key: str, kind: str = "recipe key") -> RecipeE
     )
 
 
-def _where(prefix: str, key: str) -> str:
-    return f"{prefix}.{key}" if prefix else key
-
-
-def _coerce(value: Any, kind: Any, where: str) -> Any:
-    """``value`` as the annotated ``kind``: numbers widen to float, lists become tuples, dataclasses
-    are built from mappings; anything else is a RecipeError."""
-    origin = get_origin(kind)
-    if origin in (Union, types.UnionType):
-        options = get_args(kind)
-        if value is None and type(None) in options:
-            return None
-        (inner,) = [option for option in options if option is not type(None)]
-        return _coerce(value, inner, where)
-    if dataclasses.is_dataclass(kind):
-        if not isinstance(value, dict):
-            raise RecipeError(f"{where} must be a mapping of {', '.join(_keys(kind))}")
-        return checked(kind, value, where)
-    if origin in (tuple, list):
-        if not isinstance(value, list | tuple):
-            raise RecipeError(f"{where} must be a list, got {value!r}")
-        arguments = get_args(kind)
-        if origin is tuple and arguments and arguments[-1] is not Ellipsis and len(arguments) != len(value):
-            raise RecipeError(f"{where} must have {len(arguments)} items, got {value!r}")
-        inner = arguments[0] if arguments else Any
-        items = [_coerce(item, inner, f"{where}[{i}]") for i, item in enumerate(value)]
-        return tuple(items) if origin is tuple else items
-    if kind is Any:
-        return value
-    if kind is bool:
-        if not isinstance(value, bool):
-            raise RecipeError(f"{where} must be true or false, got {value!r}")
-        return value
-    if kind in (int, float):
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or (kind is int and value != int(value))
-        ):
-            raise RecipeError(f"{where} must be {'an integer' if kind is int else 'a number'}, got {value!r}")
-        return kind(value)
-    if not isinstance(value, kind):
-        raise RecipeError(f"{where} must be a {kind.__name__}, got {value!r}")
-    return value
-
-
-def _keys(spec: type) -> dict[str, Any]:
-    """The keys of a dataclass ``spec``'s block and their types: its fields, or what its
-    ``recipe_keys`` says (``ModelSpec``: one block per registered student kind)."""
-    if hasattr(spec, "recipe_keys"):
-        return spec.recipe_keys()
-    hints = get_type_hints(spec)
-    return {f.name: hints[f.name] for f in fields(spec)}
-
-
-def checked(spec: type, values: dict[str, Any], prefix: str) -> Any:
-    """The dataclass ``spec`` built from ``values`` (named ``prefix`` in errors), every key checked:
-    unknown, missing, mistyped or outside its registry, a RecipeError."""
-    hints = _keys(spec)
-    known = list(hints)
-    for key in values:
-        if key in MOVED_TO_VARIANTS and key not in known:
-            raise moved_to_variants(_where(prefix, key), key)
-        if key not in known:
-            near = difflib.get_close_matches(key, known, n=1)
-            hint = f" (did you mean {near[0]}?)" if near else f"; known: {', '.join(known)}"
-            raise RecipeError(f"{_where(prefix, key)} is not a recipe key{hint}")
-    missing = [key for key in known if key not in values]
-    if missing:
-        raise RecipeError(f"{prefix or 'the recipe'} lacks {', '.join(missing)}")
-    built = {}
-    for key in known:
-        value = _coerce(values[key], hints[key], _where(prefix, key))
-        if key in CHOICES and value is not None and value not in CHOICES[key]:
-            raise RecipeError(f"{_where(prefix, key)} must be one of {sorted(CHOICES[key])}, got {value!r}")
-        if key in AT_LEAST_ONE and value is not None and value < 1:
-            raise RecipeError(f"{_where(prefix, key)} must be at least 1, got {value!r}")
-        if key in POSITIVE and value <= 0:
-            raise RecipeError(f"{_where(prefix, key)} must be above 0, got {value!r}")
-        built[key] = value
-    return spec.from_keys(built) if hasattr(spec, "from_keys") else spec(**built)
+def checked(spec: type, values: Any, prefix: str) -> Any:
+    """The dataclass ``spec`` built from ``values`` (named ``prefix`` in errors), every key checked
+    by the strict model of its annotations (``config.model_of``): an unknown key (with the nearest
+    known one, or the variants.yml key it became), missing keys, a mistyped value or one outside its
+    constraints or its registry is one RecipeError line."""
+    model = model_of(spec)
+    if not isinstance(values, dict):
+        raise RecipeError(f"{prefix or 'the recipe'} must be a mapping of {', '.join(model.model_fields)}")
+    try:
+        return as_dataclass(model.model_validate(values))
+    except ValidationError as error:
+        for problem in error.errors(include_url=False):
+            key = problem["loc"][-1] if problem["loc"] else None
+            if problem["type"] == "extra_forbidden" and key in MOVED_TO_VARIANTS:
+                where = ".".join(str(part) for part in (prefix, *problem["loc"]) if part != "")
+                raise moved_to_variants(where, key) from None
+        raise config_error(error, model, prefix, error_class=RecipeError, noun="recipe key") from None
 
 
 @dataclass(frozen=True)
@@ -211,12 +128,7 @@ class StudentRecipe:
     def from_params(cls, params: dict[str, Any], prefix: str = "student") -> "StudentRecipe":
         """The recipe of the ``student`` parameters (``model``, ``objective``, ``optimiser``,
         ``runtime``), every key checked; a RecipeError names the first that cannot run."""
-        recipe = checked(cls, params, prefix)
-        if not 0.0 <= recipe.objective.alpha <= 1.0:
-            raise RecipeError(
-                f"{prefix}.objective.alpha must be between 0 and 1, got {recipe.objective.alpha}"
-            )
-        return recipe
+        return checked(cls, params, prefix)
 
     @classmethod
     def from_yaml(cls, path: str | Path, key: str = "student") -> "StudentRecipe":

@@ -17,38 +17,56 @@ from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import numpy as np
 import torch
+from pydantic import Field
 from sklearn.metrics import accuracy_score, f1_score
 from tqdm.auto import tqdm
 from transformers.utils import is_torch_bf16_available_on_device
 
 from text_distill.distill.models.student import StudentClassifier
-from text_distill.distill.objectives.adversarial import adversarial_backward
+from text_distill.distill.objectives.adversarial import ADVERSARIAL, adversarial_backward
 from text_distill.distill.objectives.intermediate import IntermediateMatching
-from text_distill.distill.objectives.losses import TARGET_SCALES, distillation_loss
-from text_distill.distill.objectives.schedules import scheduled_weight, temperature_schedule
+from text_distill.distill.objectives.losses import (
+    HARD_TERM_MEANS,
+    KD_LOSSES,
+    TARGET_SCALES,
+    distillation_loss,
+)
+from text_distill.distill.objectives.schedules import (
+    TEMPERATURE_SCHEDULES,
+    WEIGHT_SCHEDULES,
+    scheduled_weight,
+    temperature_schedule,
+)
 
 logger = logging.getLogger(__name__)
+
+
+# the recipe's constraints, read by the recipe check (``recipe.checked``); the named choices are
+# their registries' names
+AtLeastOne = Annotated[int, Field(ge=1)]
+Positive = Annotated[float, Field(gt=0)]
+WeightSchedule = Literal[tuple(WEIGHT_SCHEDULES)]  # type: ignore[valid-type]
 
 
 @dataclass(frozen=True)
 class ObjectiveSpec:
     """The recipe's ``objective`` group: the loss and its schedules."""
 
-    alpha: float  # hard-label weight; the KD weight is 1 - alpha
-    hard_weight_schedule: str
-    kd_weight_schedule: str
-    kd_loss: str
+    alpha: Annotated[float, Field(ge=0, le=1)]  # hard-label weight; the KD weight is 1 - alpha
+    hard_weight_schedule: WeightSchedule
+    kd_weight_schedule: WeightSchedule
+    kd_loss: Literal[tuple(KD_LOSSES)]  # type: ignore[valid-type]
     # labelled_rows | all_rows: what the hard term is averaged over (losses.HARD_TERM_MEANS)
-    hard_term_mean: str
+    hard_term_mean: Literal[tuple(HARD_TERM_MEANS)]  # type: ignore[valid-type]
     # raw | standardised: the teacher logits as cached, or on one scale (losses.TARGET_SCALES)
-    target_scale: str
-    temperature: float
-    temperature_schedule: str
-    final_temperature: float  # linear_decay's last T
+    target_scale: Literal[tuple(TARGET_SCALES)]  # type: ignore[valid-type]
+    temperature: Positive
+    temperature_schedule: Literal[tuple(TEMPERATURE_SCHEDULES)]  # type: ignore[valid-type]
+    final_temperature: Positive  # linear_decay's last T
     temperature_beta: float  # flsw / cwsm spread
     temperature_gamma: float  # flsw exponent
 
@@ -57,18 +75,18 @@ class ObjectiveSpec:
 class OptimiserSpec:
     """The recipe's ``optimiser`` group."""
 
-    epochs: int
-    min_steps: int | None  # at least this many optimiser steps: a small training set gets more epochs
-    batch_size: int
-    learning_rate: float
+    epochs: AtLeastOne
+    min_steps: AtLeastOne | None  # at least this many optimiser steps: a small training set gets more epochs
+    batch_size: AtLeastOne
+    learning_rate: Positive
     weight_decay: float
     grad_clip: float
-    accumulation_steps: int  # batches per optimiser step
-    early_stopping_patience: int | None  # epochs without a better dev macro-F1 before stopping
-    adversarial: str | None  # fgm | pgd on the embedding table
-    adversarial_epsilon: float
-    pgd_steps: int
-    pgd_step_size: float
+    accumulation_steps: AtLeastOne  # batches per optimiser step
+    early_stopping_patience: AtLeastOne | None  # epochs without a better dev macro-F1 before stopping
+    adversarial: Literal[tuple(ADVERSARIAL)] | None  # type: ignore[valid-type]  # fgm | pgd on the embedding table
+    adversarial_epsilon: Positive
+    pgd_steps: AtLeastOne
+    pgd_step_size: Positive
 
 
 @dataclass(frozen=True)

@@ -105,11 +105,6 @@ def training_arguments(
 ) -> TrainingArguments:
     """``TrainingArguments`` from ``teacher.*``: one evaluation and checkpoint per epoch (or every
     ``eval_steps`` steps, when set), the best on dev macro-F1 reloaded at the end."""
-    groups = params["length_group_batches"]
-    if groups is not None and (isinstance(groups, bool) or not isinstance(groups, int) or groups < 1):
-        raise ValueError(
-            f"teacher.length_group_batches must be null or a number of batches >= 1, got {groups!r}"
-        )
     return TrainingArguments(
         output_dir=output_dir,
         num_train_epochs=float(params["epochs"]),
@@ -119,6 +114,7 @@ def training_arguments(
         weight_decay=float(params["weight_decay"]),
         warmup_steps=float(params["warmup_ratio"]),
         lr_scheduler_type="linear",
+        # eval_steps: with_planned_epochs' schedule, the one key no parameter sets
         eval_strategy="steps" if params.get("eval_steps") else "epoch",
         save_strategy="steps" if params.get("eval_steps") else "epoch",
         eval_steps=params.get("eval_steps"),
@@ -137,7 +133,7 @@ def training_arguments(
         seed=int(params["seed"]),
         dataloader_num_workers=0,
         ddp_find_unused_parameters=False,  # the frozen word table is no parameter DDP syncs
-        disable_tqdm=not params.get("progress", True),
+        disable_tqdm=not params["progress"],
     )
 
 
@@ -203,7 +199,7 @@ def fine_tune_local(
 ) -> tuple[TeacherClassifier, TrainerOutcome, str]:
     """``run_trainer`` in this process on ``teacher.device``; the trained teacher, outcome, device."""
     torch.set_num_threads(int(params["threads"]))
-    device = resolve_device(params.get("device", "auto"), "teacher.device")
+    device = resolve_device(params["device"], "teacher.device")
     bf16 = bf16_on(device, params)
     logger.info(
         "Fine-tuning the teacher on %d train rows (%s, %s), selecting on %d dev rows",
@@ -214,7 +210,7 @@ def fine_tune_local(
     )
     with tempfile.TemporaryDirectory(prefix="teacher-trainer-") as workdir:
         arguments = training_arguments(params, workdir, device, bf16, params["batch_size"])
-        groups, patience = params["length_group_batches"], params.get("early_stopping_patience")
+        groups, patience = params["length_group_batches"], params["early_stopping_patience"]
         outcome = run_trainer(teacher, train, dev, arguments, groups, patience)
     return unwrapped(teacher), outcome, device
 

@@ -2,7 +2,9 @@
 train rows, and the run handed to an engine of ``TEACHER_ENGINES``, which only decides where the
 ``Trainer`` of ``teacher_trainer`` runs: ``local`` (this process, ``teacher.device``) or ``ray``
 (``TorchTrainer`` workers, ``teacher_on_ray``, imported only then). Options are the ``teacher.*``
-parameters as a plain dict.
+parameters as the plain dict Kedro gives, every key there and checked before the run starts
+(``teacher_config.TeacherConfig``); ``with_planned_epochs`` adds ``eval_steps``, the one key no
+parameter sets.
 """
 
 import copy
@@ -45,11 +47,9 @@ def with_planned_epochs(params: dict[str, Any], train_rows: int) -> dict[str, An
     optimiser steps (null: as given), so 1,000 labels get the steps 85,000 get in one epoch; dev is
     then scored every ``eval_steps`` steps, about as often as the epochs asked for would score it
     (the best scored epoch is kept), the last epoch included."""
-    min_steps = params.get("min_steps")
+    min_steps = params["min_steps"]
     if min_steps is None:
         return params
-    if isinstance(min_steps, bool) or not isinstance(min_steps, int) or min_steps < 1:
-        raise ValueError(f"teacher.min_steps must be null or a number of steps >= 1, got {min_steps!r}")
     asked, steps_per_epoch = int(params["epochs"]), -(-train_rows // int(params["batch_size"]))
     epochs = max(asked, -(-min_steps // steps_per_epoch))
     if epochs == asked:
@@ -67,7 +67,7 @@ def training_splits(examples: pd.DataFrame, params: dict[str, Any]) -> tuple[pd.
     """Train rows (``params.train_rows`` of them, sampled under the seed, when set) and dev rows.
     The test split is never returned."""
     train = examples[examples["split"] == "train"]
-    if params.get("train_rows") and params["train_rows"] < len(train):
+    if params["train_rows"] is not None and params["train_rows"] < len(train):
         train = train.sample(n=int(params["train_rows"]), random_state=int(params["seed"]))
     return train, examples[examples["split"] == "dev"]
 
@@ -105,7 +105,7 @@ def fine_tune(
     here."""
     if seed is not None:
         params = {**params, "seed": seed}
-    engine_name = params.get("engine", "local")
+    engine_name = params["engine"]
     run = engine(TEACHER_ENGINES, engine_name, "teacher.engine")
     teacher = build_teacher(base, label_names, params)
     train, dev = training_splits(examples, params)
@@ -116,7 +116,7 @@ def fine_tune(
         "device": device,
         "train_rows": len(train),
         "dev_rows": len(dev),
-        "epochs": params.get("epochs"),
+        "epochs": params["epochs"],
         "best_epoch": outcome.best["epoch"],
         "dev_accuracy": outcome.best["eval_accuracy"],
         "dev_macro_f1": outcome.best["eval_macro_f1"],

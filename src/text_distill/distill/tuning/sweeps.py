@@ -83,7 +83,7 @@ def _tune(
     connect(ray_params)
     resources = {"cpu": float(options.get("trial_cpus", 1)), "gpu": float(options.get("trial_gpus", 0))}
     # the results only travel back here: a scratch folder unless the cluster needs a shared one
-    storage = ray_params.get("storage_path") or tempfile.mkdtemp(prefix="ray-tune-")
+    storage = ray_params["storage_path"] or tempfile.mkdtemp(prefix="ray-tune-")
     tuner = tune.Tuner(
         tune.with_resources(trainable, resources),
         param_space=param_space,
@@ -97,7 +97,7 @@ def _tune(
             raise RuntimeError(f"{len(results.errors)} Ray Tune trials failed") from results.errors[0]
         reports = [result.metrics for result in results]
     finally:
-        if not ray_params.get("storage_path"):
+        if not ray_params["storage_path"]:
             import shutil
 
             shutil.rmtree(storage, ignore_errors=True)

@@ -1,6 +1,7 @@
 """Student: distilled from cached teacher logits, and the same student trained on hard labels alone
 as the baseline (the recipe and the training live in ``distill.training.recipe`` and
 ``distill.training.student_training``), at the recipe's seed or, in a seed variant's pipeline, at its own.
+Both train from the recipe as recorded (``student_recipe``, ``recipe.yml``), not from the parameters.
 Teacher logits are only ever read from the cache; which teacher made them is checked where they are
 assembled, and before a run that reads them from disk (``hooks.TeacherCheckHook``)."""
 
@@ -24,17 +25,21 @@ from text_distill.distill.training.student_training import (
 Trained = tuple[StudentClassifier, dict[str, Any]]
 
 
-def at_seed(recipe: StudentRecipe, seed: int | None) -> StudentRecipe:
-    return recipe if seed is None else recipe.at_seed(seed)
-
-
 def resolve_student_recipe(
     params: dict[str, Any], recipe_name: str | None, seeds: tuple[int, ...] = ()
 ) -> dict[str, Any]:
     """The whole student recipe as it will run, checked, with the seed variants the graph trains it
-    at (``seeds``); logged to MLflow as ``recipe.yml``."""
+    at (``seeds``): the ``student_recipe`` dataset (``recipe.yml``, logged to MLflow), which the
+    students train from."""
     recipe = StudentRecipe.from_params(params).as_params()
     return {"recipe": recipe_name, "student": recipe, "variants": {"student_seeds": list(seeds)}}
+
+
+def recorded_recipe(record: dict[str, Any], seed: int | None) -> StudentRecipe:
+    """The recipe ``resolve_student_recipe`` recorded (``student_recipe``), at ``seed`` instead of
+    its own when given (a seed variant)."""
+    recipe = StudentRecipe.from_params(record["student"])
+    return recipe if seed is None else recipe.at_seed(seed)
 
 
 def train_distilled_student(
@@ -49,16 +54,17 @@ def train_distilled_student(
     char_embeddings: np.ndarray,
     word_segmenter: dict[str, str],
     label_names: list[str],
-    params: dict[str, Any],
+    recipe: dict[str, Any],
     seed: int | None = None,
 ) -> Trained:
-    """The student distilled from the teacher's cached logits, and its training log; at ``seed``
-    instead of the recipe's when given (a seed variant)."""
+    """The student distilled from the teacher's cached logits by the recorded ``recipe``
+    (``student_recipe``), and its training log; at ``seed`` instead of the recipe's when given (a
+    seed variant)."""
     check_soft_target_rows(soft_targets, examples)
     vectors = (word_vocabulary, word_embeddings, char_vocabulary, char_embeddings)
     data = StudentData.of(examples, segmented, vectors, word_segmenter, label_names)
-    recipe = at_seed(StudentRecipe.from_params(params), seed)
-    return train_distilled(data, soft_targets, Transfer.of(transfer_targets), teacher, recipe)
+    trained = recorded_recipe(recipe, seed)
+    return train_distilled(data, soft_targets, Transfer.of(transfer_targets), teacher, trained)
 
 
 def train_student_alone(
@@ -71,7 +77,7 @@ def train_student_alone(
     char_embeddings: np.ndarray,
     word_segmenter: dict[str, str],
     label_names: list[str],
-    params: dict[str, Any],
+    recipe: dict[str, Any],
     teacher_params: dict[str, Any],
     seed: int | None = None,
 ) -> Trained:
@@ -83,4 +89,4 @@ def train_student_alone(
     if teacher_base is not None:  # None in tests of the other architectures
         prefix, max_length = teacher_params["text_prefix"], teacher_params["max_length"]
         source = EncoderSource(teacher_base.encoder, teacher_base.tokenizer, prefix, max_length)
-    return train_alone(data, source, at_seed(StudentRecipe.from_params(params), seed))
+    return train_alone(data, source, recorded_recipe(recipe, seed))

