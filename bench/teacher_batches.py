@@ -58,7 +58,7 @@ def main() -> None:
             setting = {**params, "length_group_batches": groups}
             with tempfile.TemporaryDirectory() as workdir:
                 arguments = training_arguments(setting, workdir, "cpu", bf16, params["batch_size"])
-                outcome = run_trainer(teacher, train, dev, arguments, groups)
+                outcome = run_trainer(teacher_trainer(teacher, train, dev, arguments, groups))
             runtime = outcome.history[-1]["train_runtime"]
             times[groups].append(runtime)
             print(

@@ -23,6 +23,7 @@ from text_distill.distill.training.teacher_trainer import (
     bf16_on,
     remove_tree,
     run_trainer,
+    teacher_trainer,
     training_arguments,
     unwrapped,
 )
@@ -56,7 +57,7 @@ def train_loop(config: dict[str, Any]) -> None:
     output_dir = config["output_dir"]
     arguments = training_arguments(params, output_dir, device, bf16_on(device, params), config["batch"])
     groups, patience = params["length_group_batches"], params["early_stopping_patience"]
-    outcome = run_trainer(teacher, train, dev, arguments, groups, patience)
+    outcome = run_trainer(teacher_trainer(teacher, train, dev, arguments, groups, patience))
     torch.distributed.barrier()  # every worker has reloaded the best epoch before the files go
     if context.get_local_rank() == 0:
         remove_tree(output_dir)

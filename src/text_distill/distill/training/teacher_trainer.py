@@ -1,6 +1,7 @@
-"""The teacher's ``Trainer`` run, the same code wherever it runs: ``run_trainer`` is the one place a
-``Trainer`` is built and run, in this process (``fine_tune_local``) or inside each Ray Train worker
-(``teacher_on_ray``). Options are the ``teacher.*`` parameters as a plain dict."""
+"""The teacher's ``Trainer`` run, the same code wherever it runs: ``teacher_trainer`` is the one place
+a ``Trainer`` is built and ``run_trainer`` the one place it runs, in this process
+(``fine_tune_local``) or inside each Ray Train worker (``teacher_on_ray``). Options are the
+``teacher.*`` parameters as a plain dict."""
 
 import logging
 import shutil
@@ -161,17 +162,9 @@ def teacher_trainer(
     )
 
 
-def run_trainer(
-    teacher: TeacherClassifier,
-    train: pd.DataFrame,
-    dev: pd.DataFrame,
-    arguments: TrainingArguments,
-    group_batches: int | None = None,
-    patience: int | None = None,
-) -> TrainerOutcome:
-    """Fine-tune ``teacher`` in place on ``train`` with ``Trainer`` and keep the epoch best on ``dev``.
-    In a torch.distributed process group (a Ray Train worker) ``Trainer`` runs DDP over it."""
-    trainer = teacher_trainer(teacher, train, dev, arguments, group_batches, patience)
+def run_trainer(trainer: TeacherTrainer) -> TrainerOutcome:
+    """Fine-tune the teacher in place with ``trainer`` (``teacher_trainer``'s) and keep the epoch best
+    on dev. In a torch.distributed process group (a Ray Train worker) ``Trainer`` runs DDP over it."""
     trainer.train()
     history = trainer.state.log_history
     # the dev scores of the checkpoint Trainer kept (load_best_model_at_end): no second dev pass
@@ -211,7 +204,7 @@ def fine_tune_local(
     with tempfile.TemporaryDirectory(prefix="teacher-trainer-") as workdir:
         arguments = training_arguments(params, workdir, device, bf16, params["batch_size"])
         groups, patience = params["length_group_batches"], params["early_stopping_patience"]
-        outcome = run_trainer(teacher, train, dev, arguments, groups, patience)
+        outcome = run_trainer(teacher_trainer(teacher, train, dev, arguments, groups, patience))
     return unwrapped(teacher), outcome, device
 
 
