@@ -11,6 +11,7 @@ from kedro.io import DataCatalog, MemoryDataset
 from kedro.runner import AbstractRunner
 
 from tests.recipes import DEFAULT_RECIPE
+from tests.stage_params import stage_params
 from text_distill.distill.data.soft_targets import soft_target_table
 from text_distill.distill.data.text import segment_chars, segment_words, text_hash
 from text_distill.distill.data.vocab import UNK, build_vocabulary
@@ -110,7 +111,7 @@ def study_inputs(inputs: dict[str, Any], ray: dict[str, Any] | None = None) -> d
 
 # the temperature sweep on these inputs, as Kedro runs it on an in-memory catalog
 TEMPERATURES = (1.0, 4.0)
-SWEEP = {"overrides": {"objective": {"kd_loss": "kl", "alpha": 0.3}}, "engine": "local", "trial_cpus": 1}
+SWEEP = stage_params("temperature_sweep", overrides={"objective": {"kd_loss": "kl", "alpha": 0.3}})
 
 
 class KeptDataset(MemoryDataset):

@@ -1,4 +1,4 @@
-"""Each stage's settings typed (teacher, soft targets, Ray): the shipped parameters parse in every
+"""Each stage's settings typed (teacher, soft targets, Ray, the two sweeps): the shipped parameters parse in every
 environment and recipe, the models hold no defaults (the parameters files do), and a key that
 cannot run is one line naming it, before the first node."""
 
@@ -15,9 +15,16 @@ from text_distill.distill.config import ConfigError
 from text_distill.distill.labelling.soft_targets_config import SoftTargetsConfig
 from text_distill.distill.runtimes.ray_config import RayConfig
 from text_distill.distill.training.teacher_config import TeacherConfig
+from text_distill.distill.tuning.sweep_settings import RecipeSearchConfig, TemperatureSweepConfig
 from text_distill.hooks import STAGE_SETTINGS, RecipeCheckHook
 
-MODELS = {"teacher": TeacherConfig, "soft_targets": SoftTargetsConfig, "ray": RayConfig}
+MODELS = {
+    "teacher": TeacherConfig,
+    "soft_targets": SoftTargetsConfig,
+    "ray": RayConfig,
+    "temperature_sweep": TemperatureSweepConfig,
+    "recipe_search": RecipeSearchConfig,
+}
 RECIPES = [None, *sorted(path.stem for path in (PROJECT_ROOT / "conf" / "base" / "recipes").glob("*.yml"))]
 
 
@@ -75,6 +82,18 @@ def test_the_models_hold_no_defaults_and_the_parameters_file_every_key(stage):
         ),
         ("ray", {"adress": "auto"}, "ray.adress is not a known key (did you mean address?)"),
         ("ray", {"num_cpus": 0}, "ray.num_cpus must be at least 1, got 0"),
+        ("temperature_sweep", {"trial_cpus": 0}, "temperature_sweep.trial_cpus must be above 0.0, got 0"),
+        (
+            "temperature_sweep",
+            {"temperatures": [1, 2]},
+            "temperature_sweep.temperatures is not a known key",
+        ),
+        (
+            "recipe_search",
+            {"sampler": "grid"},
+            "recipe_search.sampler must be one of ['random', 'tpe'], got 'grid'",
+        ),
+        ("recipe_search", {"trials": 0}, "recipe_search.trials must be at least 1, got 0"),
     ],
 )
 def test_a_setting_that_cannot_run_is_one_line_naming_the_key(stage, changes, message):

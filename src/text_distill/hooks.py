@@ -45,6 +45,7 @@ from text_distill.distill.labelling.soft_targets_config import SoftTargetsConfig
 from text_distill.distill.runtimes.ray_config import RayConfig
 from text_distill.distill.training.recipe import RecipeError, StudentRecipe, moved_to_variants
 from text_distill.distill.training.teacher_config import TeacherConfig
+from text_distill.distill.tuning.sweep_settings import RecipeSearchConfig, TemperatureSweepConfig
 from text_distill.variants import registered_variants
 
 logger = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ STAGE_SETTINGS: dict[str, type[Settings]] = {
     TEACHER_PARAMS: TeacherConfig,
     "params:soft_targets": SoftTargetsConfig,
     "params:ray": RayConfig,
+    "params:temperature_sweep": TemperatureSweepConfig,
+    "params:recipe_search": RecipeSearchConfig,
 }
 TEACHER_FINGERPRINT = "teacher_fingerprint"
 # the soft_targets stage's outputs, every row stamped with the fingerprint of the teacher it came from
@@ -167,7 +170,7 @@ def check_kept_seed(key: str, seed: int, variants_key: str, variants: tuple[int,
 
 class RecipeCheckHook:
     """Parses every stage's settings a run reads (the student recipe, ``STAGE_SETTINGS``: teacher,
-    soft targets, Ray), checks that neither the student's nor the teacher's own seed is also one
+    soft targets, Ray, the sweeps), checks that neither the student's nor the teacher's own seed is also one
     of their seed variants, and that no parameter names what is now a variant, before the first
     node: a typo fails in seconds (one line naming the key), not after the teacher has fine-tuned."""
 

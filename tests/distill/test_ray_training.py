@@ -104,18 +104,18 @@ def test_temperatures_as_ray_tasks_under_the_thread_runner_give_the_sequential_r
 
 
 def test_the_search_through_tune_draws_what_optuna_alone_draws(local_ray, inputs):
-    search = {
-        "trials": 3,
-        "seed": 3,
-        "sampler": "tpe",
-        "space": {
+    search = stage_params(
+        "recipe_search",
+        trials=3,
+        seed=3,
+        sampler="tpe",
+        space={
             "student": {"objective": {"temperature": {"low": 1.0, "high": 8.0, "log": True}}},
             "augment": {"n_iter": {"low": 0, "high": 2}},
         },
-        "fixed": {"student": {"objective": {"kd_loss": "kl"}}},
-        "trial_cpus": 1,
-        "max_concurrent_trials": 1,  # one at a time: the sampler sees every result before drawing
-    }
+        fixed={"student": {"objective": {"kd_loss": "kl"}}},
+        max_concurrent_trials=1,  # one at a time: the sampler sees every result before drawing
+    )
     local = search_recipe({**search, "engine": "local"}, **study_inputs(inputs))
     tuned = search_recipe({**search, "engine": "ray"}, **study_inputs(inputs, RAY))
     assert list(tuned) == list(local) == ["trial_000", "trial_001", "trial_002"]

@@ -8,6 +8,7 @@ import mlflow
 import pandas as pd
 import pytest
 import yaml
+from tests.stage_params import stage_params
 from tests.sweep_inputs import student_inputs, study_inputs
 
 from text_distill.config_loader import unknown_keys
@@ -19,12 +20,12 @@ from text_distill.distill.tuning.sweeps import SEARCH_ENGINES
 from text_distill.pipelines.recipe_search.nodes import search_recipe, summarise_search
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-SEARCH = {
-    "engine": "local",
-    "trials": 4,
-    "seed": 0,
-    "sampler": "random",
-    "space": {
+SEARCH = stage_params(
+    "recipe_search",
+    trials=4,
+    seed=0,
+    sampler="random",
+    space={
         "student": {
             "objective": {
                 "temperature": {"low": 1.0, "high": 8.0, "log": True},
@@ -34,8 +35,8 @@ SEARCH = {
         },
         "augment": {"n_iter": {"low": 0, "high": 20}},
     },
-    "fixed": {"student": {"objective": {"kd_loss": "kl"}}},
-}
+    fixed={"student": {"objective": {"kd_loss": "kl"}}},
+)
 SEARCHED = [
     "augment.n_iter",
     "student.objective.alpha",

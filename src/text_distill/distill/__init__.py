@@ -2,7 +2,8 @@
 each saying in its docstring what it holds and which other packages it may import (a test reads
 those lines and checks every import, the lazy ones inside functions too). From the bottom up:
 
-- ``runtimes``: where heavy work runs (this process or Ray), nothing else.
+- ``config``: the strict base of every stage's typed settings and the one-line error they give.
+- ``runtimes``: where heavy work runs (this process or Ray), and Ray's settings.
 - ``data``: texts, splits, vocabularies, augmentation, the transfer set and the soft-target store.
 - ``objectives``: losses, temperature schedules, adversarial steps, intermediate matching.
 - ``models``: the teacher, the baselines, the n-gram index, the student interface and the

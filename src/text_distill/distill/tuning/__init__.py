@@ -1,5 +1,5 @@
 """Tuning: a student retrained across temperatures or recipes (``trials``, ``studies``), and the
 sweep engines that run the trials here, on Ray tasks or on Ray Tune.
 
-May import: runtimes, data, objectives, models, training, students, evaluation.
+May import: config, runtimes, data, objectives, models, training, students, evaluation.
 """

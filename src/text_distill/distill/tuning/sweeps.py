@@ -58,9 +58,7 @@ def trial_on_ray(
     import ray
 
     connect(ray_params)
-    task = ray.remote(
-        num_cpus=float(options.get("trial_cpus", 1)), num_gpus=float(options.get("trial_gpus", 0))
-    )
+    task = ray.remote(num_cpus=float(options["trial_cpus"]), num_gpus=float(options["trial_gpus"]))
     return ray.get(task(_run_trial).remote(trial, config))
 
 
@@ -81,7 +79,7 @@ def _tune(
     from ray import tune
 
     connect(ray_params)
-    resources = {"cpu": float(options.get("trial_cpus", 1)), "gpu": float(options.get("trial_gpus", 0))}
+    resources = {"cpu": float(options["trial_cpus"]), "gpu": float(options["trial_gpus"])}
     # the results only travel back here: a scratch folder unless the cluster needs a shared one
     storage = ray_params["storage_path"] or tempfile.mkdtemp(prefix="ray-tune-")
     tuner = tune.Tuner(
@@ -132,10 +130,7 @@ SAMPLERS: dict[str, Callable[[int], optuna.samplers.BaseSampler]] = {
 
 
 def _sampler(options: dict[str, Any]) -> optuna.samplers.BaseSampler:
-    name = options.get("sampler", "tpe")
-    if name not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {sorted(SAMPLERS)}, got {name!r}")
-    return SAMPLERS[name](int(options["seed"]))
+    return SAMPLERS[options["sampler"]](int(options["seed"]))
 
 
 def _trial_name(number: int) -> str:
@@ -181,7 +176,7 @@ def search_ray(
     from ray.tune.search.optuna import OptunaSearch
 
     searcher = OptunaSearch(space=distributions(space), metric=metric, mode="max", sampler=_sampler(options))
-    if options.get("max_concurrent_trials"):
+    if options["max_concurrent_trials"]:
         searcher = ConcurrencyLimiter(searcher, max_concurrent=int(options["max_concurrent_trials"]))
     reports = _tune(
         tune.with_parameters(_tune_search_trial, trial=trial, metric=metric),

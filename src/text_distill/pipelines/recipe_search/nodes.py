@@ -34,7 +34,7 @@ def search_recipe(params: dict[str, Any], **study_inputs: Any) -> dict[str, dict
     fixed = fixed_values(params, space)
     architectures = [fixed.get(ARCHITECTURE), *space.get(ARCHITECTURE, {}).get("choices", [])]
     trial = study.trial(architectures, lambda rows, config: first_copies(rows, config.get(AUGMENT_COPIES)))
-    search = engine(SEARCH_ENGINES, params.get("engine", "local"), "recipe_search.engine")
+    search = engine(SEARCH_ENGINES, params["engine"], "recipe_search.engine")
     return search(lambda config: trial({**fixed, **config}), space, METRIC, params, study.ray_params)
 
 

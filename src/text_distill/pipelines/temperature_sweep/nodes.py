@@ -32,7 +32,7 @@ def train_at_temperature(
     by argument name (``Study.of``'s)."""
     study = Study.of(**study_inputs)
     config = temperature_config(params, temperature)
-    run = engine(TRIAL_ENGINES, params.get("engine", "local"), "temperature_sweep.engine")
+    run = engine(TRIAL_ENGINES, params["engine"], "temperature_sweep.engine")
     record = run(study.trial([config.get(ARCHITECTURE)]), config, params, study.ray_params)
     record["metrics"]["temperature"] = record["metrics"].pop(TEMPERATURE)  # the table's x axis
     return {temperature_run_name(temperature): record}
