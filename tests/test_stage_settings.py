@@ -1,5 +1,5 @@
-"""Each stage's settings typed (teacher, soft targets, Ray, the two sweeps): the shipped parameters parse in every
-environment and recipe, the models hold no defaults (the parameters files do), and a key that
+"""Each stage's settings typed (teacher, soft targets, Ray, the two sweeps): the shipped parameters
+parse in every environment and recipe, the models hold no defaults (the parameters files do), and a key that
 cannot run is one line naming it, before the first node."""
 
 import re
