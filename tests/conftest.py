@@ -123,6 +123,17 @@ def headline_examples(lines: list[str], train: int, dev: int, test: int) -> pd.D
     return frame.assign(text_hash=frame["text"])
 
 
+def fingerprint_of(teacher, ensemble, params, soft_target_params, examples=None):
+    """``fingerprint_teacher`` with the weights as configured (``params``' ensemble_weights); a bf16
+    precision is checked on ``examples``' dev rows (none by default: float32 needs none)."""
+    from text_distill.pipelines.teacher.nodes import fingerprint_teacher
+
+    weights = {"weights": params.get("ensemble_weights")}
+    settings = {"batch_size": 8, "min_agreement": 0.999, **soft_target_params}
+    rows = examples if examples is not None else pd.DataFrame({"split": [], "text": []})
+    return fingerprint_teacher(teacher, weights, rows, params, settings, **ensemble)
+
+
 def label_through_store(
     teacher, members, fingerprint, examples, store_dir, extra=(), batch_size=3, params=None, ngram=None
 ):

@@ -1,12 +1,15 @@
-"""Teacher precision and device: bf16 scoring agrees with float32 where logits are apart, the
-check refuses a teacher where they are not, a store rerun scores nothing (not even the check), the
-precision is part of the fingerprint, and devices resolve with clear errors."""
+"""Teacher precision and device: bf16 scoring agrees with float32 where logits are apart; where
+they are not, the dev check made when the teacher is fingerprinted refuses an explicit bf16 and
+makes ``auto`` fall back to float32; a store rerun scores nothing; the precision is part of the
+fingerprint; devices resolve with clear errors."""
+
+import logging
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
-from tests.conftest import TINY_TEACHER, headline_examples, label_through_store, tiny_encoder
+from tests.conftest import TINY_TEACHER, fingerprint_of, headline_examples, label_through_store, tiny_encoder
 
 from text_distill.distill.config import ConfigError
 from text_distill.distill.data.soft_targets import SoftTargetMismatchError
@@ -22,7 +25,7 @@ from text_distill.distill.models.teacher_precision import (
 )
 from text_distill.distill.training.teacher_config import TeacherConfig
 from text_distill.distill.training.teacher_training import with_planned_epochs
-from text_distill.pipelines.teacher.nodes import fine_tune_teacher, fingerprint_teacher
+from text_distill.pipelines.teacher.nodes import fine_tune_teacher
 
 LABELS = ["sports", "finance"]
 BF16 = {"precision": "bf16", "device": "cpu", "min_agreement": 0.999}
@@ -30,11 +33,6 @@ needs_bf16 = pytest.mark.skipif(
     not teacher_precision.is_torch_bf16_available_on_device("cpu"), reason="no bf16 on this CPU"
 )
 
-
-def fingerprint_of(teacher, ensemble, params, soft_target_params):
-    """``fingerprint_teacher`` with no n-gram member and the weights as configured."""
-    weights = {"weights": params.get("ensemble_weights")}
-    return fingerprint_teacher(teacher, weights, params, soft_target_params, **ensemble)
 
 
 @pytest.fixture(scope="module")
@@ -57,8 +55,9 @@ def teacher_with_head(texts, mode: str) -> TeacherClassifier:
     return teacher
 
 
-def fingerprint(teacher, soft_target_params):
-    return fingerprint_of(teacher, {}, {"seed": 0}, soft_target_params)
+def fingerprint(teacher, examples, soft_target_params):
+    """The single ``teacher``'s fingerprint; a bf16 precision is checked on ``examples``' dev rows."""
+    return fingerprint_of(teacher, {}, {"seed": 0}, soft_target_params, examples)
 
 
 def counted(teacher, monkeypatch):
@@ -111,13 +110,13 @@ def test_bf16_scoring_keeps_the_labels_of_well_separated_logits(examples):
 
 
 @needs_bf16
-def test_the_stage_refuses_bf16_for_a_teacher_with_near_ties_before_scoring_the_store(
+def test_an_explicit_bf16_is_refused_for_a_teacher_with_near_ties_before_the_store_is_scored(
     examples, tmp_path, monkeypatch
 ):
     teacher = teacher_with_head(examples["text"].tolist(), "ties")
     calls = counted(teacher, monkeypatch)
     with pytest.raises(PrecisionAgreementError, match=r"set `soft_targets.precision: float32`") as error:
-        label_through_store(teacher, {}, fingerprint(teacher, BF16), examples, tmp_path, params=BF16)
+        label_through_store(teacher, {}, fingerprint(teacher, examples, BF16), examples, tmp_path, params=BF16)
     assert "\n" not in str(error.value)
     assert calls == [("float32", 10), ("bf16", 10)]  # the dev split twice, no store text
     assert not list(tmp_path.rglob("*.parquet"))
@@ -128,17 +127,19 @@ def test_a_threshold_above_one_refuses_even_a_good_teacher(examples, tmp_path):
     teacher = teacher_with_head(examples["text"].tolist(), "separated")
     strict = {**BF16, "min_agreement": 1.01}
     with pytest.raises(PrecisionAgreementError, match="agree with float32 on 100.00% of 10 dev labels"):
-        label_through_store(teacher, {}, fingerprint(teacher, strict), examples, tmp_path, params=strict)
+        label_through_store(teacher, {}, fingerprint(teacher, examples, strict), examples, tmp_path, params=strict)
 
 
 @needs_bf16
 def test_bf16_fill_checks_first_and_a_rerun_runs_no_forward_pass(examples, tmp_path, monkeypatch):
     teacher = teacher_with_head(examples["text"].tolist(), "separated")
     calls = counted(teacher, monkeypatch)
-    identity = fingerprint(teacher, BF16)
+    identity = fingerprint(teacher, examples, BF16)
     soft, _, report = label_through_store(teacher, {}, identity, examples, tmp_path, params=BF16)
     assert calls[:2] == [("float32", 10), ("bf16", 10)] and {p for p, _ in calls[2:]} == {"bf16"}
-    assert (report["precision"], report["device"], report["precision_check"]) == ("bf16", "cpu", "passed")
+    assert identity["dev_check"]["precision_check"] == "passed"  # the teacher stage checked, once
+    assert (report["precision"], report["device"]) == ("bf16", "cpu")
+    assert report["precision_check"] == "passed (when fingerprinted)"
     assert report["dev_rows"] == 10 and report["dev_agreement"] == 1.0 and report["dev_max_logit_diff"] > 0
     assert set(soft["teacher_fingerprint"]) == {identity["fingerprint"]}
 
@@ -151,32 +152,53 @@ def test_bf16_fill_checks_first_and_a_rerun_runs_no_forward_pass(examples, tmp_p
     # float32 rows of the same teacher go to another folder: nothing of the bf16 store is reused
     float32 = {**BF16, "precision": "float32"}
     _, _, report = label_through_store(
-        teacher, {}, fingerprint(teacher, float32), examples, tmp_path, params=float32
+        teacher, {}, fingerprint(teacher, examples, float32), examples, tmp_path, params=float32
     )
     assert report["store_hits"] == 0 and report["precision_check"] == "not needed: float32"
     assert len({path.parent.name for path in tmp_path.rglob("*.parquet")}) == 2
 
 
+@needs_bf16
+def test_auto_falls_back_to_float32_where_bf16_disagrees_on_dev(examples, tmp_path, monkeypatch, caplog):
+    """A teacher whose bf16 labels differ from float32's on dev: ``auto`` scores the store in float32
+    (a warning says why) instead of stopping the run, as an explicit bf16 does."""
+    teacher = teacher_with_head(examples["text"].tolist(), "ties")
+    monkeypatch.setattr(teacher_precision, "fast_bf16", lambda device: True)  # auto would pick bf16
+    auto = {**BF16, "precision": "auto"}
+    with caplog.at_level(logging.WARNING):
+        identity = fingerprint(teacher, examples, auto)
+    assert identity["precision"] == "float32" and identity["fingerprint"] == teacher.fingerprint()
+    check = identity["dev_check"]
+    assert check["precision_check"] == "bf16 refused: float32" and check["dev_rows"] == 10
+    assert check["dev_agreement"] < auto["min_agreement"]
+    assert "soft_targets.precision is auto: the store is scored in float32" in caplog.text
+    soft, _, report = label_through_store(teacher, {}, identity, examples, tmp_path, params=auto)
+    assert report["precision"] == "float32" and report["precision_check"] == "not needed: float32"
+    np.testing.assert_allclose(
+        np.stack(soft["logits"]), teacher.predict_logits(examples["text"].tolist()), atol=1e-6
+    )
+
+
 def test_the_fingerprint_names_the_precision_and_keeps_float32s(examples, monkeypatch):
     teacher = teacher_with_head(examples["text"].tolist(), "separated")
-    float32 = fingerprint(teacher, {"precision": "float32", "device": "cpu"})
+    float32 = fingerprint(teacher, examples, {"precision": "float32", "device": "cpu"})
     assert float32["fingerprint"] == teacher.fingerprint() and float32["precision"] == "float32"
     monkeypatch.setattr(teacher_precision, "is_torch_bf16_available_on_device", lambda device: True)
-    bf16 = fingerprint(teacher, {"precision": "bf16", "device": "cpu"})
+    bf16 = fingerprint(teacher, examples, {"precision": "bf16", "device": "cpu"})
     assert bf16["precision"] == "bf16" and bf16["fingerprint"] != float32["fingerprint"]
     assert bf16["members"] == float32["members"]  # the members are the same models
     monkeypatch.setattr(teacher_precision, "fast_bf16", lambda device: True)
-    assert fingerprint(teacher, {"precision": "auto", "device": "cpu"}) == bf16
+    assert fingerprint(teacher, examples, {"precision": "auto", "device": "cpu"}) == bf16
     monkeypatch.setattr(teacher_precision, "fast_bf16", lambda device: False)  # emulated bf16: slower
-    assert fingerprint(teacher, {"precision": "auto", "device": "cpu"}) == float32
+    assert fingerprint(teacher, examples, {"precision": "auto", "device": "cpu"}) == float32
     monkeypatch.setattr(teacher_precision, "is_torch_bf16_available_on_device", lambda device: False)
-    assert fingerprint(teacher, {"precision": "auto", "device": "cpu"}) == float32
+    assert fingerprint(teacher, examples, {"precision": "auto", "device": "cpu"}) == float32
     with pytest.raises(DeviceError, match="soft_targets.precision is bf16 but cpu has no bf16 support"):
-        fingerprint(teacher, {"precision": "bf16", "device": "cpu"})
+        fingerprint(teacher, examples, {"precision": "bf16", "device": "cpu"})
     ensemble = {"seed_1": teacher_with_head(examples["text"].tolist(), "ties")}
     monkeypatch.setattr(teacher_precision, "is_torch_bf16_available_on_device", lambda device: True)
     prints = {
-        fingerprint_of(teacher, ensemble, {"seed": 0}, {"precision": precision, "device": "cpu"})[
+        fingerprint_of(teacher, ensemble, {"seed": 0}, {"precision": precision, "device": "cpu"}, examples)[
             "fingerprint"
         ]
         for precision in ("float32", "bf16")
@@ -187,7 +209,7 @@ def test_the_fingerprint_names_the_precision_and_keeps_float32s(examples, monkey
 def test_the_stage_scores_in_the_fingerprint_s_precision(examples, tmp_path, monkeypatch):
     teacher = teacher_with_head(examples["text"].tolist(), "separated")
     monkeypatch.setattr(teacher_precision, "is_torch_bf16_available_on_device", lambda device: True)
-    bf16 = fingerprint(teacher, BF16)
+    bf16 = fingerprint(teacher, examples, BF16)
     with pytest.raises(SoftTargetMismatchError, match="made for bf16 scoring.*fingerprint_teacher"):
         label_through_store(teacher, {}, bf16, examples, tmp_path, params={"precision": "float32"})
     # a fingerprint from before precisions existed is float32's, and auto keeps it

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from kedro.io import Version
-from tests.conftest import TINY_TEACHER, label_through_store
+from tests.conftest import TINY_TEACHER, fingerprint_of, label_through_store
 from tests.stage_params import stage_params
 from transformers import EarlyStoppingCallback
 
@@ -26,7 +26,6 @@ from text_distill.pipelines.evaluate.nodes import score_teacher
 from text_distill.pipelines.teacher.nodes import (
     choose_teacher_weights,
     fine_tune_teacher,
-    fingerprint_teacher,
     fit_ngram_teacher,
     prepare_teacher_base,
 )
@@ -48,11 +47,6 @@ def teacher_dataset(kind, path, version=LATEST):
         version=version,
     )
 
-
-def fingerprint_of(teacher, ensemble, params, soft_target_params):
-    """``fingerprint_teacher`` with no n-gram member and the weights as configured."""
-    weights = {"weights": params.get("ensemble_weights")}
-    return fingerprint_teacher(teacher, weights, params, soft_target_params, **ensemble)
 
 
 @pytest.fixture(scope="module")
@@ -268,8 +262,7 @@ def test_member_weights_are_chosen_on_dev_or_taken_as_given(trained, ngram_membe
 def test_the_ngram_member_joins_the_fingerprint_and_the_store(trained, ngram_members, tmp_path):
     teacher, _, examples = trained
     member = {"tfidf_char_svm": ngram_members[0]["tfidf_char_svm"]}
-    weights = {"weights": [0.6, 0.4]}
-    fingerprint = fingerprint_teacher(teacher, weights, NGRAM, FLOAT32, **member)
+    fingerprint = fingerprint_of(teacher, member, {**NGRAM, "ensemble_weights": [0.6, 0.4]}, FLOAT32)
     assert list(fingerprint["members"]) == ["seed_0", "tfidf_char_svm"]
     assert fingerprint["fingerprint"] not in (teacher.fingerprint(), single(teacher)["fingerprint"])
     cache, _, report = label_through_store(teacher, {}, fingerprint, examples, tmp_path, ngram=member)

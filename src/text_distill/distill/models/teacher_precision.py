@@ -92,7 +92,7 @@ def check_precision_agreement(
             f"{precision} teacher logits agree with float32 on {agreement['agreement']:.2%} of "
             f"{agreement['rows']} dev labels (max logit difference {agreement['max_abs_logit_diff']:.3g}), "
             f"below soft_targets.min_agreement {min_agreement}: set `soft_targets.precision: float32` "
-            "and rerun `kedro run --from-nodes teacher.fingerprint_teacher`"
+            "(or auto, which falls back to it) and rerun `kedro run --from-nodes teacher.fingerprint_teacher`"
         )
 
 

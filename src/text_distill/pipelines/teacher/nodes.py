@@ -1,7 +1,8 @@
 """Teacher: packaged checkpoint -> Hugging Face encoder; fine-tune with ``Trainer``; select on dev.
 
 Fine-tuning is ``distill.training.teacher_training``; combining the members (weights, fingerprint) is
-``distill.models.ensemble``. The test split is never read here.
+``distill.models.ensemble``; the precision the store is scored in is chosen on dev
+(``distill.labelling.soft_target_fill.choose_precision``). The test split is never read here.
 """
 
 import logging
@@ -18,6 +19,7 @@ from text_distill.distill.models.ensemble import (
     split_members,
     transformer_logits,
 )
+from text_distill.distill.labelling.soft_target_fill import choose_precision
 from text_distill.distill.models.teacher import PretrainedEncoder, TeacherClassifier
 from text_distill.distill.models.teacher_precision import resolve_scoring
 from text_distill.distill.training.teacher_training import fine_tune
@@ -65,7 +67,8 @@ def choose_teacher_weights(
 ) -> dict[str, Any]:
     """The members' combination weights: ``teacher.ensemble_weights`` as given (null: the mean), or
     with ``dev`` and n-gram members, their shares with the best dev accuracy (the transformers
-    scored in the store's precision, on its device). ``members``: the teacher seed variants
+    scored on the store's device in the precision ``soft_targets.precision`` resolves to: its dev
+    check, which needs the weights, comes after, in ``fingerprint_teacher``). ``members``: the teacher seed variants
     (``seed_<n>``) and the n-gram members, by name."""
     weights = params["ensemble_weights"]
     if weights != "dev":
@@ -86,12 +89,17 @@ def choose_teacher_weights(
 def fingerprint_teacher(
     teacher: TeacherClassifier,
     teacher_weights: dict[str, Any],
+    examples: pd.DataFrame,
     params: dict[str, Any],
     soft_target_params: dict[str, Any],
     **members: TeacherClassifier | CrossFittedBaseline,
 ) -> dict[str, Any]:
     """The identity of what produces the soft targets (soft targets and students are checked against
     it): the members (main teacher, teacher seed variants, n-gram members), their weights and the
-    precision the store is scored in (``soft_targets.precision`` on ``soft_targets.device``)."""
+    precision the store is scored in, chosen on the ``dev`` rows of ``examples``
+    (``soft_targets.precision`` on ``soft_targets.device``; ``choose_precision``), with that check."""
     ordered = {f"seed_{params['seed']}": teacher, **ordered_members(members)}
-    return ensemble_fingerprint(ordered, teacher_weights["weights"], resolve_scoring(soft_target_params)[1])
+    dev_texts = examples.loc[examples["split"] == "dev", "text"].tolist()
+    check = choose_precision(list(ordered.values()), teacher_weights["weights"], dev_texts, soft_target_params)
+    precision = check.pop("precision")
+    return {**ensemble_fingerprint(ordered, teacher_weights["weights"], precision), "dev_check": check}

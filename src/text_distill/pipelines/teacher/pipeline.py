@@ -44,7 +44,9 @@ def create_pipeline(seeds: tuple[int, ...] = (), ngram_members: tuple[str, ...] 
             *(ngram_member(member) for member in ngram_members),
             step(choose_teacher_weights, {**combined, "examples": "train_dev_examples"}, "teacher_weights"),
             step(
-                fingerprint_teacher, {**combined, "teacher_weights": "teacher_weights"}, "teacher_fingerprint"
+                fingerprint_teacher,
+                {**combined, "teacher_weights": "teacher_weights", "examples": "train_dev_examples"},
+                "teacher_fingerprint",
             ),
         ],
         namespace="teacher",
