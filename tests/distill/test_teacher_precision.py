@@ -34,7 +34,6 @@ needs_bf16 = pytest.mark.skipif(
 )
 
 
-
 @pytest.fixture(scope="module")
 def examples(thucnews_lines):
     return headline_examples(thucnews_lines, 20, 10, 10)
@@ -116,7 +115,7 @@ def test_an_explicit_bf16_is_refused_for_a_teacher_with_near_ties_before_the_sto
     teacher = teacher_with_head(examples["text"].tolist(), "ties")
     calls = counted(teacher, monkeypatch)
     with pytest.raises(PrecisionAgreementError, match=r"set `soft_targets.precision: float32`") as error:
-        label_through_store(teacher, {}, fingerprint(teacher, examples, BF16), examples, tmp_path, params=BF16)
+        fingerprint(teacher, examples, BF16)  # the teacher stage refuses: no store to fill
     assert "\n" not in str(error.value)
     assert calls == [("float32", 10), ("bf16", 10)]  # the dev split twice, no store text
     assert not list(tmp_path.rglob("*.parquet"))
@@ -127,7 +126,7 @@ def test_a_threshold_above_one_refuses_even_a_good_teacher(examples, tmp_path):
     teacher = teacher_with_head(examples["text"].tolist(), "separated")
     strict = {**BF16, "min_agreement": 1.01}
     with pytest.raises(PrecisionAgreementError, match="agree with float32 on 100.00% of 10 dev labels"):
-        label_through_store(teacher, {}, fingerprint(teacher, examples, strict), examples, tmp_path, params=strict)
+        fingerprint(teacher, examples, strict)
 
 
 @needs_bf16

@@ -48,7 +48,6 @@ def teacher_dataset(kind, path, version=LATEST):
     )
 
 
-
 @pytest.fixture(scope="module")
 def trained(tiny_encoder_dir):
     texts = {

@@ -177,7 +177,8 @@ def choose_precision(
         if params["precision"] != "auto":
             raise
         logger.warning("%s; soft_targets.precision is auto: the store is scored in float32", refused)
-        return {"precision": "float32", **_check_report(f"{precision} refused: float32", agreement, len(members))}
+        refusal = _check_report(f"{precision} refused: float32", agreement, len(members))
+        return {"precision": "float32", **refusal}
     return {"precision": precision, **_check_report("passed", agreement, len(members))}
 
 
@@ -205,7 +206,8 @@ def precision_check(
                 member.to(device)
         check = {"precision_check": "not needed: float32"}
     if to_score and precision != "float32" and fingerprinted is not None:
-        check = {**fingerprinted, "precision_check": f"{fingerprinted['precision_check']} (when fingerprinted)"}
+        result = f"{fingerprinted['precision_check']} (when fingerprinted)"
+        check = {**fingerprinted, "precision_check": result}
         check.pop("precision_check_forward_passes", None)  # those passes were the teacher stage's
     elif to_score and precision != "float32" and dev_texts is None:
         check = {"precision_check": "checked on dev by the transfer set's fill"}
@@ -242,10 +244,10 @@ def fill_store(
     plan, report = plan_labelling(
         wanted, store_keys, fingerprint, len(members), **settings, engine=engine_name
     )
-    fingerprinted = teacher_fingerprint.get("dev_check")
+    checked = teacher_fingerprint.get("dev_check")  # None: a fingerprint from before the stage checked
     report.update(
         precision_check(
-            members, weights, dev_texts, params, to_score=plan.to_score, fingerprinted=fingerprinted, **settings
+            members, weights, dev_texts, params, to_score=plan.to_score, fingerprinted=checked, **settings
         )
     )
     scoring = TeacherScoring(members, weights, int(params["batch_size"]), precision)

