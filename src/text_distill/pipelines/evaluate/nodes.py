@@ -44,8 +44,8 @@ def label_test_rows(
 ) -> tuple[Partitions, dict[str, Any]]:
     """The teacher's logits for the test rows, labelled into the soft-target store as the transfer
     set was (a rerun scores nothing): new store partitions and the labelling report. The precision is
-    the one the transfer set's fill checked on dev (``teacher_labelling``, which also orders this node
-    after that fill); ``params`` are ``soft_targets.*``."""
+    the fingerprint's, checked on dev when the teacher was fingerprinted (``teacher_labelling``, the
+    transfer set's, orders this node after that fill); ``params`` are ``soft_targets.*``."""
     test = named_partitions(labelled_partitions(test_examples, TEST_PARTITION_ROWS))
     partitions, report = fill_store(
         teacher, members, teacher_fingerprint, test, store_keys, None, params, ray_params or {}
