@@ -28,7 +28,6 @@ from text_distill.distill.models.baselines import CrossFittedBaseline
 from text_distill.distill.models.ensemble import ordered_members
 from text_distill.distill.models.teacher import TeacherClassifier
 from text_distill.distill.models.teacher_precision import (
-    PrecisionAgreementError,
     check_precision_agreement,
     precision_agreement,
     resolve_device,
@@ -167,19 +166,26 @@ def choose_precision(
     precision = resolve_precision(params["precision"], device)
     if precision == "float32":
         return {"precision": "float32", "precision_check": "not needed: float32"}
+    _to_device(members, device)
+    agreement = dev_agreement(members, weights, dev_texts, precision, int(params["batch_size"]))
+    min_agreement = float(params["min_agreement"])
+    if params["precision"] == "auto" and agreement["agreement"] < min_agreement:
+        logger.warning(
+            "%s labels agree with float32's on %.2f%% of %d dev rows, below soft_targets.min_agreement %s; "
+            "soft_targets.precision is auto: the store is scored in float32",
+            *(precision, 100 * agreement["agreement"], agreement["rows"], min_agreement),
+        )
+        refusal = _check_report(f"{precision} refused: float32", agreement, len(members))
+        return {"precision": "float32", **refusal}
+    check_precision_agreement(agreement, min_agreement, precision)  # an explicit bf16: one line
+    return {"precision": precision, **_check_report("passed", agreement, len(members))}
+
+
+def _to_device(members: list[Member], device: str) -> None:
+    """The transformers onto ``device`` (the n-gram members run in scikit-learn)."""
     for member in members:
         if isinstance(member, torch.nn.Module):
             member.to(device)
-    agreement = dev_agreement(members, weights, dev_texts, precision, int(params["batch_size"]))
-    try:
-        check_precision_agreement(agreement, float(params["min_agreement"]), precision)
-    except PrecisionAgreementError as refused:
-        if params["precision"] != "auto":
-            raise
-        logger.warning("%s; soft_targets.precision is auto: the store is scored in float32", refused)
-        refusal = _check_report(f"{precision} refused: float32", agreement, len(members))
-        return {"precision": "float32", **refusal}
-    return {"precision": precision, **_check_report("passed", agreement, len(members))}
 
 
 def precision_check(
@@ -201,9 +207,7 @@ def precision_check(
     if not to_score:
         check = {"precision_check": "skipped: no texts to score"}
     else:
-        for member in members:
-            if isinstance(member, torch.nn.Module):
-                member.to(device)
+        _to_device(members, device)
         check = {"precision_check": "not needed: float32"}
     if to_score and precision != "float32" and fingerprinted is not None:
         result = f"{fingerprinted['precision_check']} (when fingerprinted)"
