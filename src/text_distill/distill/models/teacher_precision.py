@@ -94,10 +94,3 @@ def check_precision_agreement(
             f"below soft_targets.min_agreement {min_agreement}: set `soft_targets.precision: float32` "
             "(or auto, which falls back to it) and rerun `kedro run --from-nodes teacher.fingerprint_teacher`"
         )
-
-
-def resolve_scoring(soft_target_params: dict[str, Any]) -> tuple[str, str]:
-    """The device and precision the soft-target store is scored on (``soft_targets.device`` and
-    ``soft_targets.precision``, ``auto`` resolved)."""
-    device = resolve_device(soft_target_params["device"], "soft_targets.device")
-    return device, resolve_precision(soft_target_params["precision"], device)

@@ -21,7 +21,7 @@ from text_distill.distill.models.ensemble import (
     transformer_logits,
 )
 from text_distill.distill.models.teacher import PretrainedEncoder, TeacherClassifier
-from text_distill.distill.models.teacher_precision import resolve_scoring
+from text_distill.distill.models.teacher_precision import resolve_device
 from text_distill.distill.training.teacher_training import fine_tune
 
 logger = logging.getLogger(__name__)
@@ -66,17 +66,18 @@ def choose_teacher_weights(
     **members: TeacherClassifier | CrossFittedBaseline,
 ) -> dict[str, Any]:
     """The members' combination weights: ``teacher.ensemble_weights`` as given (null: the mean), or
-    with ``dev`` and n-gram members, their shares with the best dev accuracy (the transformers
-    scored on the store's device in the precision ``soft_targets.precision`` resolves to: its dev
-    check, which needs the weights, comes after, in ``fingerprint_teacher``). ``members``: the
-    teacher seed variants (``seed_<n>``) and the n-gram members, by name."""
+    with ``dev`` and n-gram members, their shares with the best dev accuracy. The transformers are
+    scored on the store's device in float32, the reference precision: the store's precision is
+    checked against it after the weights (``fingerprint_teacher``), and weights chosen on bf16 logits
+    would outlive a fallback to float32. ``members``: the teacher seed variants (``seed_<n>``) and the
+    n-gram members, by name."""
     weights = params["ensemble_weights"]
     if weights != "dev":
         return {"weights": weights, "chosen_on": None}
     transformers, ngram_teachers = split_members(members)
     if not ngram_teachers:
         raise ValueError("teacher.ensemble_weights: dev needs variants.yml ngram_members (or give weights)")
-    device, precision = resolve_scoring(soft_target_params)
+    device, precision = resolve_device(soft_target_params["device"], "soft_targets.device"), "float32"
     dev = examples[examples["split"] == "dev"]
     texts, batch_size = dev["text"].tolist(), int(params["eval_batch_size"])
     logits = transformer_logits([teacher, *transformers.values()], texts, batch_size, device, precision)
