@@ -45,7 +45,7 @@ test-fast: install
 	$(BIN)/python -m pytest -q -m "not integration"
 
 lint: install
-	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/ruff check src tests bench scripts notebooks
 
 viz: install
 	$(BIN)/kedro viz run --host 127.0.0.1 --no-browser
