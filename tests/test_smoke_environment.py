@@ -40,7 +40,7 @@ def two_smoke_runs(tmp_path_factory):
     command = [sys.executable, "-m", "kedro", "run", "--env", "smoke", "--params"]
     command += ["teacher.train_rows=600,student.optimiser.min_steps=null,evaluate.speed_min_seconds=0.1"]
     # the second run stops where the students would start: what it must reproduce is their inputs
-    # (the stages, not `distill`: a part of the served model's pipeline is no pipeline to log)
+    # (the stages, not `distill`: kedro-mlflow refuses to cut the served model's pipeline short)
     again = ["--pipelines", "ingest,segment,baselines,teacher,augment,soft_targets,evaluate"]
     again += ["--to-nodes", "soft_targets.assemble_soft_targets,evaluate.assemble_test_targets"]
     for extra in (["--pipeline", "distill"], again):
