@@ -254,9 +254,10 @@ def test_member_weights_are_chosen_on_dev_or_taken_as_given(trained, ngram_membe
     assert chosen["dev_accuracy_transformers_alone"] == alone  # the test split is not read
     # float32, whatever the store's precision: a bf16 store that fails its dev check falls back to
     # float32 after the weights are chosen, and the weights must not depend on the precision it left
-    bf16_store = {**FLOAT32, "precision": "bf16"}
-    assert choose_teacher_weights(teacher, examples, NGRAM, bf16_store, **members) == chosen
-    assert chosen["precision"] == "float32"
+    from_bf16_store = choose_teacher_weights(
+        teacher, examples, NGRAM, {**FLOAT32, "precision": "bf16"}, **members
+    )
+    assert from_bf16_store["precision"] == "float32" and from_bf16_store == chosen
     given = {**PARAMS, "ensemble_weights": [3, 1, 1]}
     assert choose_teacher_weights(teacher, examples, given, FLOAT32, **members)["weights"] == [3, 1, 1]
     with pytest.raises(ValueError, match="needs variants.yml ngram_members"):

@@ -77,14 +77,14 @@ def choose_teacher_weights(
     transformers, ngram_teachers = split_members(members)
     if not ngram_teachers:
         raise ValueError("teacher.ensemble_weights: dev needs variants.yml ngram_members (or give weights)")
-    device, precision = resolve_device(soft_target_params["device"], "soft_targets.device"), "float32"
+    device = resolve_device(soft_target_params["device"], "soft_targets.device")
     dev = examples[examples["split"] == "dev"]
     texts, batch_size = dev["text"].tolist(), int(params["eval_batch_size"])
-    logits = transformer_logits([teacher, *transformers.values()], texts, batch_size, device, precision)
+    logits = transformer_logits([teacher, *transformers.values()], texts, batch_size, device, "float32")
     ngram_logits = {name: member.predict_logits(texts) for name, member in ngram_teachers.items()}
     chosen, report = choose_weights(logits, ngram_logits, dev["label_id"].to_numpy())
     logger.info("Teacher members' weights chosen on dev: %s (%s)", chosen, report)
-    return {"weights": chosen, "chosen_on": "dev", "precision": precision, **report}
+    return {"weights": chosen, "chosen_on": "dev", "precision": "float32", **report}
 
 
 def fingerprint_teacher(
