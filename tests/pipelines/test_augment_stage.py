@@ -12,6 +12,7 @@ from text_distill.pipelines.augment.pipeline import NEWS_SOURCES, create_pipelin
 
 PARAMS = {
     "n_iter": 3,
+    "budget_n_iter": None,
     "p_mask": 0.2,
     "p_pos": 0.2,
     "p_ng": 0.25,
@@ -20,6 +21,7 @@ PARAMS = {
     "chunk_rows": 10,
     "unlabelled": {"max_rows": 0, "format": "labelled", "news": {"inews": 0, "peoples_daily": 0}},
 }
+EVERY_LABEL = {"label_budget": None}  # the split report of a run without a label budget
 TEACHER = SimpleNamespace(tokenizer=SimpleNamespace(mask_token="[MASK]", unk_token="[UNK]"))
 
 
@@ -52,7 +54,7 @@ def built(partitions):
 
 def test_labelled_rows_then_augmented_copies_of_train_only(corpus):
     examples, segmented, _ = corpus
-    partitions, report = build_transfer_set(*apart(examples), segmented, "", TEACHER, PARAMS)
+    partitions, report = build_transfer_set(*apart(examples), segmented, "", TEACHER, EVERY_LABEL, PARAMS)
     assert all(callable(build) for build in partitions.values())  # nothing built until saved
     frames = [build() for _, build in sorted(partitions.items())]
     assert max(len(frame) for frame in frames) <= PARAMS["chunk_rows"]
@@ -68,8 +70,30 @@ def test_labelled_rows_then_augmented_copies_of_train_only(corpus):
     held_out = set(examples.loc[examples["split"] != "train", "text"])
     assert not set(augmented["teacher_text"]) & held_out
     assert report["teacher_mask_token"] == "[MASK]"
-    again = built(build_transfer_set(*apart(examples), segmented, "", TEACHER, PARAMS)[0])
+    again = built(build_transfer_set(*apart(examples), segmented, "", TEACHER, EVERY_LABEL, PARAMS)[0])
     pd.testing.assert_frame_equal(again, table)  # seeded: the same transfer set every run
+
+
+def test_a_label_budget_draws_its_own_number_of_copies(corpus):
+    """The copies are a few-labels default: ``budget_n_iter`` under a label budget, ``n_iter`` with
+    every label, and ``n_iter`` at a budget too where ``budget_n_iter`` is null."""
+    examples, segmented, _ = corpus
+    params = {**PARAMS, "n_iter": 0, "budget_n_iter": 2}
+
+    def copies(split_report, settings=params):
+        partitions, report = build_transfer_set(
+            *apart(examples), segmented, "", TEACHER, split_report, settings
+        )
+        table = built(partitions)
+        return report, table.loc[table["source"] == "augmented", "origin_id"].value_counts()
+
+    report, per_row = copies(EVERY_LABEL)
+    assert per_row.empty and report["n_iter_from"] == "augment.n_iter" and report["augment"]["n_iter"] == 0
+    report, per_row = copies({"label_budget": 40})
+    assert report["n_iter_from"] == "augment.budget_n_iter" and report["label_budget"] == 40
+    assert report["augmented_from_train_rows"] == 40 and per_row.max() == 2 and len(per_row) > 30
+    report, per_row = copies({"label_budget": 40}, {**params, "budget_n_iter": None})
+    assert per_row.empty and report["n_iter_from"] == "augment.n_iter"
 
 
 def test_unlabelled_lines_are_all_accounted_for(corpus):
@@ -86,7 +110,9 @@ def test_unlabelled_lines_are_all_accounted_for(corpus):
         "sports\t全新的标题三",
     ]
     params = {**PARAMS, "n_iter": 0, "unlabelled": {**PARAMS["unlabelled"], "max_rows": 2}}
-    partitions, report = build_transfer_set(*apart(examples), segmented, "\n".join(extra), TEACHER, params)
+    partitions, report = build_transfer_set(
+        *apart(examples), segmented, "\n".join(extra), TEACHER, EVERY_LABEL, params
+    )
     assert report["unlabelled"] == {
         "lines": 9,
         "undecodable": 1,
@@ -107,7 +133,9 @@ def test_unlabelled_lines_are_all_accounted_for(corpus):
     ]
     assert set(unlabelled["origin_id"]) == {-1}
     lines_params = {**params, "unlabelled": {**params["unlabelled"], "max_rows": 5, "format": "lines"}}
-    _, report = build_transfer_set(*apart(examples), segmented, "一条新闻\n两条新闻", TEACHER, lines_params)
+    _, report = build_transfer_set(
+        *apart(examples), segmented, "一条新闻\n两条新闻", TEACHER, EVERY_LABEL, lines_params
+    )
     assert report["unlabelled"]["kept"] == 2
 
 
@@ -145,6 +173,7 @@ def test_packaged_news_joins_as_unlabelled_text_with_counts_under_its_name(corpu
             "test_text_hashes": test_hashes,
             "segmented_examples": segmented,
             "unlabelled_corpus": "语料里已有的一句",
+            "split_report": EVERY_LABEL,
             "teacher_base": TEACHER,
             "params:augment": params,
             "news_inews": lambda: inews,
@@ -176,10 +205,10 @@ def test_packaged_news_joins_as_unlabelled_text_with_counts_under_its_name(corpu
 
     off = {**params, "unlabelled": {**params["unlabelled"], "news": {"inews": 0, "peoples_daily": 0}}}
     partitions, report = build_transfer_set(
-        *apart(examples), segmented, "", TEACHER, off, inews=never_read, peoples_daily=never_read
+        *apart(examples), segmented, "", TEACHER, EVERY_LABEL, off, inews=never_read, peoples_daily=never_read
     )
     assert report["news"]["inews"] == dict.fromkeys(report["news"]["inews"], 0)
     assert not any(name.endswith(("inews", "peoples_daily")) for name in partitions)
     typo = {**params, "unlabelled": {**params["unlabelled"], "news": {"inew": 5}}}
     with pytest.raises(ValueError, match=r"names \['inew'\], which are not news sources"):
-        build_transfer_set(*apart(examples), segmented, "", TEACHER, typo, inews=never_read)
+        build_transfer_set(*apart(examples), segmented, "", TEACHER, EVERY_LABEL, typo, inews=never_read)

@@ -18,6 +18,7 @@ def create_pipeline(**kwargs) -> Pipeline:
         "segmented": "segmented_examples",
         "unlabelled_corpus": "unlabelled_corpus",
         "teacher_base": "teacher_base",
+        "split_report": "split_report",
         "params": "params:augment",
         **NEWS_SOURCES,
     }
