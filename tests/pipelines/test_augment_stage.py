@@ -96,6 +96,25 @@ def test_a_label_budget_draws_its_own_number_of_copies(corpus):
     assert per_row.empty and report["n_iter_from"] == "augment.n_iter"
 
 
+def test_copies_draw_words_from_train_and_unlabelled_texts_never_dev(corpus):
+    """A label budget's over-budget rows (split ``unlabelled``) lend their words to the copies, as
+    they do to the students' vocabularies; dev and test words are never drawn."""
+    examples, segmented, _ = corpus
+    unlabelled = examples.index.isin(range(30, 40))
+    examples = examples.assign(split=examples["split"].where(~unlabelled, "unlabelled"))
+    segmented = segmented.assign(split=examples["split"])
+    params = {**PARAMS, "n_iter": 8, "p_mask": 0.0, "p_pos": 1.0, "p_ng": 0.0}
+    table = built(build_transfer_set(*apart(examples), segmented, "", TEACHER, EVERY_LABEL, params)[0])
+    drawn = {word for words in table.loc[table["source"] == "augmented", "words"] for word in words}
+    words_of = lambda rows: {word for words in segmented.loc[rows, "words"] for word in words}  # noqa: E731
+    train, held_out = (
+        words_of(segmented["split"] == "train"),
+        words_of(segmented["split"].isin(["dev", "test"])),
+    )
+    assert drawn & (words_of(unlabelled) - train)
+    assert not drawn & (held_out - train - words_of(unlabelled))
+
+
 def test_unlabelled_lines_are_all_accounted_for(corpus):
     examples, segmented, lines = corpus
     extra = [

@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from text_distill.distill.data.augment import AugmentConfig, PosVocabulary, augment_texts
+from text_distill.distill.data.splits import UNLABELLED
 from text_distill.distill.data.text import normalise_text, segment_words, text_hash
 
 logger = logging.getLogger(__name__)
@@ -168,14 +169,17 @@ def augmented_partitions(
     held_out_hashes: set[str],
 ) -> Iterator[tuple[str, Builder]]:
     """Tang et al.'s ``config.n_iter`` copies of each train example, drawing words from the train
-    split only, about ``chunk_rows`` copies a partition, none equal to a text of ``held_out_hashes``
-    (the dev and test texts); none when ``n_iter`` is 0."""
+    and unlabelled texts only (as the students' vocabularies do: a label budget's copies draw from
+    the same words in a distill run and a learning curve), about ``chunk_rows`` copies a partition,
+    none equal to a text of ``held_out_hashes`` (the dev and test texts); none when ``n_iter`` is 0."""
     if config.n_iter <= 0:
         return
     train = examples[examples["split"] == "train"]
-    train_words = segmented.loc[segmented["split"] == "train", "words"]
+    train_words = segmented.loc[segmented["split"].isin(["train", UNLABELLED]), "words"]
     vocabulary = PosVocabulary.from_words(train_words)
-    logger.info("POS vocabulary: %d tags from %d train examples", len(vocabulary.tags()), len(train_words))
+    logger.info(
+        "POS vocabulary: %d tags from %d train and unlabelled texts", len(vocabulary.tags()), len(train_words)
+    )
 
     def augmented(part: pd.DataFrame) -> pd.DataFrame:
         ids = part["example_id"].tolist()
