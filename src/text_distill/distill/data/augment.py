@@ -1,10 +1,11 @@
 """Transfer-set augmentation of Tang et al. 2019, at the word level after jieba.
 
 Each word of an example is, with probability ``p_mask``, replaced by a mask; otherwise with
-probability ``p_pos`` replaced by another word of the same part of speech, drawn from the train
-split's unigram distribution within that tag; then, with probability ``p_ng``, only a random n-gram
-of the example is kept. ``n_iter`` draws per example; a draw equal to the example or to an earlier
-draw is discarded, so an example yields at most ``n_iter`` distinct copies.
+probability ``p_pos`` replaced by another word of the same part of speech, drawn from the unigram
+distribution within that tag of the texts the vocabulary is built from (train and unlabelled);
+then, with probability ``p_ng``, only a random n-gram of the example is kept. ``n_iter`` draws per
+example; a draw equal to the example or to an earlier draw is discarded, so an example yields at
+most ``n_iter`` distinct copies.
 
 Every copy has two aligned views: the text the teacher reads (a mask rendered as the teacher
 tokenizer's mask token) and the words the student reads (a mask is the student's ``<unk>``).
@@ -109,7 +110,7 @@ class PosVocabulary:
         return sorted(self._words)
 
     def sample(self, tag: str, rng: np.random.Generator) -> str | None:
-        """A word of ``tag`` drawn by unigram frequency; ``None`` when the train split has none."""
+        """A word of ``tag`` drawn by unigram frequency; ``None`` when the vocabulary has none."""
         cumulative = self._cumulative.get(tag)
         if cumulative is None:
             return None

@@ -3,8 +3,9 @@ augmented copies of the train split, the texts of an unlabelled corpus and of th
 news. A partition is built only when it is saved, so a transfer set of millions of texts never sits
 in memory whole.
 
-Only the train split is augmented and only train-split words are drawn from; an augmented copy or an
-unlabelled text equal to a dev or test example is dropped, so nothing from them reaches the student.
+Only the train split is augmented and only words of the train and unlabelled texts are drawn from;
+an augmented copy or an unlabelled text equal to a dev or test example is dropped, so nothing from
+them reaches the student.
 """
 
 import logging
