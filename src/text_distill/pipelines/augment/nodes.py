@@ -7,8 +7,9 @@ The copies are a default of the few-labels regime: ``augment.n_iter`` with every
 ``augment.budget_n_iter`` under a label budget (the split report's ``label_budget``, a learning
 curve's budgets included), as their gain was measured at 5,000 labels and their cost at 84,970.
 
-Only the train split is augmented, and only train and unlabelled words are drawn from; unlabelled texts equal
-to any labelled example are dropped, so nothing from dev or test reaches the student.
+Only the train split is augmented, and only words of the train and unlabelled texts are drawn from;
+unlabelled texts equal to any labelled example are dropped, so nothing from dev or test reaches the
+student.
 """
 
 import logging
